@@ -1,0 +1,1 @@
+//! The `#[headroom]` attribute macro (see issue: macro door).

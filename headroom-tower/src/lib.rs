@@ -1,0 +1,1 @@
+//! Tower middleware door into the Headroom engine.

@@ -1,0 +1,145 @@
+//! The compressors, one per content type, behind one trait.
+
+pub mod json;
+pub mod table;
+
+pub use json::JsonCompressor;
+
+use crate::detect::ContentType;
+use crate::tokens::TokenCounter;
+use crate::Config;
+use std::sync::Arc;
+
+/// A compressor for one kind of content.
+///
+/// It returns its best rewrite of `text`, or `None` when it has nothing to offer. The engine keeps
+/// the rewrite only if it has fewer tokens ("never worse"), and stores the original when it is lossy.
+///
+/// ```
+/// use headroom::compress::{Compression, Compressor, SegmentContext};
+/// struct Upper;
+/// impl Compressor for Upper {
+///     fn name(&self) -> &'static str { "upper" }
+///     fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression> {
+///         Some(Compression::lossless(text.to_uppercase(), "upper", ctx))
+///     }
+/// }
+/// let config = headroom::Config::default();
+/// let ctx = SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"));
+/// assert_eq!(Upper.compress("abc", &ctx).unwrap().text, "ABC");
+/// ```
+pub trait Compressor: Send + Sync {
+    /// A short name for reports.
+    fn name(&self) -> &'static str;
+    /// The compressed form of `text`, or `None`.
+    fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression>;
+}
+
+/// A compressor's rewrite of a segment.
+///
+/// ```
+/// let config = headroom::Config::default();
+/// let ctx = headroom::compress::SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"));
+/// let c = headroom::compress::Compression::lossless("x".into(), "demo", &ctx);
+/// assert_eq!((c.tokens, c.lossy), (1, false));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compression {
+    /// The new text.
+    pub text: String,
+    /// Its tokens.
+    pub tokens: usize,
+    /// Transforms applied, e.g. `json:minify`.
+    pub transforms: Vec<String>,
+    /// Whether it elides content (and so carries markers and needs the original stored).
+    pub lossy: bool,
+}
+
+impl Compression {
+    /// A lossless rewrite by one transform, its tokens counted.
+    pub fn lossless(text: String, transform: &str, ctx: &SegmentContext<'_>) -> Self {
+        let tokens = ctx.counter.count(&text);
+        Compression {
+            text,
+            tokens,
+            transforms: vec![transform.to_string()],
+            lossy: false,
+        }
+    }
+
+    /// A lossy rewrite (it carries markers with `ctx.hash`), its tokens counted.
+    pub fn lossy(text: String, transforms: Vec<String>, ctx: &SegmentContext<'_>) -> Self {
+        let tokens = ctx.counter.count(&text);
+        Compression {
+            text,
+            tokens,
+            transforms,
+            lossy: true,
+        }
+    }
+}
+
+/// What a compressor may know about the segment besides its text.
+///
+/// ```
+/// let config = headroom::Config::default();
+/// let ctx = headroom::compress::SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"))
+///     .with_question("which order failed?");
+/// assert_eq!(ctx.question, "which order failed?");
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SegmentContext<'a> {
+    /// The engine's configuration.
+    pub config: &'a Config,
+    /// The model's token counter.
+    pub counter: Arc<dyn TokenCounter>,
+    /// What the content is compressed against: the user turn that led to it, the tool call's arguments.
+    pub question: String,
+    /// The name of the tool that produced it, if any.
+    pub tool_name: Option<String>,
+    /// The hash every marker of this segment carries.
+    pub hash: String,
+    /// The output must stay valid JSON (tool-call arguments).
+    pub json_only: bool,
+}
+
+impl<'a> SegmentContext<'a> {
+    /// A context with no question, no tool and an empty hash.
+    pub fn new(config: &'a Config, counter: Arc<dyn TokenCounter>) -> Self {
+        SegmentContext {
+            config,
+            counter,
+            question: String::new(),
+            tool_name: None,
+            hash: String::new(),
+            json_only: false,
+        }
+    }
+
+    /// The same context with `question`.
+    pub fn with_question(mut self, question: &str) -> Self {
+        self.question = question.to_string();
+        self
+    }
+
+    /// The same context with the segment hash markers must carry.
+    pub fn with_hash(mut self, hash: &str) -> Self {
+        self.hash = hash.to_string();
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests(model: &str) -> SegmentContext<'static> {
+        static CONFIG: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
+        SegmentContext::new(&CONFIG, crate::tokens::counter_for_model(model))
+    }
+}
+
+/// The compressor for a content type, if there is one.
+pub(crate) fn compressor_for(content_type: &ContentType) -> Option<&'static dyn Compressor> {
+    match content_type {
+        ContentType::Json => Some(&JsonCompressor),
+        _ => None,
+    }
+}

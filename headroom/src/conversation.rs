@@ -1,0 +1,248 @@
+//! A view of a chat-completions body as segments: the strings we may rewrite, with their byte spans.
+//!
+//! The walk borrows `RawValue`s from the body, so each segment knows exactly which bytes hold its
+//! JSON string; rewriting splices those bytes and copies every other byte untouched.
+
+use crate::{Error, Result};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// The parts of a request body the engine reads.
+pub(crate) struct RequestView {
+    pub model: Option<String>,
+    pub messages: Vec<MessageView>,
+    /// The `tools` value's span and text, when present.
+    pub tools: Option<(Range<usize>, String)>,
+    /// A legacy `functions` field is present (we then never add tools).
+    pub has_legacy_functions: bool,
+    /// Byte index of the body's closing `}`.
+    pub object_end: usize,
+}
+
+/// One message.
+pub(crate) struct MessageView {
+    pub role: Option<String>,
+    pub name: Option<String>,
+    pub tool_call_id: Option<String>,
+    /// (id, function name, arguments) of each tool call.
+    pub tool_calls: Vec<(String, String, String)>,
+    pub segments: Vec<Segment>,
+}
+
+/// A string the engine may rewrite.
+pub(crate) struct Segment {
+    pub kind: SegmentKind,
+    /// Span of the JSON string literal, quotes included.
+    pub span: Range<usize>,
+    /// The decoded text.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SegmentKind {
+    Content,
+    ContentPart,
+    ToolCallArguments,
+}
+
+impl SegmentKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SegmentKind::Content => "content",
+            SegmentKind::ContentPart => "content_part",
+            SegmentKind::ToolCallArguments => "tool_call_arguments",
+        }
+    }
+}
+
+type Fields<'a> = HashMap<String, &'a RawValue>;
+
+fn span(body: &str, raw: &RawValue) -> Range<usize> {
+    let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
+    start..start + raw.get().len()
+}
+
+fn string(raw: Option<&&RawValue>) -> Option<String> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+}
+
+fn invalid(msg: String) -> Error {
+    Error::InvalidRequest(msg)
+}
+
+/// Parses `body` (already UTF-8) into segments.
+pub(crate) fn parse(body: &str) -> Result<RequestView> {
+    let top: Fields = serde_json::from_str(body).map_err(|e| {
+        if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
+            invalid("the body must be a JSON object with a `messages` array".into())
+        } else {
+            Error::InvalidJson(e.to_string())
+        }
+    })?;
+    let object_end = body.trim_end().len() - 1;
+    let messages_raw = top
+        .get("messages")
+        .ok_or_else(|| invalid("missing `messages` (an array of message objects)".into()))?;
+    let raw_messages: Vec<&RawValue> = serde_json::from_str(messages_raw.get())
+        .map_err(|_| invalid("`messages` must be an array of message objects".into()))?;
+    let mut messages = Vec::with_capacity(raw_messages.len());
+    for (i, raw) in raw_messages.into_iter().enumerate() {
+        let fields: Fields = serde_json::from_str(raw.get())
+            .map_err(|_| invalid(format!("messages[{i}] must be an object with a `role`")))?;
+        messages.push(message(body, &fields));
+    }
+    let tools = top
+        .get("tools")
+        .map(|raw| (span(body, raw), raw.get().to_string()));
+    Ok(RequestView {
+        model: string(top.get("model")),
+        messages,
+        tools,
+        has_legacy_functions: top.contains_key("functions"),
+        object_end,
+    })
+}
+
+fn message(body: &str, fields: &Fields) -> MessageView {
+    let mut segments = Vec::new();
+    if let Some(content) = fields.get("content") {
+        let text = content.get();
+        if text.starts_with('"') {
+            if let Ok(decoded) = serde_json::from_str(text) {
+                segments.push(Segment {
+                    kind: SegmentKind::Content,
+                    span: span(body, content),
+                    text: decoded,
+                });
+            }
+        } else if text.starts_with('[') {
+            let parts: Vec<Fields> = serde_json::from_str(text).unwrap_or_default();
+            for part in &parts {
+                let is_text = string(part.get("type")).as_deref() == Some("text");
+                if let (true, Some(raw)) = (is_text, part.get("text")) {
+                    if let Ok(decoded) = serde_json::from_str(raw.get()) {
+                        segments.push(Segment {
+                            kind: SegmentKind::ContentPart,
+                            span: span(body, raw),
+                            text: decoded,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let mut tool_calls = Vec::new();
+    if let Some(raw) = fields.get("tool_calls") {
+        let calls: Vec<Fields> = serde_json::from_str(raw.get()).unwrap_or_default();
+        for call in &calls {
+            let function: Fields = call
+                .get("function")
+                .and_then(|f| serde_json::from_str(f.get()).ok())
+                .unwrap_or_default();
+            let name = string(function.get("name")).unwrap_or_default();
+            let mut arguments = String::new();
+            if let Some(raw) = function
+                .get("arguments")
+                .filter(|r| r.get().starts_with('"'))
+            {
+                if let Ok(decoded) = serde_json::from_str::<String>(raw.get()) {
+                    arguments = decoded.clone();
+                    segments.push(Segment {
+                        kind: SegmentKind::ToolCallArguments,
+                        span: span(body, raw),
+                        text: decoded,
+                    });
+                }
+            }
+            tool_calls.push((string(call.get("id")).unwrap_or_default(), name, arguments));
+        }
+    }
+    MessageView {
+        role: string(fields.get("role")),
+        name: string(fields.get("name")),
+        tool_call_id: string(fields.get("tool_call_id")),
+        tool_calls,
+        segments,
+    }
+}
+
+/// Rewrites `body`: each (span, bytes) replaces that span; every other byte is copied.
+pub(crate) fn splice(body: &str, mut edits: Vec<(Range<usize>, String)>) -> Vec<u8> {
+    edits.sort_by_key(|(range, _)| (range.start, range.end));
+    let mut out = Vec::with_capacity(body.len());
+    let mut at = 0;
+    for (range, replacement) in edits {
+        out.extend_from_slice(&body.as_bytes()[at..range.start]);
+        out.extend_from_slice(replacement.as_bytes());
+        at = range.end;
+    }
+    out.extend_from_slice(&body.as_bytes()[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_kind_of_segment_with_exact_spans() {
+        let body = r#"{ "model":"gpt-4o", "x-unknown": {"a": 1},
+          "messages": [
+            {"role":"system","content":"be brief"},
+            {"role":"user","content":[{"type":"text","text":"q\u00e9"},{"type":"image_url","image_url":{"url":"u"}}]},
+            {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"ls","arguments":"{\"p\":1}"}}]},
+            {"role":"tool","tool_call_id":"c1","content":"out"}
+          ]}"#;
+        let view = parse(body).unwrap();
+        assert_eq!(view.model.as_deref(), Some("gpt-4o"));
+        let texts: Vec<_> = view
+            .messages
+            .iter()
+            .flat_map(|m| m.segments.iter().map(|s| (s.kind, s.text.as_str())))
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                (SegmentKind::Content, "be brief"),
+                (SegmentKind::ContentPart, "qé"),
+                (SegmentKind::ToolCallArguments, "{\"p\":1}"),
+                (SegmentKind::Content, "out"),
+            ]
+        );
+        let seg = &view.messages[1].segments[0];
+        assert_eq!(&body[seg.span.clone()], r#""q\u00e9""#);
+        assert_eq!(view.messages[3].tool_call_id.as_deref(), Some("c1"));
+        assert_eq!(&body[view.object_end..], "}");
+    }
+
+    #[test]
+    fn splice_copies_untouched_bytes() {
+        let body = r#"{"messages":[{"role":"tool","content":"aaaa"}],  "z" : 1.50 }"#;
+        let view = parse(body).unwrap();
+        let seg = &view.messages[0].segments[0];
+        let out = splice(body, vec![(seg.span.clone(), "\"b\"".into())]);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"messages":[{"role":"tool","content":"b"}],  "z" : 1.50 }"#
+        );
+    }
+
+    #[test]
+    fn wrong_shapes_are_typed_errors() {
+        assert!(matches!(parse("[1]"), Err(Error::InvalidRequest(_))));
+        assert!(matches!(
+            parse("{\"messages\": 3}"),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            parse("{\"messages\": [1]}"),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            parse("{\"messages\": ["),
+            Err(Error::InvalidJson(_))
+        ));
+        assert!(matches!(parse("{}"), Err(Error::InvalidRequest(_))));
+    }
+}

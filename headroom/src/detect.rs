@@ -1,0 +1,38 @@
+//! What kind of content a segment holds, so it reaches the compressor that knows its shape.
+
+/// The content types the engine routes on.
+///
+/// ```
+/// use headroom::detect::{detect, ContentType};
+/// assert_eq!(detect("[{\"id\": 1}]"), ContentType::Json);
+/// assert_eq!(detect("just some words"), ContentType::Text);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentType {
+    /// A JSON object or array.
+    Json,
+    /// Anything else.
+    Text,
+}
+
+impl ContentType {
+    /// The short name used in reports (`json`, `text`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ContentType::Json => "json",
+            ContentType::Text => "text",
+        }
+    }
+}
+
+/// Classifies `text` by its content.
+pub fn detect(text: &str) -> ContentType {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with(['{', '['])
+        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+    {
+        return ContentType::Json;
+    }
+    ContentType::Text
+}

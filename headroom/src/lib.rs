@@ -1,0 +1,37 @@
+//! # Headroom
+//!
+//! Context compression for agent apps: shrink every chat-completion request before it leaves the
+//! process, keep what the model needs, and let the model get back anything elided.
+//!
+//! ```
+//! use headroom::Headroom;
+//! let hr = Headroom::default();
+//! let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}"#;
+//! let out = hr.compress_json(body)?;
+//! // Nothing to gain here, so the body goes out byte for byte.
+//! assert_eq!(out.body, body);
+//! # Ok::<(), headroom::Error>(())
+//! ```
+//!
+//! Every elision leaves a marker — `[… 212 of 250 lines omitted · headroom_retrieve hash=…]` —
+//! and the original is kept under that hash; the `headroom_retrieve` tool is added to the request so
+//! the model can ask for it ([`Headroom::answer_tool_call`]).
+
+pub mod compress;
+mod config;
+mod conversation;
+pub mod detect;
+mod engine;
+mod error;
+pub mod marker;
+pub mod models;
+mod report;
+pub mod retrieve;
+pub mod store;
+pub mod tokens;
+
+pub use compress::table;
+pub use config::Config;
+pub use engine::{Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL};
+pub use error::{Error, Result};
+pub use report::{Report, SegmentReport};

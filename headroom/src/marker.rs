@@ -1,0 +1,182 @@
+//! The one marker format: written wherever content is elided, parsed to find what to retrieve.
+//!
+//! In text: `[… 212 of 250 lines omitted · headroom_retrieve hash=3f9ac0d1e2b4a5c6d7e8f901]`.
+//! In a JSON array: `{"_headroom":"212 of 250 items omitted · headroom_retrieve hash=…"}`.
+
+use sha2::{Digest, Sha256};
+
+/// The tool name every marker points at.
+pub const RETRIEVE_TOOL_NAME: &str = "headroom_retrieve";
+/// The key of the JSON marker element.
+pub const JSON_MARKER_KEY: &str = "_headroom";
+const HASH_PREFIX: &str = "headroom_retrieve hash=";
+/// Number of hex digits in a marker hash.
+pub const HASH_LEN: usize = 24;
+
+/// The hash a segment's markers share: the first 24 hex digits of SHA-256 of its text.
+///
+/// ```
+/// let h = headroom::marker::segment_hash("hello");
+/// assert_eq!(h, "2cf24dba5fb0a30e26e83b2a");
+/// ```
+pub fn segment_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut hex = String::with_capacity(HASH_LEN);
+    for byte in &digest[..HASH_LEN / 2] {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+/// One elision: how many units of what kind were omitted, out of how many, and the hash to get them back.
+///
+/// ```
+/// use headroom::marker::Marker;
+/// let m = Marker::new(212, Some(250), "lines", "3f9ac0d1e2b4a5c6d7e8f901");
+/// assert_eq!(m.to_text(), "[… 212 of 250 lines omitted · headroom_retrieve hash=3f9ac0d1e2b4a5c6d7e8f901]");
+/// assert_eq!(Marker::parse_all(&m.to_text()), vec![m]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    /// Units omitted.
+    pub omitted: usize,
+    /// Units in the whole original, when that is meaningful.
+    pub total: Option<usize>,
+    /// What was omitted: `lines`, `items`, `hits in src/lib.rs`, …
+    pub unit: String,
+    /// The segment hash to retrieve the original by.
+    pub hash: String,
+}
+
+impl Marker {
+    /// A marker for `omitted` (of `total`) `unit` behind `hash`.
+    pub fn new(omitted: usize, total: Option<usize>, unit: &str, hash: &str) -> Self {
+        Marker {
+            omitted,
+            total,
+            unit: unit.to_string(),
+            hash: hash.to_string(),
+        }
+    }
+
+    /// The sentence inside the brackets, shared by the text and JSON forms.
+    pub fn body(&self) -> String {
+        match self.total {
+            Some(total) => format!(
+                "{} of {} {} omitted · {}{}",
+                self.omitted, total, self.unit, HASH_PREFIX, self.hash
+            ),
+            None => format!(
+                "{} {} omitted · {}{}",
+                self.omitted, self.unit, HASH_PREFIX, self.hash
+            ),
+        }
+    }
+
+    /// The text form: `[… 3 of 9 lines omitted · headroom_retrieve hash=…]`.
+    pub fn to_text(&self) -> String {
+        format!("[… {}]", self.body())
+    }
+
+    /// The JSON element form that stands in an array in place of the removed run.
+    ///
+    /// ```
+    /// let m = headroom::marker::Marker::new(2, Some(10), "items", "000000000000000000000000");
+    /// assert_eq!(m.to_json()["_headroom"], "2 of 10 items omitted · headroom_retrieve hash=000000000000000000000000");
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        map.insert(
+            JSON_MARKER_KEY.to_string(),
+            serde_json::Value::String(self.body()),
+        );
+        serde_json::Value::Object(map)
+    }
+
+    /// Every marker in `text`, text or JSON form, in order of appearance.
+    pub fn parse_all(text: &str) -> Vec<Marker> {
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some(at) = text[from..].find(HASH_PREFIX) {
+            let hash_start = from + at + HASH_PREFIX.len();
+            from = hash_start;
+            let Some(hash) = text.get(hash_start..hash_start + HASH_LEN) else {
+                break;
+            };
+            if !hash
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            {
+                continue;
+            }
+            if let Some(marker) = parse_sentence(&text[..from - HASH_PREFIX.len()], hash) {
+                found.push(marker);
+            }
+        }
+        found
+    }
+
+    /// Whether `text` carries any Headroom marker.
+    ///
+    /// ```
+    /// assert!(!headroom::marker::Marker::is_in("plain text"));
+    /// ```
+    pub fn is_in(text: &str) -> bool {
+        !Marker::parse_all(text).is_empty()
+    }
+}
+
+/// Reads `N [of M] unit omitted · ` backwards from the end of `before`.
+fn parse_sentence(before: &str, hash: &str) -> Option<Marker> {
+    let sentence_start = before.rfind(['[', '"']).map_or(0, |i| i + 1);
+    let sentence = before[sentence_start..].trim_start_matches("… ");
+    let sentence = sentence.strip_suffix(" omitted · ")?;
+    let (omitted, rest) = sentence.split_once(' ')?;
+    let omitted = omitted.parse().ok()?;
+    let (total, unit) = match rest.strip_prefix("of ").and_then(|r| r.split_once(' ')) {
+        Some((total, unit)) => (Some(total.parse().ok()?), unit),
+        None => (None, rest),
+    };
+    Some(Marker::new(omitted, total, unit, hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_text_json_and_code_forms() {
+        let h = segment_hash("x");
+        let text = format!(
+            "a\n[… 3 of 9 lines omitted · headroom_retrieve hash={h}]\nfn f() {{ /* [… 42 lines omitted · headroom_retrieve hash={h}] */ }}"
+        );
+        let json =
+            serde_json::to_string(&vec![Marker::new(5, Some(8), "items", &h).to_json()]).unwrap();
+        let all: Vec<_> = Marker::parse_all(&text)
+            .into_iter()
+            .chain(Marker::parse_all(&json))
+            .collect();
+        assert_eq!(
+            all,
+            vec![
+                Marker::new(3, Some(9), "lines", &h),
+                Marker::new(42, None, "lines", &h),
+                Marker::new(5, Some(8), "items", &h)
+            ]
+        );
+    }
+
+    #[test]
+    fn ignores_lookalikes() {
+        assert!(!Marker::is_in("headroom_retrieve hash=xyz"));
+        assert!(!Marker::is_in(
+            "headroom_retrieve hash=0123456789abcdef01234567 without sentence"
+        ));
+    }
+
+    #[test]
+    fn hash_is_24_hex_of_sha256() {
+        let h = segment_hash("");
+        assert_eq!(h, "e3b0c44298fc1c149afbf4c8");
+    }
+}

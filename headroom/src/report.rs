@@ -1,0 +1,81 @@
+//! What a compression did: tokens before and after, per segment and in total.
+
+use serde::Serialize;
+
+/// The outcome of one compression, for logs, metrics and `--stats`.
+///
+/// ```
+/// let hr = headroom::Headroom::default();
+/// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
+/// let out = hr.compress_json(body)?;
+/// assert_eq!(out.report.tokens_saved, 0);
+/// assert_eq!(out.report.compression_ratio, 1.0);
+/// # Ok::<(), headroom::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// The model whose tokenizer counted.
+    pub model: String,
+    /// Tokens of the request as it came in (messages and tools).
+    pub tokens_before: usize,
+    /// Tokens of the request as sent, the retrieve tool included.
+    pub tokens_after: usize,
+    /// `tokens_before - tokens_after`.
+    pub tokens_saved: usize,
+    /// after / before: 1.0 means unchanged (the TypeScript SDK's meaning).
+    pub compression_ratio: f64,
+    /// saved / before.
+    pub savings_ratio: f64,
+    /// Names of the transforms used, e.g. `json:minify`, in first-use order.
+    pub transforms_applied: Vec<String>,
+    /// Hashes of originals now retrievable.
+    pub ccr_hashes: Vec<String>,
+    /// Per-segment detail.
+    pub segments: Vec<SegmentReport>,
+    /// Why the request went out unchanged, when it did despite compressible content.
+    pub passthrough_reason: Option<String>,
+    /// Whether the retrieve tool was added.
+    pub retrieve_tool_added: bool,
+}
+
+/// What happened to one segment.
+///
+/// ```
+/// let s = headroom::SegmentReport::default();
+/// assert_eq!(s.tokens_before, s.tokens_after);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SegmentReport {
+    /// Index in `messages`.
+    pub message_index: usize,
+    /// The message's role.
+    pub role: String,
+    /// `content`, `content_part`, `tool_call_arguments`.
+    pub kind: &'static str,
+    /// Detected content type (`json`, `text`, …).
+    pub content_type: String,
+    /// Tokens before.
+    pub tokens_before: usize,
+    /// Tokens after.
+    pub tokens_after: usize,
+    /// Transforms applied to this segment.
+    pub transforms: Vec<String>,
+    /// The hash its markers carry, when lossy.
+    pub hash: Option<String>,
+    /// Why it was left alone, when it was.
+    pub skipped: Option<String>,
+}
+
+impl Report {
+    /// Fills the derived fields from `tokens_before` and `tokens_after`.
+    pub(crate) fn finish(&mut self) {
+        self.tokens_saved = self.tokens_before.saturating_sub(self.tokens_after);
+        if self.tokens_before == 0 {
+            self.compression_ratio = 1.0;
+            self.savings_ratio = 0.0;
+        } else {
+            self.compression_ratio = self.tokens_after as f64 / self.tokens_before as f64;
+            self.savings_ratio = self.tokens_saved as f64 / self.tokens_before as f64;
+        }
+    }
+}

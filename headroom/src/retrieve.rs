@@ -1,0 +1,259 @@
+//! The `headroom_retrieve` tool: its definition, and answers from the store.
+
+use crate::marker::RETRIEVE_TOOL_NAME;
+use crate::store::{Store, StoreError};
+use crate::tokens::TokenCounter;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Default cap on one answer, in tokens.
+pub const DEFAULT_ANSWER_TOKENS: usize = 8_000;
+
+/// The tool definition appended to `tools` when the conversation carries a marker.
+///
+/// ```
+/// let def = headroom::retrieve::tool_definition();
+/// assert_eq!(def["function"]["name"], "headroom_retrieve");
+/// assert_eq!(def["function"]["parameters"]["required"][0], "hash");
+/// ```
+pub fn tool_definition() -> Value {
+    json!({
+        "type": "function",
+        "function": {
+            "name": RETRIEVE_TOOL_NAME,
+            "description": "Get back content that was omitted from this conversation to save space. Each omission is marked like [… N of M lines omitted · headroom_retrieve hash=H]; call this with that hash when you need the omitted part. Use query to fetch only matching lines or items, offset/limit to page.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "hash": {"type": "string", "description": "The hash from the omission marker."},
+                    "query": {"type": "string", "description": "Only return lines or items containing these words."},
+                    "offset": {"type": "integer", "minimum": 0, "description": "First line or item to return."},
+                    "limit": {"type": "integer", "minimum": 1, "description": "How many lines or items to return."}
+                },
+                "required": ["hash"],
+                "additionalProperties": false
+            }
+        }
+    })
+}
+
+/// The arguments of a `headroom_retrieve` call.
+///
+/// ```
+/// let args: headroom::retrieve::RetrieveArgs = serde_json::from_str(r#"{"hash":"ab","limit":5}"#).unwrap();
+/// assert_eq!((args.hash.as_str(), args.limit), ("ab", Some(5)));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct RetrieveArgs {
+    /// The marker's hash.
+    pub hash: String,
+    /// Words to filter lines or items by.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// First unit to return.
+    #[serde(default)]
+    pub offset: Option<usize>,
+    /// Most units to return.
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// The text a `headroom_retrieve` call gets back: the original, filtered and paged, or a plain
+/// explanation when it cannot be had. Never an error: the model always gets an answer.
+///
+/// ```
+/// use headroom::store::{MemoryStore, Store};
+/// let store = MemoryStore::default();
+/// store.put("default", "h1", "line a\nline b")?;
+/// let counter = headroom::tokens::counter_for_model("gpt-4o");
+/// let answer = headroom::retrieve::answer(r#"{"hash":"h1"}"#, &store, "default", counter.as_ref(), 8000);
+/// assert_eq!(answer, "line a\nline b");
+/// # Ok::<(), headroom::store::StoreError>(())
+/// ```
+pub fn answer(
+    arguments: &str,
+    store: &dyn Store,
+    namespace: &str,
+    counter: &dyn TokenCounter,
+    max_tokens: usize,
+) -> String {
+    let args: RetrieveArgs = match serde_json::from_str(arguments) {
+        Ok(args) => args,
+        Err(e) => return format!("headroom_retrieve needs {{\"hash\": string, \"query\"?: string, \"offset\"?: integer, \"limit\"?: integer}}; got invalid arguments ({e})."),
+    };
+    answer_with(&args, store.get(namespace, &args.hash), counter, max_tokens)
+}
+
+/// Like [`answer`], from a store lookup already made (async stores do their own I/O).
+///
+/// ```
+/// let counter = headroom::tokens::counter_for_model("gpt-4o");
+/// let args = headroom::retrieve::RetrieveArgs { hash: "nope".into(), ..Default::default() };
+/// let text = headroom::retrieve::answer_with(&args, Ok(None), counter.as_ref(), 8000);
+/// assert!(text.contains("unknown or expired"));
+/// ```
+pub fn answer_with(
+    args: &RetrieveArgs,
+    lookup: Result<Option<String>, StoreError>,
+    counter: &dyn TokenCounter,
+    max_tokens: usize,
+) -> String {
+    let original = match lookup {
+        Ok(Some(text)) => text,
+        Ok(None) => return format!("No original is stored under hash {} (unknown or expired). Work with the compressed content you have.", args.hash),
+        Err(e) => return format!("The original for hash {} is temporarily unavailable ({e}). Try again later or work with the compressed content.", args.hash),
+    };
+    let units = split_units(&original);
+    let (kind, total) = (units.kind, units.items.len());
+    let selected: Vec<(usize, &str)> = match args
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        Some(query) => {
+            let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+            units
+                .items
+                .iter()
+                .enumerate()
+                .filter(|(_, u)| {
+                    let lower = u.to_lowercase();
+                    terms.iter().any(|t| lower.contains(t.as_str()))
+                })
+                .map(|(i, u)| (i, *u))
+                .collect()
+        }
+        None => units.items.iter().copied().enumerate().collect(),
+    };
+    let matched = selected.len();
+    let offset = args.offset.unwrap_or(0).min(matched);
+    let limit = args.limit.unwrap_or(usize::MAX);
+    let whole = args.query.is_none() && offset == 0 && limit >= total;
+    if whole && counter.count(&original) <= max_tokens {
+        return original;
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    for (_, unit) in selected.iter().skip(offset).take(limit) {
+        let cost = counter.count(unit) + 1;
+        if used + cost > max_tokens && !out.is_empty() {
+            break;
+        }
+        used += cost;
+        out.push(*unit);
+    }
+    let shown = out.len();
+    let rest = matched - offset - shown;
+    let mut header = match &args.query {
+        Some(q) => format!(
+            "{matched} of {total} {kind} match {q:?}; showing {}–{}",
+            offset + usize::from(shown > 0),
+            offset + shown
+        ),
+        None => format!(
+            "{kind} {}–{} of {total}",
+            offset + usize::from(shown > 0),
+            offset + shown
+        ),
+    };
+    if rest > 0 {
+        header.push_str(&format!(
+            "; {rest} more: call headroom_retrieve with offset={}",
+            offset + shown
+        ));
+    }
+    let body = if kind == "items" {
+        format!("[{}]", out.join(","))
+    } else {
+        out.join("\n")
+    };
+    format!("[{header}]\n{body}")
+}
+
+struct Units<'a> {
+    kind: &'static str,
+    items: Vec<&'a str>,
+}
+
+/// A JSON array's items (as their exact text), or the text's lines.
+fn split_units(original: &str) -> Units<'_> {
+    if let Ok(items) = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(original) {
+        if !items.is_empty() {
+            return Units {
+                kind: "items",
+                items: items.into_iter().map(|r| r.get()).collect(),
+            };
+        }
+    }
+    Units {
+        kind: "lines",
+        items: original.lines().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn counter() -> std::sync::Arc<dyn TokenCounter> {
+        crate::tokens::counter_for_model("gpt-4o")
+    }
+
+    #[test]
+    fn query_filters_and_pages() {
+        let store = MemoryStore::default();
+        let text: String = (0..100)
+            .map(|i| format!("line {i} {}\n", if i % 10 == 0 { "ERROR" } else { "ok" }))
+            .collect();
+        store.put("ns", "h", &text).unwrap();
+        let a = answer(
+            r#"{"hash":"h","query":"error","limit":3}"#,
+            &store,
+            "ns",
+            counter().as_ref(),
+            8000,
+        );
+        assert!(a.starts_with("[10 of 100 lines match \"error\"; showing 1–3; 7 more: call headroom_retrieve with offset=3]"), "{a}");
+        assert!(a.contains("line 20 ERROR") && !a.contains("line 30 ERROR"));
+    }
+
+    #[test]
+    fn caps_tokens_and_says_how_to_continue() {
+        let store = MemoryStore::default();
+        let text: String = (0..2000)
+            .map(|i| format!("row number {i} with some padding words\n"))
+            .collect();
+        store.put("ns", "h", &text).unwrap();
+        let a = answer(r#"{"hash":"h"}"#, &store, "ns", counter().as_ref(), 500);
+        assert!(counter().count(&a) < 600);
+        assert!(
+            a.contains("more: call headroom_retrieve with offset="),
+            "{}",
+            &a[..200]
+        );
+    }
+
+    #[test]
+    fn failures_are_plain_answers() {
+        let store = MemoryStore::default();
+        assert!(
+            answer("not json", &store, "ns", counter().as_ref(), 10).contains("invalid arguments")
+        );
+        assert!(
+            answer(r#"{"hash":"x"}"#, &store, "ns", counter().as_ref(), 10)
+                .contains("unknown or expired")
+        );
+        let down = answer_with(
+            &RetrieveArgs {
+                hash: "x".into(),
+                ..Default::default()
+            },
+            Err(StoreError("connection refused".into())),
+            counter().as_ref(),
+            10,
+        );
+        assert!(down.contains("temporarily unavailable"));
+    }
+}

@@ -12,8 +12,38 @@
 pub enum ContentType {
     /// A JSON object or array.
     Json,
-    /// Anything else.
+    /// A unified diff (`git diff`, `git show`).
+    Diff,
+    /// Search hits, `path:line:text` (`grep -rn`, ripgrep).
+    SearchHits,
+    /// Build output, test runs, service logs.
+    Logs,
+    /// Source code in a known language.
+    Code(Language),
+    /// Prose and anything else.
     Text,
+}
+
+/// Source languages the code compressor knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Language {
+    /// Rust.
+    Rust,
+    /// Python.
+    Python,
+    /// JavaScript.
+    JavaScript,
+    /// TypeScript.
+    TypeScript,
+    /// Go.
+    Go,
+    /// Java.
+    Java,
+    /// C.
+    C,
+    /// C++.
+    Cpp,
 }
 
 impl ContentType {
@@ -21,6 +51,10 @@ impl ContentType {
     pub fn name(&self) -> &'static str {
         match self {
             ContentType::Json => "json",
+            ContentType::Diff => "diff",
+            ContentType::SearchHits => "search",
+            ContentType::Logs => "logs",
+            ContentType::Code(_) => "code",
             ContentType::Text => "text",
         }
     }

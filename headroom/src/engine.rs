@@ -407,6 +407,7 @@ impl Headroom {
                     .with_question(&question)
                     .with_hash(&hash);
                 ctx.tool_name = tool_name.map(str::to_string);
+                ctx.tool_arguments = call.map(|(_, arguments)| arguments.to_string());
                 ctx.json_only = segment.kind == SegmentKind::ToolCallArguments;
                 let result =
                     compressor_for(&content_type).and_then(|c| c.compress(&segment.text, &ctx));

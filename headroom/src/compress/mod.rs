@@ -98,6 +98,8 @@ pub struct SegmentContext<'a> {
     pub question: String,
     /// The name of the tool that produced it, if any.
     pub tool_name: Option<String>,
+    /// The arguments (JSON text) of the tool call that produced it, if any.
+    pub tool_arguments: Option<String>,
     /// The hash every marker of this segment carries.
     pub hash: String,
     /// The output must stay valid JSON (tool-call arguments).

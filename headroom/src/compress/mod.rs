@@ -114,6 +114,7 @@ impl<'a> SegmentContext<'a> {
             counter,
             question: String::new(),
             tool_name: None,
+            tool_arguments: None,
             hash: String::new(),
             json_only: false,
         }

@@ -1,0 +1,219 @@
+//! What every door shares: the decision made before a body is read, and compression that fails open.
+
+use bytes::Bytes;
+use headroom::store::DEFAULT_NAMESPACE;
+use headroom::{Headroom, Report};
+use http::{header, HeaderMap, Method};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+
+/// Bodies above this many bytes are compressed on tokio's blocking pool, so a big body does not
+/// stall a runtime worker.
+pub const BLOCKING_THRESHOLD: usize = 64 * 1024;
+
+/// The header that sends a request on untouched when its value is `true`.
+pub const BYPASS_HEADER: &str = "x-headroom-bypass";
+
+/// A callback that sees every report.
+pub(crate) type ReportHook = Arc<dyn Fn(&Report) + Send + Sync>;
+
+/// The engine used when the layer was not given one, built on first use.
+static DEFAULT_ENGINE: OnceLock<Headroom> = OnceLock::new();
+
+/// The engine and the report hook, shared by the layer and every service it makes.
+#[derive(Clone, Default)]
+pub(crate) struct Door {
+    pub(crate) engine: Option<Arc<Headroom>>,
+    pub(crate) on_report: Option<ReportHook>,
+}
+
+/// The result of compressing one body.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// The body to send instead, when it changed.
+    pub(crate) body: Option<Bytes>,
+    /// What the engine did, when it could read the body.
+    pub(crate) report: Option<Report>,
+}
+
+impl Door {
+    pub(crate) fn engine(&self) -> &Headroom {
+        match &self.engine {
+            Some(engine) => engine,
+            None => DEFAULT_ENGINE.get_or_init(Headroom::default),
+        }
+    }
+
+    /// Whether a request may be compressed, judged from its head and its body's exact length only.
+    /// `None` means: read and compress it; `Some(reason)` means: forward it unread.
+    pub(crate) fn skip_reason(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        exact_len: Option<u64>,
+    ) -> Option<&'static str> {
+        if method != Method::POST {
+            return Some("not a POST");
+        }
+        if !path.ends_with("/chat/completions") {
+            return Some("not a chat-completions path");
+        }
+        if header_is(headers, BYPASS_HEADER, |v| v.eq_ignore_ascii_case("true")) {
+            return Some("bypass requested");
+        }
+        if !header_is(headers, header::CONTENT_TYPE.as_str(), is_json_media_type) {
+            return Some("not JSON");
+        }
+        if header_is(headers, header::CONTENT_ENCODING.as_str(), |v| {
+            !v.eq_ignore_ascii_case("identity")
+        }) {
+            return Some("encoded body");
+        }
+        match exact_len {
+            None => Some("streaming body of unknown length"),
+            Some(0) => Some("empty body"),
+            Some(len) if len > self.engine().config().max_body_bytes as u64 => {
+                Some("body over the limit")
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Compresses a chat-completions body, persisting originals in the engine's store.
+    /// Fails open: a body the engine cannot read is reported as unchanged.
+    pub(crate) fn compress(&self, body: &Bytes) -> Outcome {
+        let engine = self.engine();
+        match engine.compress_json_into(body, engine.store().as_ref(), DEFAULT_NAMESPACE) {
+            Ok(out) => {
+                if let Some(hook) = &self.on_report {
+                    hook(&out.report);
+                }
+                Outcome {
+                    body: (out.body != body.as_ref()).then(|| Bytes::from(out.body)),
+                    report: Some(out.report),
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, "headroom: forwarding a body it cannot read unchanged");
+                Outcome::default()
+            }
+        }
+    }
+
+    /// [`Door::compress`], on the blocking pool when the body is big and a tokio runtime is there.
+    pub(crate) fn compress_task(&self, body: Bytes) -> Task {
+        if body.len() > BLOCKING_THRESHOLD {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let door = self.clone();
+                return Task::Blocking(runtime.spawn_blocking(move || door.compress(&body)));
+            }
+        }
+        Task::Ready(Some(self.compress(&body)))
+    }
+}
+
+/// Compression done now or running on the blocking pool; resolves to its [`Outcome`].
+/// A compression that panicked counts as "unchanged" (fail open).
+pub(crate) enum Task {
+    Ready(Option<Outcome>),
+    Blocking(tokio::task::JoinHandle<Outcome>),
+}
+
+impl Future for Task {
+    type Output = Outcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        match self.get_mut() {
+            Task::Ready(outcome) => Poll::Ready(outcome.take().unwrap_or_default()),
+            Task::Blocking(handle) => Pin::new(handle)
+                .poll(cx)
+                .map(|joined| joined.unwrap_or_default()),
+        }
+    }
+}
+
+fn header_is(headers: &HeaderMap, name: &str, test: impl Fn(&str) -> bool) -> bool {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| test(v.trim()))
+}
+
+/// `application/json`, `application/json; charset=utf-8`, `application/vnd.x+json`.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
+}
+
+/// Sets `Content-Length` to the new body's length when the request carried one.
+pub(crate) fn fix_content_length(headers: &mut HeaderMap, len: usize) {
+    if headers.contains_key(header::CONTENT_LENGTH) {
+        headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    header::HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_known_length_json_chat_posts_are_read() {
+        let door = Door::default();
+        let json = headers(&[("content-type", "application/json; charset=utf-8")]);
+        let path = "/v1/chat/completions";
+        assert_eq!(door.skip_reason(&Method::POST, path, &json, Some(10)), None);
+        assert!(door.skip_reason(&Method::GET, path, &json, Some(10)).is_some());
+        assert!(door
+            .skip_reason(&Method::POST, "/v1/embeddings", &json, Some(10))
+            .is_some());
+        assert!(door.skip_reason(&Method::POST, path, &json, None).is_some());
+        assert!(door
+            .skip_reason(&Method::POST, path, &json, Some(u64::MAX))
+            .is_some());
+        let gzip = headers(&[
+            ("content-type", "application/json"),
+            ("content-encoding", "gzip"),
+        ]);
+        assert!(door.skip_reason(&Method::POST, path, &gzip, Some(10)).is_some());
+        let bypass = headers(&[
+            ("content-type", "application/json"),
+            ("x-headroom-bypass", "TRUE"),
+        ]);
+        assert!(door
+            .skip_reason(&Method::POST, path, &bypass, Some(10))
+            .is_some());
+        let form = headers(&[("content-type", "multipart/form-data; boundary=x")]);
+        assert!(door.skip_reason(&Method::POST, path, &form, Some(10)).is_some());
+    }
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json_media_type("application/json"));
+        assert!(is_json_media_type("Application/JSON ; charset=utf-8"));
+        assert!(is_json_media_type("application/vnd.api+json"));
+        assert!(!is_json_media_type("text/plain"));
+        assert!(!is_json_media_type("+json"));
+    }
+
+    #[test]
+    fn unreadable_bodies_are_left_unchanged() {
+        let out = Door::default().compress(&Bytes::from_static(b"{not json"));
+        assert!(out.body.is_none() && out.report.is_none());
+    }
+}

@@ -1,0 +1,142 @@
+//! [`ResponseFuture`]: reads a chat-completions body, compresses it, then calls the inner service.
+
+use crate::door::{fix_content_length, Door, Task};
+use crate::BoxError;
+use bytes::Bytes;
+use headroom::Report;
+use http::request::Parts;
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::combinators::Collect;
+use http_body_util::BodyExt;
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tower_service::Service;
+
+pin_project! {
+    /// The response future of [`HeadroomService`](crate::HeadroomService) for `http::Request<B>`.
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<B>>,
+        B: Body,
+    {
+        #[pin]
+        state: State<S, B>,
+        report: Option<Report>,
+    }
+}
+
+/// What the future needs to send the request once its body is ready.
+struct Pending<S> {
+    inner: S,
+    parts: Parts,
+    door: Door,
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<Request<B>>,
+        B: Body,
+    {
+        Reading {
+            #[pin]
+            collect: Collect<B>,
+            pending: Option<Pending<S>>,
+        },
+        Compressing {
+            #[pin]
+            task: Task,
+            pending: Option<Pending<S>>,
+            original: Bytes,
+        },
+        Calling {
+            #[pin]
+            future: S::Future,
+        },
+    }
+}
+
+impl<S, B> ResponseFuture<S, B>
+where
+    S: Service<Request<B>>,
+    B: Body,
+{
+    pub(crate) fn forward(future: S::Future) -> Self {
+        ResponseFuture {
+            state: State::Calling { future },
+            report: None,
+        }
+    }
+
+    pub(crate) fn compress(inner: S, door: Door, request: Request<B>) -> Self {
+        let (parts, body) = request.into_parts();
+        ResponseFuture {
+            state: State::Reading {
+                collect: body.collect(),
+                pending: Some(Pending { inner, parts, door }),
+            },
+            report: None,
+        }
+    }
+}
+
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    S::Error: Into<BoxError>,
+    B: Body + From<Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Response<ResBody>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Reading { collect, pending } => {
+                    let body = ready!(collect.poll(cx)).map_err(Into::into)?.to_bytes();
+                    let pending = pending.take().expect("polled after completion");
+                    let task = pending.door.compress_task(body.clone());
+                    this.state.set(State::Compressing {
+                        task,
+                        pending: Some(pending),
+                        original: body,
+                    });
+                }
+                StateProj::Compressing {
+                    task,
+                    pending,
+                    original,
+                } => {
+                    let outcome = ready!(task.poll(cx));
+                    let Pending {
+                        mut inner,
+                        mut parts,
+                        ..
+                    } = pending.take().expect("polled after completion");
+                    let body = match outcome.body {
+                        Some(body) => {
+                            fix_content_length(&mut parts.headers, body.len());
+                            body
+                        }
+                        None => std::mem::take(original),
+                    };
+                    *this.report = outcome.report;
+                    let future = inner.call(Request::from_parts(parts, B::from(body)));
+                    this.state.set(State::Calling { future });
+                }
+                StateProj::Calling { future } => {
+                    let mut response = ready!(future.poll(cx)).map_err(Into::into)?;
+                    if let Some(report) = this.report.take() {
+                        response.extensions_mut().insert(report);
+                    }
+                    return Poll::Ready(Ok(response));
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The compressors, one per content type, behind one trait.
 
 pub mod json;
+pub(crate) mod relevance;
 pub mod table;
 
 pub use json::JsonCompressor;

@@ -36,6 +36,8 @@ pub struct Config {
     pub time_budget: Duration,
     /// Arrays with fewer items are never cut by the lossy JSON compressor.
     pub json_min_array_items: usize,
+    /// What the lossy JSON compressor (SmartCrusher) keeps of a long array; each rule can be switched off.
+    pub crush: crate::compress::crush::CrushConfig,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             max_depth: 64,
             time_budget: Duration::from_secs(5),
             json_min_array_items: 8,
+            crush: crate::compress::crush::CrushConfig::default(),
         }
     }
 }

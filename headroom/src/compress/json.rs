@@ -1,4 +1,4 @@
-//! JSON tool outputs: lossless forms first (minified, table), the lossy crusher after.
+//! JSON tool outputs: lossless forms first (minified, table), the lossy crusher ([`super::SmartCrusher`]) after.
 
 use super::{Compression, Compressor, SegmentContext};
 use serde_json::Value;
@@ -21,24 +21,42 @@ impl Compressor for JsonCompressor {
     }
 
     fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression> {
-        let value: Value = serde_json::from_str(text).ok()?;
-        if !matches!(value, Value::Array(_) | Value::Object(_))
-            || depth(&value) > ctx.config.max_depth
-        {
-            return None;
+        if ctx.config.lossless_only {
+            return lossless(text, ctx).map(|(_, best)| best);
         }
-        let minified = minify(text);
-        let mut best = Compression::lossless(minified, "json:minify", ctx);
-        if !ctx.json_only && numbers_are_exact(&best.text) {
-            if let Some(table) = super::table::encode(&value) {
-                let candidate = Compression::lossless(table, "json:table", ctx);
-                if candidate.tokens < best.tokens {
-                    best = candidate;
-                }
+        // Lossy results are memoized: a re-sent history gets the same bytes without the work.
+        super::crush::memo::remember(text, ctx, || {
+            let (value, best) = lossless(text, ctx)?;
+            // Crush only what lossless forms leave above the size the engine would leave alone.
+            if best.tokens < ctx.config.min_segment_tokens {
+                return Some(best);
+            }
+            match super::crush::crush(&minify(text), &value, ctx) {
+                Some(crushed) if crushed.tokens < best.tokens => Some(crushed),
+                _ => Some(best),
+            }
+        })
+    }
+}
+
+/// The best lossless form of `text` (minified, or the table form when smaller) and its parsed value.
+fn lossless(text: &str, ctx: &SegmentContext<'_>) -> Option<(Value, Compression)> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    if !matches!(value, Value::Array(_) | Value::Object(_)) || depth(&value) > ctx.config.max_depth
+    {
+        return None;
+    }
+    let minified = minify(text);
+    let mut best = Compression::lossless(minified, "json:minify", ctx);
+    if !ctx.json_only && numbers_are_exact(&best.text) {
+        if let Some(table) = super::table::encode(&value) {
+            let candidate = Compression::lossless(table, "json:table", ctx);
+            if candidate.tokens < best.tokens {
+                best = candidate;
             }
         }
-        Some(best)
     }
+    Some((value, best))
 }
 
 /// Removes the whitespace between JSON tokens, keeping every other byte (numbers and escapes as written).

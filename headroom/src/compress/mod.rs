@@ -1,9 +1,11 @@
 //! The compressors, one per content type, behind one trait.
 
+pub mod crush;
 pub mod json;
 pub(crate) mod relevance;
 pub mod table;
 
+pub use crush::{CrushConfig, SmartCrusher};
 pub use json::JsonCompressor;
 
 use crate::detect::ContentType;

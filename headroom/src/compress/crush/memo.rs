@@ -1,0 +1,114 @@
+//! A bounded memo of JSON compressions, so a re-sent history gets the same bytes without the work.
+
+use crate::compress::{Compression, SegmentContext};
+use crate::marker::segment_hash;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{LazyLock, Mutex};
+
+/// (segment hash, fingerprint of config + question + output constraints + tokenizer).
+type Key = (String, u64);
+
+#[derive(Default)]
+struct Memo {
+    entries: HashMap<Key, Option<Compression>>,
+    /// Insertion order: the oldest entry goes first when the memo is full.
+    order: VecDeque<Key>,
+}
+
+static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(Mutex::default);
+
+/// The memoized result of `compute` for this segment and context, computing it on a miss.
+/// Holds at most `ctx.config.crush.cache_entries` results (0: no memo).
+pub(crate) fn remember(
+    text: &str,
+    ctx: &SegmentContext<'_>,
+    compute: impl FnOnce() -> Option<Compression>,
+) -> Option<Compression> {
+    let capacity = ctx.config.crush.cache_entries;
+    if capacity == 0 {
+        return compute();
+    }
+    let key = key(text, ctx);
+    if let Some(hit) = lock().entries.get(&key) {
+        return hit.clone();
+    }
+    let result = compute();
+    let mut memo = lock();
+    if !memo.entries.contains_key(&key) {
+        while memo.order.len() >= capacity {
+            if let Some(old) = memo.order.pop_front() {
+                memo.entries.remove(&old);
+            }
+        }
+        memo.order.push_back(key.clone());
+        memo.entries.insert(key, result.clone());
+    }
+    result
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Memo> {
+    // A panic elsewhere while holding the lock leaves a memo that is still consistent enough to use.
+    MEMO.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn key(text: &str, ctx: &SegmentContext<'_>) -> Key {
+    let hash = if ctx.hash.is_empty() {
+        segment_hash(text)
+    } else {
+        ctx.hash.clone()
+    };
+    let mut hasher = DefaultHasher::new();
+    format!("{:?}", ctx.config).hash(&mut hasher);
+    ctx.question.hash(&mut hasher);
+    ctx.json_only.hash(&mut hasher);
+    ctx.counter.name().hash(&mut hasher);
+    // Markers carry the hash: a caller-given hash that differs from the text's own must not collide.
+    text.len().hash(&mut hasher);
+    (hash, hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+    use std::cell::Cell;
+
+    #[test]
+    fn second_call_is_served_from_the_memo() {
+        let config = Config::default();
+        let ctx = SegmentContext::new(&config, crate::tokens::counter_for_model("gpt-4o"))
+            .with_question("memo test question");
+        let calls = Cell::new(0);
+        let compute = || {
+            calls.set(calls.get() + 1);
+            Some(Compression::lossless("[1]".into(), "t", &ctx))
+        };
+        let first = remember("[ 1 ] memo test", &ctx, compute);
+        let second = remember("[ 1 ] memo test", &ctx, compute);
+        assert_eq!(first, second);
+        assert_eq!(calls.get(), 1);
+        let other = ctx.clone().with_question("another question");
+        remember("[ 1 ] memo test", &other, compute);
+        assert_eq!(calls.get(), 2, "the question is part of the key");
+    }
+
+    #[test]
+    fn memo_stays_bounded() {
+        let mut config = Config::default();
+        config.crush.cache_entries = 3;
+        let ctx = SegmentContext::new(&config, crate::tokens::counter_for_model("gpt-4o"))
+            .with_question("bounded memo");
+        for i in 0..10 {
+            remember(&format!("[{i}] bounded"), &ctx, || None);
+        }
+        let calls = Cell::new(0);
+        remember("[0] bounded", &ctx, || {
+            calls.set(1);
+            None
+        });
+        assert_eq!(calls.get(), 1, "the oldest entries were evicted");
+        assert!(lock().order.len() <= Config::default().crush.cache_entries);
+    }
+}

@@ -178,7 +178,9 @@ mod tests {
         let json = headers(&[("content-type", "application/json; charset=utf-8")]);
         let path = "/v1/chat/completions";
         assert_eq!(door.skip_reason(&Method::POST, path, &json, Some(10)), None);
-        assert!(door.skip_reason(&Method::GET, path, &json, Some(10)).is_some());
+        assert!(door
+            .skip_reason(&Method::GET, path, &json, Some(10))
+            .is_some());
         assert!(door
             .skip_reason(&Method::POST, "/v1/embeddings", &json, Some(10))
             .is_some());
@@ -190,7 +192,9 @@ mod tests {
             ("content-type", "application/json"),
             ("content-encoding", "gzip"),
         ]);
-        assert!(door.skip_reason(&Method::POST, path, &gzip, Some(10)).is_some());
+        assert!(door
+            .skip_reason(&Method::POST, path, &gzip, Some(10))
+            .is_some());
         let bypass = headers(&[
             ("content-type", "application/json"),
             ("x-headroom-bypass", "TRUE"),
@@ -199,7 +203,9 @@ mod tests {
             .skip_reason(&Method::POST, path, &bypass, Some(10))
             .is_some());
         let form = headers(&[("content-type", "multipart/form-data; boundary=x")]);
-        assert!(door.skip_reason(&Method::POST, path, &form, Some(10)).is_some());
+        assert!(door
+            .skip_reason(&Method::POST, path, &form, Some(10))
+            .is_some());
     }
 
     #[test]

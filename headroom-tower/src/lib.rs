@@ -41,9 +41,13 @@
 //! HeadroomLayer → Buffer → ConcurrencyLimit → RateLimit → Timeout → Retry → client
 //! ```
 
+#[cfg(feature = "async-openai")]
+pub mod async_openai;
 mod door;
 mod future;
 mod layer;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 mod service;
 
 pub use door::{BLOCKING_THRESHOLD, BYPASS_HEADER};

@@ -1,0 +1,162 @@
+//! The async-openai door: [`with_headroom`] keeps your `async_openai::Client<C>` and compresses its
+//! chat-completion requests; every other API (embeddings, images, audio, files) passes through.
+//!
+//! ```
+//! use async_openai::{config::OpenAIConfig, Client};
+//! let client = headroom_tower::async_openai::with_headroom(Client::with_config(OpenAIConfig::new()));
+//! # let _ = client;
+//! ```
+//!
+//! Underneath, [`HeadroomService`] implements `Service<HttpRequestFactory>`. async-openai replays the
+//! factory on every retry attempt; the service wraps it in a factory that compresses on its first
+//! build and re-sends the same compressed body on every later one, so a request is compressed once
+//! per call however often it is retried. Put [`HeadroomLayer`] *outside* the retry layer:
+//!
+//! ```
+//! use async_openai::middleware::{retry::OpenAIRetryLayer, ReqwestService};
+//! use async_openai::{config::OpenAIConfig, Client};
+//! use headroom_tower::HeadroomLayer;
+//! use tower::ServiceBuilder;
+//! let service = ServiceBuilder::new()
+//!     .layer(HeadroomLayer)
+//!     .layer(OpenAIRetryLayer::default())
+//!     .service(ReqwestService::new(reqwest::Client::new()));
+//! let client = Client::with_config(OpenAIConfig::new()).with_http_service(service);
+//! # let _ = client;
+//! ```
+
+use crate::door::{fix_content_length, Door, Outcome};
+use crate::{HeadroomLayer, HeadroomService};
+use ::async_openai::config::Config;
+use ::async_openai::error::OpenAIError;
+use ::async_openai::middleware::retry::OpenAIRetryLayer;
+use ::async_openai::middleware::{HttpRequestFactory, ReqwestService};
+use ::async_openai::Client;
+use bytes::Bytes;
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// Makes `client` compress its chat-completion requests with the default engine.
+///
+/// The client keeps its type, config and every API. Requests are sent by a fresh `reqwest::Client`
+/// behind async-openai's default retry layer (async-openai does not hand out the client's own
+/// HTTP client); for your own HTTP client, build the stack shown in the [module docs](self).
+///
+/// ```
+/// let client = headroom_tower::async_openai::with_headroom(async_openai::Client::new());
+/// # let _ = client;
+/// ```
+pub fn with_headroom<C: Config>(client: Client<C>) -> Client<C> {
+    with_headroom_layer(client, HeadroomLayer)
+}
+
+/// [`with_headroom`] with a configured layer (an engine of your own, a report hook).
+///
+/// ```
+/// use headroom_tower::{async_openai::with_headroom_layer, HeadroomLayer};
+/// let layer = HeadroomLayer::new(headroom::Headroom::builder().lossless_only(true).build()?)
+///     .on_report(|r| println!("saved {} tokens", r.tokens_saved));
+/// let client = with_headroom_layer(async_openai::Client::new(), layer);
+/// # let _ = client;
+/// # Ok::<(), headroom::Error>(())
+/// ```
+pub fn with_headroom_layer<C: Config>(client: Client<C>, layer: HeadroomLayer) -> Client<C> {
+    let transport = OpenAIRetryLayer::default().layer(ReqwestService::new(reqwest::Client::new()));
+    client.with_http_service(layer.layer(transport))
+}
+
+impl<S> Service<HttpRequestFactory> for HeadroomService<S>
+where
+    S: Service<HttpRequestFactory, Response = reqwest::Response>,
+{
+    type Response = reqwest::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
+        let memo = Arc::new(Memo {
+            factory,
+            door: self.door.clone(),
+            outcome: tokio::sync::OnceCell::new(),
+        });
+        let compressing = memo.clone();
+        let factory = HttpRequestFactory::new(move || {
+            let memo = compressing.clone();
+            async move { memo.build().await }
+        });
+        ResponseFuture {
+            future: self.inner.call(factory),
+            memo,
+        }
+    }
+}
+
+/// One call's request factory, compressed on its first build and replayed from memory after.
+struct Memo {
+    factory: HttpRequestFactory,
+    door: Door,
+    outcome: tokio::sync::OnceCell<Outcome>,
+}
+
+impl Memo {
+    async fn build(&self) -> Result<reqwest::Request, OpenAIError> {
+        let mut request = self.factory.build().await?;
+        let outcome = self.outcome.get_or_init(|| self.compress(&request)).await;
+        if let Some(body) = &outcome.body {
+            fix_content_length(request.headers_mut(), body.len());
+            *request.body_mut() = Some(body.clone().into());
+        }
+        Ok(request)
+    }
+
+    async fn compress(&self, request: &reqwest::Request) -> Outcome {
+        let bytes = request.body().and_then(reqwest::Body::as_bytes);
+        let skip = self.door.skip_reason(
+            request.method(),
+            request.url().path(),
+            request.headers(),
+            bytes.map(|b| b.len() as u64),
+        );
+        match bytes {
+            Some(bytes) if skip.is_none() => {
+                self.door.compress_task(Bytes::copy_from_slice(bytes)).await
+            }
+            _ => Outcome::default(),
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`HeadroomService`] for async-openai's `HttpRequestFactory`:
+    /// puts the call's report in the response's extensions.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        future: F,
+        memo: Arc<Memo>,
+    }
+}
+
+impl<F, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<reqwest::Response, E>>,
+{
+    type Output = Result<reqwest::Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.future.poll(cx))?;
+        if let Some(report) = this.memo.outcome.get().and_then(|o| o.report.clone()) {
+            response.extensions_mut().insert(report);
+        }
+        Poll::Ready(Ok(response))
+    }
+}

@@ -11,3 +11,6 @@ apt_install() {
 }
 
 # (Each issue's tooling adds its own check-then-install step below.)
+
+# Reversible compression (issue 5): the Redis store's tests and benchmark start a real redis-server.
+command -v redis-server >/dev/null || apt_install redis-server

@@ -26,6 +26,7 @@ mod error;
 pub mod marker;
 pub mod models;
 mod report;
+pub mod resolver;
 pub mod retrieve;
 pub mod store;
 pub mod tokens;

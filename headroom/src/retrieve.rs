@@ -58,6 +58,19 @@ pub struct RetrieveArgs {
     pub limit: Option<usize>,
 }
 
+/// Reads a call's arguments, or gives the plain answer that tells the model how to call the tool.
+///
+/// ```
+/// let args = headroom::retrieve::parse_args(r#"{"hash":"ab","query":"error"}"#).unwrap();
+/// assert_eq!(args.query.as_deref(), Some("error"));
+/// assert!(headroom::retrieve::parse_args("{}").unwrap_err().contains("needs"));
+/// ```
+pub fn parse_args(arguments: &str) -> Result<RetrieveArgs, String> {
+    serde_json::from_str(arguments).map_err(|e| {
+        format!("headroom_retrieve needs {{\"hash\": string, \"query\"?: string, \"offset\"?: integer, \"limit\"?: integer}}; got invalid arguments ({e}).")
+    })
+}
+
 /// The text a `headroom_retrieve` call gets back: the original, filtered and paged, or a plain
 /// explanation when it cannot be had. Never an error: the model always gets an answer.
 ///
@@ -77,14 +90,18 @@ pub fn answer(
     counter: &dyn TokenCounter,
     max_tokens: usize,
 ) -> String {
-    let args: RetrieveArgs = match serde_json::from_str(arguments) {
-        Ok(args) => args,
-        Err(e) => return format!("headroom_retrieve needs {{\"hash\": string, \"query\"?: string, \"offset\"?: integer, \"limit\"?: integer}}; got invalid arguments ({e})."),
-    };
-    answer_with(&args, store.get(namespace, &args.hash), counter, max_tokens)
+    match parse_args(arguments) {
+        Ok(args) => answer_with(&args, store.get(namespace, &args.hash), counter, max_tokens),
+        Err(text) => text,
+    }
 }
 
 /// Like [`answer`], from a store lookup already made (async stores do their own I/O).
+///
+/// The whole original comes back byte for byte when it fits in `max_tokens` and no `query`,
+/// `offset` or `limit` narrows it. Otherwise the answer starts with a bracketed header saying
+/// what is shown (`lines 1–120 of 2000`, `14 of 2000 lines match "error"`) and how to get the
+/// rest (`… more: call headroom_retrieve with offset=120`).
 ///
 /// ```
 /// let counter = headroom::tokens::counter_for_model("gpt-4o");
@@ -101,72 +118,76 @@ pub fn answer_with(
     let original = match lookup {
         Ok(Some(text)) => text,
         Ok(None) => return format!("No original is stored under hash {} (unknown or expired). Work with the compressed content you have.", args.hash),
-        Err(e) => return format!("The original for hash {} is temporarily unavailable ({e}). Try again later or work with the compressed content.", args.hash),
+        Err(e) => return format!("The original for hash {} is temporarily unavailable (the store did not answer: {e}). Try again later or work with the compressed content.", args.hash),
     };
-    let units = split_units(&original);
-    let (kind, total) = (units.kind, units.items.len());
-    let selected: Vec<(usize, &str)> = match args
+    let query = args
         .query
         .as_deref()
         .map(str::trim)
-        .filter(|q| !q.is_empty())
-    {
+        .filter(|q| !q.is_empty());
+    let narrowed = query.is_some() || args.offset.unwrap_or(0) > 0 || args.limit.is_some();
+    if !narrowed && (original.len() <= max_tokens || counter.count(&original) <= max_tokens) {
+        return original;
+    }
+    let units = split_units(&original, counter, max_tokens);
+    let (kind, total) = (units.kind, units.items.len());
+    let selected: Vec<&str> = match query {
         Some(query) => {
             let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
             units
                 .items
                 .iter()
-                .enumerate()
-                .filter(|(_, u)| {
+                .filter(|u| {
                     let lower = u.to_lowercase();
                     terms.iter().any(|t| lower.contains(t.as_str()))
                 })
-                .map(|(i, u)| (i, *u))
+                .copied()
                 .collect()
         }
-        None => units.items.iter().copied().enumerate().collect(),
+        None => units.items.clone(),
     };
     let matched = selected.len();
-    let offset = args.offset.unwrap_or(0).min(matched);
-    let limit = args.limit.unwrap_or(usize::MAX);
-    let whole = args.query.is_none() && offset == 0 && limit >= total;
-    if whole && counter.count(&original) <= max_tokens {
-        return original;
+    let offset = args.offset.unwrap_or(0);
+    if matched == 0 {
+        let q = query.unwrap_or_default();
+        return format!("[0 of {total} {kind} match {q:?}; nothing shown. Try other words, or call headroom_retrieve without query to page through all {total} {kind}.]");
     }
-    let mut out = Vec::new();
+    if offset >= matched {
+        return format!("[offset {offset} is past the end: there are {matched} {kind}{}; the last page starts at offset {}.]",
+            query.map(|q| format!(" matching {q:?}")).unwrap_or_default(),
+            matched.saturating_sub(args.limit.unwrap_or(1).max(1)));
+    }
+    let limit = args.limit.unwrap_or(usize::MAX).max(1);
+    let mut shown = Vec::new();
     let mut used = 0;
-    for (_, unit) in selected.iter().skip(offset).take(limit) {
+    for unit in selected.iter().skip(offset).take(limit) {
+        // +1 for the separator between units.
         let cost = counter.count(unit) + 1;
-        if used + cost > max_tokens && !out.is_empty() {
+        if used + cost > max_tokens && !shown.is_empty() {
             break;
         }
         used += cost;
-        out.push(*unit);
+        shown.push(*unit);
     }
-    let shown = out.len();
-    let rest = matched - offset - shown;
-    let mut header = match &args.query {
-        Some(q) => format!(
-            "{matched} of {total} {kind} match {q:?}; showing {}–{}",
-            offset + usize::from(shown > 0),
-            offset + shown
-        ),
-        None => format!(
-            "{kind} {}–{} of {total}",
-            offset + usize::from(shown > 0),
-            offset + shown
-        ),
+    let (first, last) = (offset + 1, offset + shown.len());
+    let rest = matched - last;
+    let mut header = match query {
+        Some(q) => {
+            format!("{matched} of {total} {kind} match {q:?}; showing matches {first}–{last}")
+        }
+        None => format!("{kind} {first}–{last} of {total}"),
     };
     if rest > 0 {
         header.push_str(&format!(
-            "; {rest} more: call headroom_retrieve with offset={}",
-            offset + shown
+            "; {rest} more: call headroom_retrieve with offset={last}"
         ));
+    } else {
+        header.push_str("; nothing more");
     }
     let body = if kind == "items" {
-        format!("[{}]", out.join(","))
+        format!("[{}]", shown.join(","))
     } else {
-        out.join("\n")
+        shown.join("\n")
     };
     format!("[{header}]\n{body}")
 }
@@ -176,19 +197,42 @@ struct Units<'a> {
     items: Vec<&'a str>,
 }
 
-/// A JSON array's items (as their exact text), or the text's lines.
-fn split_units(original: &str) -> Units<'_> {
+/// A JSON array's items (as their exact text) when each fits an answer; otherwise the text's lines.
+/// When a line is too long for one answer, every unit is a "part" (a line, or a piece of a long one)
+/// so that everything can be paged to.
+fn split_units<'a>(original: &'a str, counter: &dyn TokenCounter, max_tokens: usize) -> Units<'a> {
+    // A token covers at least one byte, so a piece of `max_tokens` bytes always fits one answer.
+    let piece_bytes = max_tokens.max(16);
+    let fits = |unit: &str| unit.len() <= piece_bytes || counter.count(unit) < max_tokens;
     if let Ok(items) = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(original) {
-        if !items.is_empty() {
+        if !items.is_empty() && items.iter().all(|r| fits(r.get())) {
             return Units {
                 kind: "items",
                 items: items.into_iter().map(|r| r.get()).collect(),
             };
         }
     }
+    let mut items = Vec::new();
+    let mut cut_lines = false;
+    for line in original.lines() {
+        if fits(line) {
+            items.push(line);
+            continue;
+        }
+        cut_lines = true;
+        let mut rest = line;
+        while !rest.is_empty() {
+            let mut cut = rest.len().min(piece_bytes);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            items.push(&rest[..cut]);
+            rest = &rest[cut..];
+        }
+    }
     Units {
-        kind: "lines",
-        items: original.lines().collect(),
+        kind: if cut_lines { "parts" } else { "lines" },
+        items,
     }
 }
 
@@ -215,7 +259,7 @@ mod tests {
             counter().as_ref(),
             8000,
         );
-        assert!(a.starts_with("[10 of 100 lines match \"error\"; showing 1–3; 7 more: call headroom_retrieve with offset=3]"), "{a}");
+        assert!(a.starts_with("[10 of 100 lines match \"error\"; showing matches 1–3; 7 more: call headroom_retrieve with offset=3]"), "{a}");
         assert!(a.contains("line 20 ERROR") && !a.contains("line 30 ERROR"));
     }
 

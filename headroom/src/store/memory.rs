@@ -107,8 +107,9 @@ mod tests {
 
     #[test]
     fn conforms() {
-        conformance::run(&MemoryStore::default());
-        conformance::run_ttl(|l| Box::new(MemoryStore::new(l)));
-        conformance::run_byte_cap(|l| Box::new(MemoryStore::new(l)));
+        use conformance::{block_on, cap_limits, ttl_limits};
+        block_on(conformance::run(&MemoryStore::default()));
+        block_on(conformance::run_ttl(&MemoryStore::new(ttl_limits())));
+        block_on(conformance::run_byte_cap(&MemoryStore::new(cap_limits())));
     }
 }

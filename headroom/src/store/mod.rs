@@ -1,10 +1,16 @@
 //! Where originals live so the model can get them back: the `Store` trait and its URLs.
 
+mod async_store;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use async_store::{lookup_all, persist_all, AsyncStore, StoreFuture};
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -36,6 +42,15 @@ pub trait Store: Send + Sync {
     fn put(&self, namespace: &str, hash: &str, text: &str) -> Result<(), StoreError>;
     /// The text under `hash` in `namespace`, or `None` if unknown or expired.
     fn get(&self, namespace: &str, hash: &str) -> Result<Option<String>, StoreError>;
+}
+
+impl<S: Store + ?Sized> Store for Arc<S> {
+    fn put(&self, namespace: &str, hash: &str, text: &str) -> Result<(), StoreError> {
+        (**self).put(namespace, hash, text)
+    }
+    fn get(&self, namespace: &str, hash: &str) -> Result<Option<String>, StoreError> {
+        (**self).get(namespace, hash)
+    }
 }
 
 /// Limits every store honours.
@@ -86,9 +101,9 @@ pub fn open(url: &str, limits: StoreLimits) -> Result<Arc<dyn Store>, crate::Err
             ));
         }
     }
-    if url.starts_with("redis://") || url.starts_with("rediss://") {
+    if is_redis_url(url) {
         return Err(crate::Error::Config(format!(
-            "{url}: Redis is an async store; open it with the `redis` feature's async API"
+            "{url}: Redis is an async store; open it with store::open_async (feature `redis`)"
         )));
     }
     Err(crate::Error::Config(format!(
@@ -96,57 +111,142 @@ pub fn open(url: &str, limits: StoreLimits) -> Result<Arc<dyn Store>, crate::Err
     )))
 }
 
+/// Opens a store for async doors from a URL: `memory:`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`
+/// (`rediss://` for TLS is not built in). Redis connects here and fails at once if it cannot.
+///
+/// ```
+/// # let waker = std::task::Waker::noop();
+/// # let mut cx = std::task::Context::from_waker(&waker);
+/// let mut opening = std::pin::pin!(headroom::store::open_async("memory:", Default::default()));
+/// let std::task::Poll::Ready(store) = opening.as_mut().poll(&mut cx) else { unreachable!() };
+/// assert!(store.is_ok());
+/// ```
+pub async fn open_async(
+    url: &str,
+    limits: StoreLimits,
+) -> Result<Arc<dyn AsyncStore>, crate::Error> {
+    if is_redis_url(url) {
+        #[cfg(feature = "redis")]
+        {
+            return Ok(Arc::new(RedisStore::connect(url, limits).await?));
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            return Err(crate::Error::Config(format!(
+                "{url}: Redis stores need the `redis` feature of the headroom crate"
+            )));
+        }
+    }
+    Ok(Arc::new(open(url, limits)?))
+}
+
+fn is_redis_url(url: &str) -> bool {
+    url.starts_with("redis://") || url.starts_with("rediss://")
+}
+
 #[cfg(test)]
 pub(crate) mod conformance {
-    //! One suite every store passes.
+    //! One suite every store passes, through the async face every store has (sync stores via the
+    //! blanket adapter: run them with [`block_on`]).
     use super::*;
 
-    pub fn run(store: &dyn Store) {
-        store.put("a", "h1", "one").unwrap();
-        assert_eq!(store.get("a", "h1").unwrap().as_deref(), Some("one"));
+    /// Polls a future of a sync store to completion (its operations never wait).
+    pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    /// Round trips, tenant isolation, look-alike keys, large and non-ASCII text.
+    pub async fn run(store: &dyn AsyncStore) {
+        store.put("a", "h1", "one").await.unwrap();
+        assert_eq!(store.get("a", "h1").await.unwrap().as_deref(), Some("one"));
         assert_eq!(
-            store.get("b", "h1").unwrap(),
+            store.get("b", "h1").await.unwrap(),
             None,
             "namespaces are isolated"
         );
-        assert_eq!(store.get("a", "missing").unwrap(), None);
-        store.put("a", "h1", "one").unwrap();
-        assert_eq!(store.get("a", "h1").unwrap().as_deref(), Some("one"));
-        let big = "é".repeat(10_000);
-        store.put("a", "h2", &big).unwrap();
-        assert_eq!(store.get("a", "h2").unwrap().as_deref(), Some(big.as_str()));
+        assert_eq!(store.get("a", "missing").await.unwrap(), None);
+        store.put("a", "h1", "one").await.unwrap();
+        assert_eq!(store.get("a", "h1").await.unwrap().as_deref(), Some("one"));
+        // A namespace and hash that would collide if simply joined with ':'.
+        store.put("t:x", "h", "tenant t:x").await.unwrap();
+        assert_eq!(store.get("t", "x:h").await.unwrap(), None);
+        store.put("t", "x:h", "tenant t").await.unwrap();
+        assert_eq!(
+            store.get("t:x", "h").await.unwrap().as_deref(),
+            Some("tenant t:x")
+        );
+        let big = "é".repeat(100_000) + "\0\n\u{1F680}";
+        store.put("a", "h2", &big).await.unwrap();
+        assert_eq!(
+            store.get("a", "h2").await.unwrap().as_deref(),
+            Some(big.as_str())
+        );
     }
 
-    pub fn run_ttl(make: impl Fn(StoreLimits) -> Box<dyn Store>) {
-        let store = make(StoreLimits {
-            ttl: Duration::from_millis(300),
+    /// Limits for [`run_ttl`]: a TTL short enough to watch expire.
+    pub fn ttl_limits() -> StoreLimits {
+        StoreLimits {
+            ttl: Duration::from_millis(600),
             ..Default::default()
-        });
-        store.put("a", "h", "x").unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-        store.put("a", "h", "x").unwrap(); // refresh
-        std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Entries expire after the TTL; putting again refreshes it. Needs [`ttl_limits`].
+    pub async fn run_ttl(store: &dyn AsyncStore) {
+        store.put("a", "h", "x").await.unwrap();
+        store.put("a", "other", "y").await.unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        store.put("a", "h", "x").await.unwrap(); // refresh
+        std::thread::sleep(Duration::from_millis(400));
         assert_eq!(
-            store.get("a", "h").unwrap().as_deref(),
+            store.get("a", "h").await.unwrap().as_deref(),
             Some("x"),
             "put refreshes the TTL"
         );
-        std::thread::sleep(Duration::from_millis(400));
-        assert_eq!(store.get("a", "h").unwrap(), None, "expired");
+        assert_eq!(store.get("a", "other").await.unwrap(), None, "expired");
+        std::thread::sleep(Duration::from_millis(700));
+        assert_eq!(store.get("a", "h").await.unwrap(), None, "expired");
     }
 
-    pub fn run_byte_cap(make: impl Fn(StoreLimits) -> Box<dyn Store>) {
-        let store = make(StoreLimits {
+    /// Limits for [`run_byte_cap`]: room for 100 bytes.
+    pub fn cap_limits() -> StoreLimits {
+        StoreLimits {
             max_bytes: 100,
             ..Default::default()
-        });
-        store.put("a", "old", &"x".repeat(60)).unwrap();
-        store.put("a", "new", &"y".repeat(60)).unwrap();
+        }
+    }
+
+    /// Over the byte cap the oldest entries go, across namespaces; a refresh is not counted twice.
+    /// Needs [`cap_limits`].
+    pub async fn run_byte_cap(store: &dyn AsyncStore) {
+        store.put("a", "old", &"x".repeat(60)).await.unwrap();
+        store.put("a", "old", &"x".repeat(60)).await.unwrap();
+        store.put("b", "small", &"z".repeat(30)).await.unwrap();
+        assert!(
+            store.get("a", "old").await.unwrap().is_some(),
+            "90 bytes fit in 100"
+        );
+        store.put("a", "new", &"y".repeat(60)).await.unwrap();
         assert_eq!(
-            store.get("a", "old").unwrap(),
+            store.get("a", "old").await.unwrap(),
             None,
             "oldest evicted over the cap"
         );
-        assert!(store.get("a", "new").unwrap().is_some());
+        assert!(store.get("b", "small").await.unwrap().is_some());
+        assert!(store.get("a", "new").await.unwrap().is_some());
+        store.put("a", "huge", &"w".repeat(500)).await.unwrap();
+        assert!(
+            store.get("a", "huge").await.unwrap().is_some(),
+            "the newest entry stays even alone over the cap"
+        );
+        assert_eq!(store.get("a", "new").await.unwrap(), None);
     }
 }

@@ -135,9 +135,11 @@ mod tests {
 
     #[test]
     fn conforms() {
-        conformance::run(&SqliteStore::open(temp_path("conf"), Default::default()).unwrap());
-        conformance::run_ttl(|l| Box::new(SqliteStore::open(temp_path("ttl"), l).unwrap()));
-        conformance::run_byte_cap(|l| Box::new(SqliteStore::open(temp_path("cap"), l).unwrap()));
+        use conformance::{block_on, cap_limits, ttl_limits};
+        let open = |name, limits| SqliteStore::open(temp_path(name), limits).unwrap();
+        block_on(conformance::run(&open("conf", Default::default())));
+        block_on(conformance::run_ttl(&open("ttl", ttl_limits())));
+        block_on(conformance::run_byte_cap(&open("cap", cap_limits())));
     }
 
     #[test]

@@ -1,0 +1,467 @@
+//! The retrieval resolver: answers the model's `headroom_retrieve` calls between the model and the
+//! agent, so the agent never sees them. A state machine with no I/O: the door that drives it sends
+//! the requests and reads the store.
+//!
+//! One [`Resolver`] per agent request. Feed it the model's reply ([`Resolver::on_response`], or
+//! [`Resolver::on_sse`] chunk by chunk then [`Resolver::on_sse_end`] for a stream); it answers with a
+//! [`Step`]:
+//! - [`Step::Lookup`]: read these hashes from the store, hand the results to [`Resolver::resume`];
+//! - [`Step::Send`]: send this body upstream (the next round) and feed its reply back;
+//! - [`Step::Done`]: give these bytes to the agent; the exchange is over.
+//!
+//! ```
+//! use headroom::resolver::{Resolver, Step};
+//! use headroom::store::{MemoryStore, Store};
+//!
+//! let store = MemoryStore::default();
+//! store.put("default", "0123456789abcdef01234567", "the elided original")?;
+//! // The (compressed) request the agent's call became, and a fake upstream that first asks for
+//! // the original, then answers.
+//! let request = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
+//! let mut upstream = vec![
+//!     br#"{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"done"}}]}"#.to_vec(),
+//!     br#"{"choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,
+//!         "tool_calls":[{"id":"c1","type":"function","function":{"name":"headroom_retrieve",
+//!         "arguments":"{\"hash\":\"0123456789abcdef01234567\"}"}}]}}]}"#.to_vec(),
+//! ];
+//! let mut send = |body: &[u8]| { let _ = body; upstream.pop().unwrap() };
+//!
+//! let mut resolver = Resolver::new(request)?;
+//! let mut step = resolver.on_response(&send(request));
+//! let to_agent = loop {
+//!     step = match step {
+//!         Step::Lookup(hashes) => {
+//!             let found = hashes.iter().map(|h| store.get("default", h)).collect();
+//!             resolver.resume(found)
+//!         }
+//!         Step::Send(body) => {
+//!             // The next request carries the original in a tool message.
+//!             assert!(String::from_utf8_lossy(&body).contains("the elided original"));
+//!             resolver.on_response(&send(&body))
+//!         }
+//!         Step::Done(bytes) => break bytes,
+//!     };
+//! };
+//! assert!(String::from_utf8_lossy(&to_agent).contains("done"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Async doors read the store with [`crate::store::AsyncStore`]; see [`crate::store::lookup_all`].
+//!
+//! When the model calls `headroom_retrieve` *and* the agent's own tools in one reply, the agent must
+//! run its tools before the model can go on. The resolver then answers ours, removes them from the
+//! reply handed back (so the agent's next request pairs every tool call with a result), and keeps
+//! the answers as a [`Carry`] a stateful door may splice into the agent's next request.
+
+mod sse;
+
+use crate::marker::RETRIEVE_TOOL_NAME;
+use crate::retrieve::{self, RetrieveArgs};
+use crate::store::StoreError;
+use crate::tokens::{counter_for_model, TokenCounter};
+use serde_json::{json, Map, Value};
+use sse::{SseTap, Tapped};
+use std::sync::Arc;
+
+/// Retrieval rounds one agent request may take before the retrieve tool is withdrawn.
+pub const DEFAULT_MAX_ROUNDS: usize = 3;
+
+/// What the door does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Read these hashes (unique, in the caller's namespace) and pass the results, in the same
+    /// order, to [`Resolver::resume`].
+    Lookup(Vec<String>),
+    /// Send this request body upstream and feed the reply back to the resolver.
+    Send(Vec<u8>),
+    /// Give these bytes to the agent: the whole body, or for a stream the rest of it.
+    Done(Vec<u8>),
+}
+
+/// Answers `headroom_retrieve` calls over the rounds of one agent request. See the
+/// [module docs](self) for the loop that drives it.
+pub struct Resolver {
+    request: Map<String, Value>,
+    streaming: bool,
+    rounds: usize,
+    max_rounds: usize,
+    answer_tokens: usize,
+    counter: Arc<dyn TokenCounter>,
+    pending: Option<Pending>,
+    tap: SseTap,
+    carry: Option<Carry>,
+}
+
+impl std::fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolver")
+            .field("streaming", &self.streaming)
+            .field("rounds", &self.rounds)
+            .field("max_rounds", &self.max_rounds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reply holding our calls, waiting for the store.
+struct Pending {
+    response: Value,
+    ours: Vec<(Value, Result<RetrieveArgs, String>)>,
+    hashes: Vec<String>,
+    mixed: bool,
+}
+
+/// Retrieve answers the model asked for in a reply that also called the agent's tools.
+///
+/// The agent gets that reply without our calls. A door that keeps state between the agent's
+/// requests can put the calls and their answers back into the agent's next request with
+/// [`Carry::apply`], so the model sees what it retrieved; a stateless door drops the carry and the
+/// model asks again if it still needs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carry {
+    /// Ids of the agent's calls in the same reply: the assistant message that holds them is where
+    /// our calls go back.
+    pub agent_call_ids: Vec<String>,
+    /// Our tool calls, as the model made them.
+    pub calls: Vec<Value>,
+    /// The tool messages answering them.
+    pub answers: Vec<Value>,
+}
+
+impl Carry {
+    /// Puts the retrieve calls back into the assistant message that holds the agent's calls and
+    /// their answers right after it. `None` when the agent's next request no longer has that
+    /// message (or is not a chat-completions body): send it as it is.
+    ///
+    /// ```
+    /// use headroom::resolver::Carry;
+    /// use serde_json::json;
+    /// let carry = Carry {
+    ///     agent_call_ids: vec!["a1".into()],
+    ///     calls: vec![json!({"id":"h1","type":"function","function":{"name":"headroom_retrieve","arguments":"{}"}})],
+    ///     answers: vec![json!({"role":"tool","tool_call_id":"h1","content":"original"})],
+    /// };
+    /// let next = br#"{"messages":[{"role":"assistant","tool_calls":[{"id":"a1","type":"function","function":{"name":"ls","arguments":"{}"}}]},{"role":"tool","tool_call_id":"a1","content":"x"}]}"#;
+    /// let body: serde_json::Value = serde_json::from_slice(&carry.apply(next).unwrap()).unwrap();
+    /// assert_eq!(body["messages"][0]["tool_calls"][1]["id"], "h1");
+    /// assert_eq!(body["messages"][1]["tool_call_id"], "h1");
+    /// ```
+    pub fn apply(&self, next_request: &[u8]) -> Option<Vec<u8>> {
+        let mut body: Value = serde_json::from_slice(next_request).ok()?;
+        let messages = body.get_mut("messages")?.as_array_mut()?;
+        let at = messages.iter().position(|m| {
+            m["role"] == "assistant"
+                && m["tool_calls"].as_array().is_some_and(|calls| {
+                    calls.iter().any(|c| {
+                        c["id"]
+                            .as_str()
+                            .is_some_and(|id| self.agent_call_ids.iter().any(|a| a == id))
+                    })
+                })
+        })?;
+        messages[at]["tool_calls"]
+            .as_array_mut()?
+            .extend(self.calls.iter().cloned());
+        for (i, answer) in self.answers.iter().enumerate() {
+            messages.insert(at + 1 + i, answer.clone());
+        }
+        serde_json::to_vec(&body).ok()
+    }
+}
+
+impl Resolver {
+    /// A resolver for the request body the door sends upstream (already compressed). Streaming or
+    /// not is read from its `stream` field; answers are counted with its `model`'s tokenizer.
+    ///
+    /// ```
+    /// let r = headroom::resolver::Resolver::new(br#"{"model":"gpt-4o","stream":true,"messages":[]}"#)?;
+    /// assert!(r.is_streaming());
+    /// assert!(headroom::resolver::Resolver::new(b"[1]").is_err());
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn new(request: &[u8]) -> crate::Result<Self> {
+        let value: Value = serde_json::from_slice(request)
+            .map_err(|e| crate::Error::InvalidJson(e.to_string()))?;
+        let Value::Object(request) = value else {
+            return Err(crate::Error::InvalidRequest(
+                "the body is not a JSON object".into(),
+            ));
+        };
+        if !request.get("messages").is_some_and(Value::is_array) {
+            return Err(crate::Error::InvalidRequest(
+                "the body has no messages array".into(),
+            ));
+        }
+        let model = request
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or(crate::DEFAULT_MODEL);
+        Ok(Resolver {
+            streaming: request.get("stream").and_then(Value::as_bool) == Some(true),
+            counter: counter_for_model(model),
+            request,
+            rounds: 0,
+            max_rounds: DEFAULT_MAX_ROUNDS,
+            answer_tokens: retrieve::DEFAULT_ANSWER_TOKENS,
+            pending: None,
+            tap: SseTap::default(),
+            carry: None,
+        })
+    }
+
+    /// At most this many retrieval rounds (default 3); the last round's request no longer offers
+    /// the retrieve tool, so the model answers with what it has.
+    ///
+    /// ```
+    /// let r = headroom::resolver::Resolver::new(br#"{"messages":[]}"#)?.max_rounds(1);
+    /// assert_eq!(r.rounds(), 0);
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn max_rounds(mut self, rounds: usize) -> Self {
+        self.max_rounds = rounds;
+        self
+    }
+
+    /// Caps each retrieve answer at this many tokens (default 8k); longer originals are paged.
+    ///
+    /// ```
+    /// let r = headroom::resolver::Resolver::new(br#"{"messages":[]}"#)?.answer_tokens(2_000);
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn answer_tokens(mut self, tokens: usize) -> Self {
+        self.answer_tokens = tokens;
+        self
+    }
+
+    /// Whether the request asked for a stream (drive with [`Resolver::on_sse`]).
+    pub fn is_streaming(&self) -> bool {
+        self.streaming
+    }
+
+    /// Retrieval rounds sent so far.
+    pub fn rounds(&self) -> usize {
+        self.rounds
+    }
+
+    /// The answers to retrieve calls that came mixed with the agent's own, once the exchange is
+    /// done (see [`Carry`]).
+    pub fn take_carry(&mut self) -> Option<Carry> {
+        self.carry.take()
+    }
+
+    /// Reads a whole (non-streamed) reply. A reply without `headroom_retrieve` calls — or one that
+    /// is not a chat completion at all, such as an error — comes back as `Done` byte for byte.
+    pub fn on_response(&mut self, body: &[u8]) -> Step {
+        let Ok(response) = serde_json::from_slice::<Value>(body) else {
+            return Step::Done(body.to_vec());
+        };
+        if !has_our_calls(&response) {
+            return Step::Done(body.to_vec());
+        }
+        self.take_up(response)
+    }
+
+    /// Reads one chunk of a streamed reply; returns the bytes to forward to the agent now (often
+    /// none while the resolver decides). A stream whose first tool-call delta is not ours is
+    /// forwarded untouched, byte for byte.
+    pub fn on_sse(&mut self, chunk: &[u8]) -> Vec<u8> {
+        self.tap.feed(chunk)
+    }
+
+    /// The streamed reply has ended: what next. `Done` carries the last bytes for the agent.
+    pub fn on_sse_end(&mut self) -> Step {
+        match std::mem::take(&mut self.tap).finish() {
+            Tapped::Passthrough(rest) => Step::Done(rest),
+            Tapped::Captured(response) => self.take_up(response),
+        }
+    }
+
+    /// Hands over the store's results for the hashes of the last [`Step::Lookup`], in order.
+    /// Missing results count as a store failure; the model is told the original is unavailable.
+    pub fn resume(&mut self, found: Vec<Result<Option<String>, StoreError>>) -> Step {
+        let Some(pending) = self.pending.take() else {
+            return Step::Done(Vec::new());
+        };
+        let mut found = found.into_iter();
+        let results: Vec<(String, Result<Option<String>, StoreError>)> = pending
+            .hashes
+            .iter()
+            .map(|h| {
+                let r = found.next().unwrap_or_else(|| {
+                    Err(StoreError(
+                        "no lookup result was given for this hash".into(),
+                    ))
+                });
+                (h.clone(), r)
+            })
+            .collect();
+        let answers: Vec<Value> = pending
+            .ours
+            .iter()
+            .map(|(call, args)| {
+                let text = match args {
+                    Err(text) => text.clone(),
+                    Ok(args) => {
+                        let lookup = results
+                            .iter()
+                            .find(|(h, _)| *h == args.hash)
+                            .map(|(_, r)| match r {
+                                Ok(found) => Ok(found.clone()),
+                                Err(e) => Err(StoreError(e.0.clone())),
+                            })
+                            .unwrap_or(Ok(None));
+                        retrieve::answer_with(
+                            args,
+                            lookup,
+                            self.counter.as_ref(),
+                            self.answer_tokens,
+                        )
+                    }
+                };
+                json!({"role": "tool", "tool_call_id": call["id"], "content": text})
+            })
+            .collect();
+        let calls: Vec<Value> = pending.ours.into_iter().map(|(call, _)| call).collect();
+        if pending.mixed {
+            let response = strip_our_calls(pending.response);
+            self.carry = Some(Carry {
+                agent_call_ids: tool_calls(&response)
+                    .iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_string))
+                    .collect(),
+                calls,
+                answers,
+            });
+            return Step::Done(self.render(&response));
+        }
+        self.rounds += 1;
+        let message = &pending.response["choices"][0]["message"];
+        let mut assistant =
+            json!({"role": "assistant", "content": message["content"], "tool_calls": calls});
+        if message["refusal"].is_string() {
+            assistant["refusal"] = message["refusal"].clone();
+        }
+        let messages = self
+            .request
+            .get_mut("messages")
+            .and_then(Value::as_array_mut)
+            .expect("checked in new");
+        messages.push(assistant);
+        messages.extend(answers);
+        if self.rounds >= self.max_rounds {
+            withdraw_retrieve_tool(&mut self.request);
+        }
+        Step::Send(serde_json::to_vec(&self.request).expect("a JSON map serializes"))
+    }
+
+    /// Our calls are in `response`: look them up, or give up on them once the rounds are spent.
+    fn take_up(&mut self, response: Value) -> Step {
+        let single = response["choices"].as_array().is_some_and(|c| c.len() == 1);
+        if !single || self.rounds >= self.max_rounds || !has_our_calls(&response) {
+            // Several choices cannot share one next request; spent rounds cannot take another.
+            let response = strip_our_calls(response);
+            return Step::Done(self.render(&response));
+        }
+        let all = tool_calls(&response);
+        let ours: Vec<(Value, Result<RetrieveArgs, String>)> = all
+            .iter()
+            .filter(|c| is_ours(c))
+            .map(|c| {
+                let args = retrieve::parse_args(c["function"]["arguments"].as_str().unwrap_or(""));
+                (c.clone(), args)
+            })
+            .collect();
+        let mut hashes: Vec<String> = Vec::new();
+        for (_, args) in &ours {
+            if let Ok(args) = args {
+                if !hashes.contains(&args.hash) {
+                    hashes.push(args.hash.clone());
+                }
+            }
+        }
+        self.pending = Some(Pending {
+            mixed: ours.len() < all.len(),
+            response,
+            ours,
+            hashes: hashes.clone(),
+        });
+        if hashes.is_empty() {
+            return self.resume(Vec::new());
+        }
+        Step::Lookup(hashes)
+    }
+
+    /// The bytes the agent gets for `response`: JSON, or an SSE stream when it asked for one.
+    fn render(&self, response: &Value) -> Vec<u8> {
+        if self.streaming {
+            sse::render(response)
+        } else {
+            serde_json::to_vec(response).expect("a JSON value serializes")
+        }
+    }
+}
+
+fn is_ours(call: &Value) -> bool {
+    call["function"]["name"] == RETRIEVE_TOOL_NAME
+}
+
+fn tool_calls(response: &Value) -> Vec<Value> {
+    response["choices"][0]["message"]["tool_calls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn has_our_calls(response: &Value) -> bool {
+    response["choices"].as_array().is_some_and(|choices| {
+        choices.iter().any(|c| {
+            c["message"]["tool_calls"]
+                .as_array()
+                .is_some_and(|calls| calls.iter().any(is_ours))
+        })
+    })
+}
+
+/// Removes our calls from every choice; a message left with no calls loses its `tool_calls` and,
+/// if it stopped only to call tools, now simply stops.
+fn strip_our_calls(mut response: Value) -> Value {
+    let Some(choices) = response["choices"].as_array_mut() else {
+        return response;
+    };
+    for choice in choices {
+        let Some(message) = choice.get_mut("message").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let Some(Value::Array(calls)) = message.get_mut("tool_calls") else {
+            continue;
+        };
+        calls.retain(|c| !is_ours(c));
+        if calls.is_empty() {
+            message.remove("tool_calls");
+            if choice["finish_reason"] == "tool_calls" {
+                choice["finish_reason"] = json!("stop");
+            }
+        }
+    }
+    response
+}
+
+/// Takes `headroom_retrieve` out of the request's tools (and the settings that need tools).
+fn withdraw_retrieve_tool(request: &mut Map<String, Value>) {
+    let Some(Value::Array(tools)) = request.get_mut("tools") else {
+        return;
+    };
+    tools.retain(|t| t["function"]["name"] != RETRIEVE_TOOL_NAME);
+    if tools.is_empty() {
+        request.remove("tools");
+        request.remove("tool_choice");
+        request.remove("parallel_tool_calls");
+    } else if request
+        .get("tool_choice")
+        .is_some_and(|c| c["function"]["name"] == RETRIEVE_TOOL_NAME)
+    {
+        request.insert("tool_choice".into(), json!("auto"));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -49,7 +49,10 @@ fn lossless(text: &str, ctx: &SegmentContext<'_>) -> Option<(Value, Compression)
     let minified = minify(text);
     let mut best = Compression::lossless(minified, "json:minify", ctx);
     if !ctx.json_only && numbers_are_exact(&best.text) {
-        if let Some(table) = super::table::encode(&value) {
+        // Decoding back is cheap next to counting tokens, and makes "lossless" a checked fact.
+        let table = super::table::encode(&value)
+            .filter(|t| super::table::decode(t).is_ok_and(|back| back == value));
+        if let Some(table) = table {
             let candidate = Compression::lossless(table, "json:table", ctx);
             if candidate.tokens < best.tokens {
                 best = candidate;

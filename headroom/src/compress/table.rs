@@ -17,11 +17,12 @@
 //!   1,["a","b"]
 //!   2,[]
 //! ```
-//! A cell is empty when the object lacks that field, a JSON literal (`null`, `true`, `false`,
+//! A column whose values are all non-empty objects is flattened into one column per nested field,
+//! named by the path: `user.login,user.id`. A cell is empty when the object lacks that field, a JSON literal (`null`, `true`, `false`,
 //! a number, a quoted string, an array, an object), or a bare string: any string that is not
 //! empty, has no leading or trailing space, no `,` `"` `\` or control characters, does not start
-//! with `[` or `{`, and would not read as a literal. Keys are bare (`[A-Za-z_][A-Za-z0-9_.-]*`)
-//! or JSON strings.
+//! with `[` or `{`, and would not read as a literal. Keys are bare (`[A-Za-z_][A-Za-z0-9_-]*`)
+//! or JSON strings; `.` joins the keys of a flattened column's path.
 
 use serde_json::{Map, Value};
 use std::fmt::Write;
@@ -49,7 +50,7 @@ pub fn encode(value: &Value) -> Option<String> {
     let mut out = String::new();
     match value {
         Value::Array(items) => {
-            let columns = uniform_columns(items)?;
+            let columns = table_columns(items)?;
             write_table(&mut out, "", items, &columns, "");
         }
         Value::Object(map) => {
@@ -61,7 +62,7 @@ pub fn encode(value: &Value) -> Option<String> {
                 let key = render_key(key);
                 match field
                     .as_array()
-                    .and_then(|items| uniform_columns(items).map(|c| (items, c)))
+                    .and_then(|items| table_columns(items).map(|c| (items, c)))
                 {
                     Some((items, columns)) => {
                         any_table = true;
@@ -129,14 +130,10 @@ pub fn decode(text: &str) -> Result<Value, TableError> {
     Ok(Value::Object(map))
 }
 
-/// The columns of an array of at least two objects whose key orders all follow one column order.
-fn uniform_columns(items: &[Value]) -> Option<Vec<String>> {
-    if items.len() < 2 {
-        return None;
-    }
+/// The keys of objects whose key orders all follow one column order.
+fn uniform_columns(objects: &[&Map<String, Value>]) -> Option<Vec<String>> {
     let mut columns: Vec<String> = Vec::new();
-    for item in items {
-        let obj = item.as_object()?;
+    for obj in objects {
         let mut at = 0;
         for key in obj.keys() {
             match columns[at..].iter().position(|c| c == key) {
@@ -150,34 +147,87 @@ fn uniform_columns(items: &[Value]) -> Option<Vec<String>> {
         }
     }
     // Insertion above may break earlier objects' order; check them all against the final order.
-    let consistent = items.iter().all(|item| {
+    let consistent = objects.iter().all(|o| {
         let mut pos = 0;
-        item.as_object().is_some_and(|o| {
-            o.keys()
-                .all(|k| match columns[pos..].iter().position(|c| c == k) {
-                    Some(p) => {
-                        pos += p + 1;
-                        true
-                    }
-                    None => false,
-                })
-        })
+        o.keys()
+            .all(|k| match columns[pos..].iter().position(|c| c == k) {
+                Some(p) => {
+                    pos += p + 1;
+                    true
+                }
+                None => false,
+            })
     });
     (consistent && !columns.is_empty()).then_some(columns)
 }
 
-fn write_table(out: &mut String, key: &str, items: &[Value], columns: &[String], indent: &str) {
-    let header: Vec<String> = columns.iter().map(|c| render_key(c)).collect();
+/// A column: the path of keys from the row object to the cell.
+type Path = Vec<String>;
+
+/// How deep nested objects are flattened into path columns.
+const MAX_FLATTEN_DEPTH: usize = 3;
+
+/// The path columns of an array of at least two objects, nested objects flattened.
+fn table_columns(items: &[Value]) -> Option<Vec<Path>> {
+    let objects: Vec<&Map<String, Value>> =
+        items.iter().map(Value::as_object).collect::<Option<_>>()?;
+    if objects.len() < 2 {
+        return None;
+    }
+    flatten_columns(&objects, MAX_FLATTEN_DEPTH)
+}
+
+/// Columns of `objects`; a key whose present values are all non-empty objects with a shared
+/// key order becomes that object's columns, prefixed by the key.
+fn flatten_columns(objects: &[&Map<String, Value>], depth: usize) -> Option<Vec<Path>> {
+    let keys = uniform_columns(objects)?;
+    let mut paths = Vec::new();
+    for key in keys {
+        let present: Vec<&Map<String, Value>> = objects
+            .iter()
+            .filter_map(|o| o.get(&key))
+            .filter_map(Value::as_object)
+            .collect();
+        let all_objects = objects.iter().filter(|o| o.contains_key(&key)).count() == present.len();
+        let nested = (depth > 0
+            && all_objects
+            && !present.is_empty()
+            && present.iter().all(|o| !o.is_empty()))
+        .then(|| flatten_columns(&present, depth - 1))
+        .flatten();
+        match nested {
+            Some(sub) => paths.extend(sub.into_iter().map(|mut p| {
+                p.insert(0, key.clone());
+                p
+            })),
+            None => paths.push(vec![key]),
+        }
+    }
+    Some(paths)
+}
+
+fn lookup<'v>(item: &'v Value, path: &[String]) -> Option<&'v Value> {
+    path.iter().try_fold(item, |v, key| v.as_object()?.get(key))
+}
+
+fn render_path(path: &[String]) -> String {
+    path.iter()
+        .map(|k| render_key(k))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn write_table(out: &mut String, key: &str, items: &[Value], columns: &[Path], indent: &str) {
+    let header: Vec<String> = columns.iter().map(|c| render_path(c)).collect();
     let _ = write!(out, "{key}[{}]{{{}}}:", items.len(), header.join(","));
     for item in items {
         out.push('\n');
         out.push_str(indent);
-        let obj = item.as_object().expect("uniform_columns checked objects");
         for (i, column) in columns.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            if let Some(cell) = obj.get(column) {
+            if let Some(cell) = lookup(item, column) {
                 render_cell(out, cell);
             }
         }
@@ -189,7 +239,7 @@ fn render_key(key: &str) -> String {
     let bare = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
     if bare {
         key.to_string()
     } else {
@@ -227,16 +277,22 @@ fn parse_key(line: &str) -> Option<(String, &str)> {
     (render_key(key) == key).then(|| (key.to_string(), &line[end..]))
 }
 
-/// `[N]{a,b}:` → (columns, N).
-fn parse_header(header: &str) -> Option<(Vec<String>, usize)> {
+/// `[N]{a,b.c}:` → (column paths, N).
+fn parse_header(header: &str) -> Option<(Vec<Path>, usize)> {
     let rest = header.strip_prefix('[')?;
     let (count, rest) = rest.split_once("]{")?;
     let fields = rest.strip_suffix("}:")?;
     let mut columns = Vec::new();
+    let mut path = Vec::new();
     let mut rest = fields;
     loop {
-        let (key, after) = parse_key_until_comma(rest)?;
-        columns.push(key);
+        let (key, after) = parse_header_key(rest)?;
+        path.push(key);
+        if let Some(more) = after.strip_prefix('.') {
+            rest = more;
+            continue;
+        }
+        columns.push(std::mem::take(&mut path));
         match after.strip_prefix(',') {
             Some(more) => rest = more,
             None if after.is_empty() => break,
@@ -246,32 +302,39 @@ fn parse_header(header: &str) -> Option<(Vec<String>, usize)> {
     Some((columns, count.parse().ok()?))
 }
 
-fn parse_key_until_comma(s: &str) -> Option<(String, &str)> {
+fn parse_header_key(s: &str) -> Option<(String, &str)> {
     if s.starts_with('"') {
         let mut stream = serde_json::Deserializer::from_str(s).into_iter::<String>();
         let key = stream.next()?.ok()?;
         return Some((key, &s[stream.byte_offset()..]));
     }
-    let end = s.find(',').unwrap_or(s.len());
+    let end = s.find([',', '.']).unwrap_or(s.len());
     let key = &s[..end];
     (render_key(key) == key).then(|| (key.to_string(), &s[end..]))
 }
 
-fn parse_row(row: &str, columns: &[String]) -> Option<Value> {
-    let mut map = Map::new();
+fn parse_row(row: &str, columns: &[Path]) -> Option<Value> {
+    let mut root = Value::Object(Map::new());
     let mut rest = row;
     for (i, column) in columns.iter().enumerate() {
         let (cell, after) = parse_cell(rest)?;
         if let Some(cell) = cell {
-            map.insert(column.clone(), cell);
+            insert_at(&mut root, column, cell)?;
         }
-        rest = if i + 1 < columns.len() {
-            after.strip_prefix(',')?
-        } else {
-            after
-        };
+        rest = if i + 1 < columns.len() { after.strip_prefix(',')? } else { after };
     }
-    rest.is_empty().then_some(Value::Object(map))
+    rest.is_empty().then_some(root)
+}
+
+/// Puts `cell` at `path`, creating the nested objects on the way.
+fn insert_at(root: &mut Value, path: &[String], cell: Value) -> Option<()> {
+    let (last, parents) = path.split_last()?;
+    let mut at = root;
+    for key in parents {
+        at = at.as_object_mut()?.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
+    }
+    at.as_object_mut()?.insert(last.clone(), cell);
+    Some(())
 }
 
 /// One cell: `None` for an absent field, and the text after it.
@@ -319,6 +382,31 @@ mod tests {
         let table = encode(&v).unwrap();
         assert!(table.contains("items[2]{\"a b\"}:\n  1\n  2"), "{table}");
         assert_eq!(decode(&table).unwrap(), v);
+    }
+
+    #[test]
+    fn nested_objects_become_path_columns() {
+        let v = json!([
+            {"id": 1, "user": {"login": "a", "site": {"admin": false}}, "n": null},
+            {"id": 2, "user": {"login": "b", "site": {"admin": true}}},
+            {"id": 3, "n": 4}
+        ]);
+        let table = encode(&v).unwrap();
+        assert_eq!(
+            table,
+            "[3]{id,user.login,user.site.admin,n}:\n1,a,false,null\n2,b,true,\n3,,,4"
+        );
+        assert_eq!(decode(&table).unwrap(), v);
+        let mixed = json!([{"u": {"a": 1}}, {"u": null}, {"u": {}}]);
+        assert_eq!(
+            decode(&encode(&mixed).unwrap()).unwrap(),
+            mixed,
+            "null and empty objects are not flattened"
+        );
+        let dotted = json!([{"a.b": {"c": 1}}, {"a.b": {"c": 2}}]);
+        let table = encode(&dotted).unwrap();
+        assert!(table.starts_with("[2]{\"a.b\".c}:"), "{table}");
+        assert_eq!(decode(&table).unwrap(), dotted);
     }
 
     #[test]

@@ -13,3 +13,9 @@ mkdir -p "$out"
 # pip's own inventory of this machine.
 [ -s "$out/pip-list.json" ] || python3 -m pip list --format json --disable-pip-version-check > "$out/pip-list.json"
 [ -s "$out/pip-inspect.json" ] || python3 -m pip inspect --disable-pip-version-check > "$out/pip-inspect.json" 2>/dev/null || true
+
+# Logs: this machine's own package logs (real apt/dpkg output), when readable.
+for f in /var/log/apt/term.log:apt-term.log /var/log/dpkg.log:dpkg.log; do
+  src=${f%%:*}; dst=$out/${f##*:}
+  [ -s "$dst" ] || { [ -r "$src" ] && cp "$src" "$dst"; } || true
+done

@@ -38,6 +38,43 @@ pub struct Config {
     pub json_min_array_items: usize,
     /// What the lossy JSON compressor (SmartCrusher) keeps of a long array; each rule can be switched off.
     pub crush: crate::compress::crush::CrushConfig,
+    /// Logs with fewer lines are left to the engine's other checks (not compressed as logs).
+    pub logs_min_lines: usize,
+    /// Lines kept before each error line.
+    pub logs_context_before: usize,
+    /// Lines kept after each error line, whatever they are (a blank line ends them).
+    pub logs_context_after: usize,
+    /// Most lines kept after an error while the diagnostic block continues (indented, `|`, `=`).
+    pub logs_block_lines: usize,
+    /// Lines kept after the first occurrence of a warning or a summary line.
+    pub logs_warning_lines: usize,
+    /// Frames kept at each end of a stack trace.
+    pub logs_trace_frames: usize,
+    /// Consecutive lines differing only in numbers, timestamps or ids fold from this many on
+    /// (from three on when one of them is kept anyway).
+    pub logs_fold_min: usize,
+    /// First lines of a log always kept.
+    pub logs_head_lines: usize,
+    /// Last lines of a log always kept.
+    pub logs_tail_lines: usize,
+    /// Search output with fewer hits is left as it is.
+    pub search_min_hits: usize,
+    /// Hits kept in all (raised to one per file when there are more files).
+    pub search_max_hits: usize,
+    /// Hits kept per file.
+    pub search_max_per_file: usize,
+    /// Context lines (`grep -C`) kept on each side of a kept hit.
+    pub search_context_lines: usize,
+    /// Longer hit lines are cut at a space before this many characters (never inside a word).
+    pub search_max_line_chars: usize,
+    /// Diffs with fewer lines are left as they are.
+    pub diff_min_lines: usize,
+    /// Unchanged lines kept on each side of a change in hunks nobody asked about.
+    pub diff_context_lines: usize,
+    /// Changed lines kept per hunk nobody asked about (the first two thirds and the last third).
+    pub diff_max_changed_lines: usize,
+    /// File names (globs) whose diffs become one line of counts, unless asked about: lock files.
+    pub diff_summary_files: Vec<String>,
 }
 
 impl Default for Config {
@@ -56,6 +93,34 @@ impl Default for Config {
             time_budget: Duration::from_secs(5),
             json_min_array_items: 8,
             crush: crate::compress::crush::CrushConfig::default(),
+            logs_min_lines: 20,
+            logs_context_before: 2,
+            logs_context_after: 3,
+            logs_block_lines: 24,
+            logs_warning_lines: 2,
+            logs_trace_frames: 3,
+            logs_fold_min: 5,
+            logs_head_lines: 2,
+            logs_tail_lines: 3,
+            search_min_hits: 12,
+            search_max_hits: 30,
+            search_max_per_file: 5,
+            search_context_lines: 1,
+            search_max_line_chars: 300,
+            diff_min_lines: 40,
+            diff_context_lines: 1,
+            diff_max_changed_lines: 12,
+            diff_summary_files: [
+                "*.lock",
+                "package-lock.json",
+                "npm-shrinkwrap.json",
+                "pnpm-lock.yaml",
+                "go.sum",
+                "*.min.js",
+                "*.min.css",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }

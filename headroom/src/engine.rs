@@ -2,7 +2,7 @@
 
 use crate::compress::{compressor_for, SegmentContext};
 use crate::conversation::{self, MessageView, SegmentKind};
-use crate::detect::detect;
+use crate::detect::{detect_with_hints, Hints};
 use crate::marker::{segment_hash, Marker, RETRIEVE_TOOL_NAME};
 use crate::report::{Report, SegmentReport};
 use crate::retrieve;
@@ -391,7 +391,10 @@ impl Headroom {
                     report.segments.push(seg_report);
                     continue;
                 }
-                let content_type = detect(&segment.text);
+                let hints = Hints::default()
+                    .with_tool_name(tool_name)
+                    .with_tool_arguments(call.map(|(_, arguments)| arguments));
+                let content_type = detect_with_hints(&segment.text, &hints);
                 seg_report.content_type = content_type.name().to_string();
                 let mut question = last_user_text.clone();
                 if let Some((_, arguments)) = call {

@@ -1,12 +1,18 @@
 //! The compressors, one per content type, behind one trait.
 
 pub mod crush;
+pub mod diff;
 pub mod json;
+pub mod logs;
 pub(crate) mod relevance;
+pub mod search;
 pub mod table;
 
 pub use crush::{CrushConfig, SmartCrusher};
+pub use diff::DiffCompressor;
 pub use json::JsonCompressor;
+pub use logs::LogsCompressor;
+pub use search::SearchHitsCompressor;
 
 use crate::detect::ContentType;
 use crate::tokens::TokenCounter;
@@ -146,6 +152,9 @@ impl<'a> SegmentContext<'a> {
 pub(crate) fn compressor_for(content_type: &ContentType) -> Option<&'static dyn Compressor> {
     match content_type {
         ContentType::Json => Some(&JsonCompressor),
+        ContentType::SearchHits => Some(&SearchHitsCompressor),
+        ContentType::Logs => Some(&LogsCompressor),
+        ContentType::Diff => Some(&DiffCompressor),
         _ => None,
     }
 }

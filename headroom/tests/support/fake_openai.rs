@@ -34,13 +34,25 @@ pub struct FakeOpenAi {
 impl FakeOpenAi {
     /// Serves `script` on a free loopback port (the task ends with the test's runtime).
     pub async fn start(script: Script) -> FakeOpenAi {
-        let inner = Arc::new(Inner { script, requests: Mutex::new(Vec::new()) });
+        let inner = Arc::new(Inner {
+            script,
+            requests: Mutex::new(Vec::new()),
+        });
         let app = axum::Router::new()
             .route("/v1/chat/completions", axum::routing::post(handle))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        let url = format!("http://{}/v1/chat/completions", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("the fake upstream serves") });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let url = format!(
+            "http://{}/v1/chat/completions",
+            listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("the fake upstream serves")
+        });
         FakeOpenAi { url, inner }
     }
 
@@ -48,6 +60,16 @@ impl FakeOpenAi {
     pub fn requests(&self) -> Vec<Value> {
         self.inner.requests.lock().unwrap().clone()
     }
+}
+
+/// The bytes of a stream of `chunks`, as the upstream sends them in all.
+pub fn sse_body(chunks: &[Value]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    for chunk in chunks {
+        out.extend(format!("data: {chunk}\n\n").into_bytes());
+    }
+    out.extend(b"data: [DONE]\n\n");
+    out
 }
 
 async fn handle(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {

@@ -1,0 +1,529 @@
+//! Build output, test runs and service logs: keep what explains the outcome, fold the repetition.
+//!
+//! Kept verbatim: every error, fatal and panic line (with a few lines of context and the rest of its
+//! diagnostic block), the first occurrence of each warning, summary lines (`test result:`,
+//! `error: could not compile`, `4 passed`), stack traces (first and last frames), lines the question
+//! names, and the first and last lines. Runs of lines that differ only in numbers, timestamps or ids
+//! fold into one line with a count (`… ×37`). Everything else is elided behind markers.
+
+use super::relevance::Question;
+use super::{Compression, Compressor, SegmentContext};
+use crate::marker::Marker;
+
+/// Compresses log output line by line.
+///
+/// ```
+/// use headroom::compress::{Compressor, LogsCompressor, SegmentContext};
+/// let config = headroom::Config::default();
+/// let ctx = SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"))
+///     .with_hash("0123456789abcdef01234567");
+/// let mut log = String::new();
+/// for i in 0..200 { log.push_str(&format!("   Compiling crate-{i} v1.0.{i}\n")); }
+/// log.push_str("error: could not compile `app` (bin \"app\") due to 1 previous error\n");
+/// let out = LogsCompressor.compress(&log, &ctx).unwrap();
+/// assert!(out.text.contains("error: could not compile `app`"));
+/// assert!(out.text.contains("lines omitted · headroom_retrieve hash=0123456789abcdef01234567"));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogsCompressor;
+
+impl Compressor for LogsCompressor {
+    fn name(&self) -> &'static str {
+        "logs"
+    }
+
+    fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression> {
+        let lines: Vec<&str> = text.split('\n').collect();
+        if lines.len() < ctx.config.logs_min_lines {
+            return None;
+        }
+        let plan = Plan::new(&lines, ctx);
+        let (out, transforms) = plan.render(&lines, ctx);
+        (out.len() < text.len()).then(|| Compression::lossy(out, transforms, ctx))
+    }
+}
+
+/// What a line is, as far as keeping it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Error,
+    Warning,
+    Summary,
+    TraceStart,
+    Frame,
+    Blank,
+    Plain,
+}
+
+/// Which lines to keep, and which consecutive runs fold into one line.
+struct Plan {
+    keep: Vec<bool>,
+    /// `fold[i] = n` when lines `i..i + n` fold into line `i`.
+    fold: Vec<usize>,
+    traces_capped: bool,
+}
+
+impl Plan {
+    fn new(lines: &[&str], ctx: &SegmentContext<'_>) -> Plan {
+        let config = ctx.config;
+        let n = lines.len();
+        let kinds: Vec<Kind> = lines.iter().map(|l| classify(l)).collect();
+        let mut keep = vec![false; n];
+        let mut in_trace = vec![false; n];
+        let mut traces_capped = false;
+        let question = Question::parse(&ctx.question);
+
+        // Stack traces first: they own their lines, so error context never keeps a whole trace.
+        let mut i = 0;
+        while i < n {
+            if matches!(kinds[i], Kind::TraceStart | Kind::Frame) {
+                let end = trace_end(lines, &kinds, i);
+                if end - i >= 2 {
+                    traces_capped |= keep_trace(
+                        lines,
+                        &kinds,
+                        i..end,
+                        config.logs_trace_frames,
+                        &question,
+                        &mut keep,
+                    );
+                    in_trace[i..end].iter_mut().for_each(|t| *t = true);
+                    i = end;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+
+        let mut seen_warnings = std::collections::HashSet::new();
+        for i in 0..n {
+            if in_trace[i] && kinds[i] != Kind::Error {
+                continue;
+            }
+            // How far the block may run, and how many lines of it are kept whatever they are.
+            let (block, plain_after) = match kinds[i] {
+                Kind::Error => {
+                    let from = i.saturating_sub(config.logs_context_before);
+                    for j in from..i {
+                        keep[j] |= !in_trace[j];
+                    }
+                    (config.logs_block_lines, config.logs_context_after)
+                }
+                Kind::Warning if seen_warnings.insert(template(lines[i])) => {
+                    (config.logs_warning_lines, 0)
+                }
+                Kind::Summary => (config.logs_warning_lines, 0),
+                _ if !question.is_empty()
+                    && kinds[i] != Kind::Blank
+                    && question.mentions(lines[i]) =>
+                {
+                    (0, 0)
+                }
+                _ => continue,
+            };
+            keep[i] = true;
+            // The rest of the block: indented or `|`/`=` continuation lines, up to a blank line.
+            let mut j = i + 1;
+            while j < n && j <= i + block && !in_trace[j] && kinds[j] != Kind::Blank {
+                let after = j - i;
+                if after > plain_after && !is_continuation(lines[j]) {
+                    break;
+                }
+                keep[j] = true;
+                j += 1;
+            }
+        }
+        for k in 0..n.min(config.logs_head_lines) {
+            keep[k] = true;
+        }
+        for k in n.saturating_sub(config.logs_tail_lines)..n {
+            keep[k] = true;
+        }
+
+        // Folds: consecutive lines of one template (errors only when identical).
+        let mut fold = vec![1; n];
+        let mut i = 0;
+        while i < n {
+            let mut j = i + 1;
+            if kinds[i] != Kind::Blank && !in_trace[i] {
+                let key = template(lines[i]);
+                while j < n
+                    && kinds[j] == kinds[i]
+                    && !in_trace[j]
+                    && if kinds[i] == Kind::Error {
+                        lines[j] == lines[i]
+                    } else {
+                        template(lines[j]) == key
+                    }
+                {
+                    j += 1;
+                }
+            }
+            // Kept lines fold from three on; lines that would be elided only from `logs_fold_min`.
+            if j - i >= 3 && (keep[i..j].iter().any(|k| *k) || j - i >= config.logs_fold_min) {
+                fold[i] = j - i;
+                keep[i] = true;
+                for k in i + 1..j {
+                    keep[k] = false;
+                }
+            }
+            i = j;
+        }
+        Plan {
+            keep,
+            fold,
+            traces_capped,
+        }
+    }
+
+    fn render(&self, lines: &[&str], ctx: &SegmentContext<'_>) -> (String, Vec<String>) {
+        let total = lines.len();
+        // Lines as a reader counts them: a final newline does not start another line.
+        let counted = total - usize::from(lines.last() == Some(&""));
+        let mut out = String::new();
+        let mut transforms = vec!["logs:keep".to_string()];
+        let mut folded = false;
+        let mut elided = false;
+        let mut i = 0;
+        let mut first = true;
+        let mut push = |out: &mut String, line: &str| {
+            if !first {
+                out.push('\n');
+            }
+            first = false;
+            out.push_str(line);
+        };
+        while i < total {
+            if self.fold[i] > 1 {
+                let n = self.fold[i];
+                let marker = Marker::new(n - 1, Some(n), "similar lines", &ctx.hash).to_text();
+                push(
+                    &mut out,
+                    &format!("{} … ×{n} {marker}", lines[i].trim_end_matches('\r')),
+                );
+                folded = true;
+                i += n;
+            } else if self.keep[i] {
+                push(&mut out, lines[i]);
+                i += 1;
+            } else {
+                let start = i;
+                while i < total && !self.keep[i] && self.fold[i] == 1 {
+                    i += 1;
+                }
+                let marker = Marker::new(i - start, Some(counted), "lines", &ctx.hash).to_text();
+                let run_len: usize = lines[start..i].iter().map(|l| l.len() + 1).sum();
+                if run_len <= marker.len() {
+                    lines[start..i].iter().for_each(|l| push(&mut out, l));
+                } else {
+                    push(&mut out, &marker);
+                    elided = true;
+                }
+            }
+        }
+        if folded {
+            transforms.push("logs:fold".into());
+        }
+        if elided {
+            transforms.push("logs:elide".into());
+        }
+        if self.traces_capped {
+            transforms.push("logs:trace".into());
+        }
+        (out, transforms)
+    }
+}
+
+/// Keeps a trace's header, its first and last `frames` frames (a frame with its more indented
+/// lines) and the frames the question names. Returns whether frames were left out.
+fn keep_trace(
+    lines: &[&str],
+    kinds: &[Kind],
+    range: std::ops::Range<usize>,
+    frames: usize,
+    question: &Question,
+    keep: &mut [bool],
+) -> bool {
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut head_indent = usize::MAX;
+    for i in range.clone() {
+        let indent = indent_of(lines[i]);
+        if kinds[i] == Kind::TraceStart && i == range.start {
+            keep[i] = true;
+            continue;
+        }
+        match groups.last_mut() {
+            Some(group) if indent > head_indent => group.1 = i + 1,
+            _ => {
+                head_indent = indent;
+                groups.push((i, i + 1));
+            }
+        }
+    }
+    let cut = groups.len() > 2 * frames;
+    for (g, &(from, to)) in groups.iter().enumerate() {
+        let named = !question.is_empty() && lines[from..to].iter().any(|l| question.mentions(l));
+        if !cut || g < frames || g >= groups.len() - frames || named {
+            keep[from..to].iter_mut().for_each(|k| *k = true);
+        }
+    }
+    cut
+}
+
+/// Where the trace that starts at `start` ends (exclusive): at a blank line or a line at the left
+/// margin that is not itself a frame.
+fn trace_end(lines: &[&str], kinds: &[Kind], start: usize) -> usize {
+    let go = lines[start].trim_start().starts_with("goroutine ");
+    let mut i = start + 1;
+    while i < lines.len() {
+        let continues = match kinds[i] {
+            Kind::Blank => false,
+            Kind::Frame | Kind::TraceStart => true,
+            _ => go || indent_of(lines[i]) > 0,
+        };
+        if !continues {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// Lines that continue a diagnostic block: indented, or rustc's `|`, `=`, `-->` gutters; not cargo's
+/// right-aligned status lines (`   Compiling x`, `     Running …`).
+fn is_continuation(line: &str) -> bool {
+    (line.starts_with([' ', '\t', '|', '=']) || line.starts_with("...")) && !is_status_line(line)
+}
+
+/// `   Compiling foo v1.0`, `    Finished …`: an indented capitalised verb in `-ing` or `-ed`.
+fn is_status_line(line: &str) -> bool {
+    let word = line.trim_start().split(' ').next().unwrap_or("");
+    word.len() > 3
+        && word.starts_with(|c: char| c.is_ascii_uppercase())
+        && word[1..].bytes().all(|b| b.is_ascii_lowercase())
+        && (word.ends_with("ing") || word.ends_with("ed"))
+}
+
+fn classify(line: &str) -> Kind {
+    let t = line.trim();
+    if t.is_empty() {
+        return Kind::Blank;
+    }
+    if is_trace_start(t) {
+        return Kind::TraceStart;
+    }
+    if line.starts_with([' ', '\t']) && is_frame(t) {
+        return Kind::Frame;
+    }
+    if is_summary(t) {
+        return Kind::Summary;
+    }
+    if is_error(t) {
+        return Kind::Error;
+    }
+    if is_warning(t) {
+        return Kind::Warning;
+    }
+    Kind::Plain
+}
+
+fn is_trace_start(t: &str) -> bool {
+    t.starts_with("Traceback (most recent call last)")
+        || t == "stack backtrace:"
+        || t.starts_with("goroutine ") && t.ends_with(':')
+        || t.starts_with("Exception in thread ")
+}
+
+fn is_frame(t: &str) -> bool {
+    let numbered = t
+        .split_once(": ")
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    numbered
+        || t.starts_with("at ")
+        || t.starts_with("File \"")
+        || (t.starts_with('#') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
+        || (t.starts_with("... ") && t.ends_with(" more"))
+}
+
+fn is_summary(t: &str) -> bool {
+    const OPENINGS: &[&str] = &[
+        "test result:",
+        "failures:",
+        "Finished ",
+        "Successfully installed",
+        "BUILD SUCCESS",
+        "BUILD FAILURE",
+        "BUILD FAILED",
+        "Tests run:",
+        "Test Suites:",
+        "Tests:",
+        "Ran ",
+        "Some errors have detailed explanations",
+        "For more information about this error",
+        "error: could not compile",
+        "error: test failed",
+        "error: aborting due to",
+    ];
+    if OPENINGS.iter().any(|o| t.starts_with(o)) {
+        return true;
+    }
+    // `4 passed`, `1 failed`, `== 3 passed, 1 failed in 0.12s ==`, `generated 2 warnings`.
+    ["passed", "failed", "warnings", "errors"].iter().any(|w| {
+        t.match_indices(w).any(|(at, _)| {
+            let before = t[..at].trim_end_matches(' ');
+            at > 0 && t.as_bytes()[at - 1] == b' ' && before.ends_with(|c: char| c.is_ascii_digit())
+        })
+    })
+}
+
+fn is_error(t: &str) -> bool {
+    // `ValueError: …`, `java.lang.IllegalStateException: …`.
+    let head = t.split(':').next().unwrap_or("");
+    let named = !head.contains(' ') && (head.ends_with("Error") || head.ends_with("Exception"));
+    named
+        || starts_with_any(
+            t,
+            &[
+                "error", "fatal", "panic", "failed", "failure", "fail:", "critical", "exception", "traceback",
+                "caused by:", "e: ", "err:", "npm err!", "aborted", "segmentation fault",
+            ],
+        )
+        || ["ERROR", "FATAL", "CRITICAL", "FAILED", "FAIL", "PANIC", "EXCEPTION", "panicked", "failed", "Failed"]
+            .iter()
+            .any(|w| has_word(t, w, true))
+        || ["error:", "Error:", "fatal:", "error["].iter().any(|w| t.contains(w))
+}
+
+/// Warnings by their shape (`warning: …`, `WARN`, `W: `), not any `warn` word (`--cap-lints warn`).
+fn is_warning(t: &str) -> bool {
+    starts_with_any(t, &["warning", "warn:", "warn[", "w: ", "deprecat"])
+        || ["WARN", "WARNING"].iter().any(|w| has_word(t, w, true))
+        || ["warning:", "Warning:", "DeprecationWarning"].iter().any(|w| t.contains(w))
+}
+
+/// Whether `t` starts with one of `prefixes`, ASCII case-insensitively.
+fn starts_with_any(t: &str, prefixes: &[&str]) -> bool {
+    prefixes
+        .iter()
+        .any(|p| t.len() >= p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+}
+
+/// Whether `word` occurs in `text` as a whole word, exactly or ASCII case-insensitively
+/// (`-` and `_` join words, so `libgpg-error` and `thiserror` are not errors).
+fn has_word(text: &str, word: &str, exact_case: bool) -> bool {
+    let hay = text.as_bytes();
+    let w = word.as_bytes();
+    if hay.len() < w.len() {
+        return false;
+    }
+    let joins = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    (0..=hay.len() - w.len()).any(|at| {
+        (if exact_case { &hay[at..at + w.len()] == w } else { hay[at..at + w.len()].eq_ignore_ascii_case(w) })
+            && (at == 0 || !joins(hay[at - 1]))
+            && hay.get(at + w.len()).is_none_or(|&b| !joins(b))
+    })
+}
+
+/// A line's shape: digit runs become `0`, long hex ids `#`, so lines differing only there match.
+fn template(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_alphanumeric() {
+            let end = bytes[i..]
+                .iter()
+                .position(|c| !c.is_ascii_alphanumeric())
+                .map_or(bytes.len(), |p| i + p);
+            let token = &bytes[i..end];
+            if token.iter().all(u8::is_ascii_digit) {
+                out.push('0');
+            } else if token.len() >= 8
+                && token.iter().all(u8::is_ascii_hexdigit)
+                && token.iter().any(u8::is_ascii_digit)
+            {
+                out.push('#');
+            } else {
+                // Digits inside words (`v1`, `x86`) vary too: `Get:12` and `Get:13` share a shape.
+                out.extend(
+                    token
+                        .iter()
+                        .map(|&c| if c.is_ascii_digit() { '0' } else { c as char }),
+                );
+            }
+            i = end;
+        } else {
+            let end = line[i..]
+                .char_indices()
+                .nth(1)
+                .map_or(line.len(), |(p, _)| i + p);
+            out.push_str(&line[i..end]);
+            i = end;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_respect_boundaries() {
+        assert!(has_word("error[E0308]: mismatched types", "error", false));
+        assert!(has_word("pip: ERROR: No matching distribution", "ERROR", true));
+        assert!(!has_word("Unpacking libgpg-error0 (1.46-1) ...", "error", false));
+        assert!(!has_word("Compiling thiserror v2.0.21", "error", false));
+        assert!(!has_word("0 errors", "error", false));
+        assert!(!is_warning("Running `rustc --crate-name x --cap-lints warn`"));
+        assert!(is_error("ValueError: invalid literal for int()"));
+        assert!(!is_error("Running `rustc -C panic=abort`"));
+    }
+
+    #[test]
+    fn templates_ignore_numbers_and_ids() {
+        assert_eq!(
+            template("Get:12 http://x 3f9ac0d1e2"),
+            template("Get:13 http://x 00aa11bb22")
+        );
+        assert_ne!(template("Unpacking a (1.0)"), template("Unpacking b (1.0)"));
+    }
+
+    #[test]
+    fn traces_keep_their_ends_and_the_frame_the_question_names() {
+        let log = include_str!("../../tests/fixtures/logs/cargo-test-failure.txt");
+        let ctx = SegmentContext::for_tests("gpt-4o")
+            .with_question("why does parses_prerelease_version fail?")
+            .with_hash("0123456789abcdef01234567");
+        let out = LogsCompressor.compress(log, &ctx).unwrap();
+        let kept = |line: &str| out.text.lines().any(|l| l == line);
+        assert!(kept("   0: __rustc::rust_begin_unwind"));
+        assert!(kept("   4: tinytest::tests::parses_prerelease_version"));
+        assert!(kept("   7: <fn() -> core::result::Result<(), alloc::string::String> as core::ops::function::FnOnce<()>>::call_once"));
+        assert!(!kept("   3: core::panicking::assert_failed"));
+        assert!(out.transforms.contains(&"logs:trace".to_string()));
+        assert!(out.text.contains(
+            "[… 2 of 45 lines omitted · headroom_retrieve hash=0123456789abcdef01234567]"
+        ));
+    }
+
+    #[test]
+    fn classifies_real_lines() {
+        assert_eq!(
+            classify("test result: FAILED. 4 passed; 1 failed"),
+            Kind::Summary
+        );
+        assert_eq!(classify("test tests::parses ... FAILED"), Kind::Error);
+        assert_eq!(classify("warning: unused variable: `x`"), Kind::Warning);
+        assert_eq!(
+            classify("   3: core::panicking::assert_failed"),
+            Kind::Frame
+        );
+        assert_eq!(classify("   Compiling memchr v2.8.3"), Kind::Plain);
+    }
+}

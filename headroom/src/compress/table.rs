@@ -132,13 +132,29 @@ pub fn decode(text: &str) -> Result<Value, TableError> {
 
 /// The keys of objects whose key orders all follow one column order.
 fn uniform_columns(objects: &[&Map<String, Value>]) -> Option<Vec<String>> {
+    let columns = ordered_columns(objects).unwrap_or_else(|| {
+        // Key orders conflict: JSON objects are unordered, so the union in first-seen order
+        // still decodes to an equal value (only the key order within rows changes).
+        let mut union: Vec<String> = Vec::new();
+        for key in objects.iter().flat_map(|o| o.keys()) {
+            if !union.contains(key) {
+                union.push(key.clone());
+            }
+        }
+        union
+    });
+    (!columns.is_empty()).then_some(columns)
+}
+
+/// One column order that every object's key order follows, if there is one.
+fn ordered_columns(objects: &[&Map<String, Value>]) -> Option<Vec<String>> {
     let mut columns: Vec<String> = Vec::new();
     for obj in objects {
         let mut at = 0;
         for key in obj.keys() {
             match columns[at..].iter().position(|c| c == key) {
                 Some(p) => at += p + 1,
-                None if columns.contains(key) => return None, // order would not round-trip
+                None if columns.contains(key) => return None,
                 None => {
                     columns.insert(at, key.clone());
                     at += 1;
@@ -149,16 +165,15 @@ fn uniform_columns(objects: &[&Map<String, Value>]) -> Option<Vec<String>> {
     // Insertion above may break earlier objects' order; check them all against the final order.
     let consistent = objects.iter().all(|o| {
         let mut pos = 0;
-        o.keys()
-            .all(|k| match columns[pos..].iter().position(|c| c == k) {
-                Some(p) => {
-                    pos += p + 1;
-                    true
-                }
-                None => false,
-            })
+        o.keys().all(|k| match columns[pos..].iter().position(|c| c == k) {
+            Some(p) => {
+                pos += p + 1;
+                true
+            }
+            None => false,
+        })
     });
-    (consistent && !columns.is_empty()).then_some(columns)
+    consistent.then_some(columns)
 }
 
 /// A column: the path of keys from the row object to the cell.
@@ -385,6 +400,14 @@ mod tests {
     }
 
     #[test]
+    fn conflicting_key_orders_still_decode_to_an_equal_value() {
+        let v = json!([{"a": 1, "b": 2}, {"b": 3, "a": 4}]);
+        let table = encode(&v).unwrap();
+        assert_eq!(table, "[2]{a,b}:\n1,2\n4,3");
+        assert_eq!(decode(&table).unwrap(), v);
+    }
+
+    #[test]
     fn nested_objects_become_path_columns() {
         let v = json!([
             {"id": 1, "user": {"login": "a", "site": {"admin": false}}, "n": null},
@@ -411,11 +434,6 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_round_trip() {
-        assert_eq!(
-            encode(&json!([{"a": 1, "b": 2}, {"b": 1, "a": 2}])),
-            None,
-            "conflicting key order"
-        );
         assert_eq!(encode(&json!([{"a": 1}])), None, "single item");
         assert_eq!(encode(&json!([1, 2, 3])), None, "not objects");
         assert_eq!(

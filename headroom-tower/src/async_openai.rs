@@ -32,6 +32,8 @@ use ::async_openai::error::OpenAIError;
 use ::async_openai::middleware::retry::OpenAIRetryLayer;
 use ::async_openai::middleware::{HttpRequestFactory, ReqwestService};
 use ::async_openai::Client;
+
+mod retrieval;
 use bytes::Bytes;
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -67,7 +69,7 @@ pub fn with_headroom<C: Config>(client: Client<C>) -> Client<C> {
 /// ```
 pub fn with_headroom_layer<C: Config>(client: Client<C>, layer: HeadroomLayer) -> Client<C> {
     let transport = OpenAIRetryLayer::default().layer(ReqwestService::new(reqwest::Client::new()));
-    client.with_http_service(layer.layer(transport))
+    client.with_http_service(layer.with_retrieval().layer(transport))
 }
 
 impl<S> Service<HttpRequestFactory> for HeadroomService<S>
@@ -83,42 +85,63 @@ where
     }
 
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
-        let memo = Arc::new(Memo {
-            factory,
-            door: self.door.clone(),
-            outcome: tokio::sync::OnceCell::new(),
-        });
-        let compressing = memo.clone();
-        let factory = HttpRequestFactory::new(move || {
-            let memo = compressing.clone();
-            async move { memo.build().await }
-        });
+        let memo = Memo::new(factory, self.door.clone());
         ResponseFuture {
-            future: self.inner.call(factory),
+            future: self.inner.call(memo.factory()),
             memo,
         }
     }
 }
 
 /// One call's request factory, compressed on its first build and replayed from memory after.
-struct Memo {
-    factory: HttpRequestFactory,
+pub(crate) struct Memo {
+    pub(crate) factory: HttpRequestFactory,
     door: Door,
-    outcome: tokio::sync::OnceCell<Outcome>,
+    prepared: tokio::sync::OnceCell<Prepared>,
+}
+
+/// What the first build decided.
+#[derive(Default)]
+pub(crate) struct Prepared {
+    pub(crate) outcome: Outcome,
+    /// The chat-completions body sent upstream (compressed or not); `None` for other requests.
+    pub(crate) sent: Option<Bytes>,
 }
 
 impl Memo {
+    pub(crate) fn new(factory: HttpRequestFactory, door: Door) -> Arc<Memo> {
+        Arc::new(Memo {
+            factory,
+            door,
+            prepared: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The factory the inner service gets: it builds through this memo.
+    pub(crate) fn factory(self: &Arc<Self>) -> HttpRequestFactory {
+        let memo = self.clone();
+        HttpRequestFactory::new(move || {
+            let memo = memo.clone();
+            async move { memo.build().await }
+        })
+    }
+
+    /// The first build's decision, once the inner service has built the request.
+    pub(crate) fn prepared(&self) -> Option<&Prepared> {
+        self.prepared.get()
+    }
+
     async fn build(&self) -> Result<reqwest::Request, OpenAIError> {
         let mut request = self.factory.build().await?;
-        let outcome = self.outcome.get_or_init(|| self.compress(&request)).await;
-        if let Some(body) = &outcome.body {
+        let prepared = self.prepared.get_or_init(|| self.compress(&request)).await;
+        if let Some(body) = &prepared.outcome.body {
             fix_content_length(request.headers_mut(), body.len());
             *request.body_mut() = Some(body.clone().into());
         }
         Ok(request)
     }
 
-    async fn compress(&self, request: &reqwest::Request) -> Outcome {
+    async fn compress(&self, request: &reqwest::Request) -> Prepared {
         let bytes = request.body().and_then(reqwest::Body::as_bytes);
         let skip = self.door.skip_reason(
             request.method(),
@@ -128,9 +151,15 @@ impl Memo {
         );
         match bytes {
             Some(bytes) if skip.is_none() => {
-                self.door.compress_task(Bytes::copy_from_slice(bytes)).await
+                let original = Bytes::copy_from_slice(bytes);
+                let outcome = self.door.compress_task(original.clone()).await;
+                let sent = outcome.body.clone().unwrap_or(original);
+                Prepared {
+                    outcome,
+                    sent: Some(sent),
+                }
             }
-            _ => Outcome::default(),
+            _ => Prepared::default(),
         }
     }
 }
@@ -154,7 +183,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut response = ready!(this.future.poll(cx))?;
-        if let Some(report) = this.memo.outcome.get().and_then(|o| o.report.clone()) {
+        if let Some(report) = this.memo.prepared().and_then(|p| p.outcome.report.clone()) {
             response.extensions_mut().insert(report);
         }
         Poll::Ready(Ok(response))

@@ -22,7 +22,7 @@ use tower_layer::Layer;
 /// ```
 #[derive(Clone)]
 pub struct HeadroomLayer {
-    door: Door,
+    pub(crate) door: Door,
 }
 
 /// The layer with the default engine, so that `ServiceBuilder::new().layer(HeadroomLayer)` reads as it should.

@@ -48,6 +48,7 @@ mod future;
 mod layer;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+pub mod retrieval;
 mod service;
 
 pub use door::{BLOCKING_THRESHOLD, BYPASS_HEADER};

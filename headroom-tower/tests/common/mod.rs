@@ -23,6 +23,8 @@ pub struct Seen {
 struct Shared {
     seen: Arc<Mutex<Vec<Seen>>>,
     fail_first: Arc<AtomicUsize>,
+    /// Behave like a model that retrieves the first elided original it sees.
+    retrieving: bool,
 }
 
 /// An OpenAI-shaped server on 127.0.0.1 with a random port.
@@ -33,7 +35,20 @@ pub struct Upstream {
 
 impl Upstream {
     pub async fn start() -> Upstream {
-        let shared = Shared::default();
+        Self::serve(Shared::default()).await
+    }
+
+    /// A model that calls `headroom_retrieve` for the first marker in the request (when the tool is
+    /// offered and nothing was retrieved yet), then answers — as JSON or SSE, as asked.
+    pub async fn start_retrieving() -> Upstream {
+        Self::serve(Shared {
+            retrieving: true,
+            ..Shared::default()
+        })
+        .await
+    }
+
+    async fn serve(shared: Shared) -> Upstream {
         let app = axum::Router::new()
             .fallback(answer)
             .with_state(shared.clone());
@@ -64,7 +79,7 @@ async fn answer(State(shared): State<Shared>, request: Request) -> Response {
         method: parts.method.clone(),
         path: parts.uri.path().to_string(),
         headers: parts.headers.clone(),
-        body,
+        body: body.clone(),
     });
     let failing = shared
         .fail_first
@@ -79,6 +94,9 @@ async fn answer(State(shared): State<Shared>, request: Request) -> Response {
             .into_response();
     }
     let path = parts.uri.path();
+    if shared.retrieving && path.ends_with("/chat/completions") {
+        return model_reply(&body);
+    }
     let reply = if path.ends_with("/chat/completions") {
         chat_completion_reply("Issues #13 and #11 mention pagination.")
     } else if path.ends_with("/embeddings") {
@@ -187,4 +205,112 @@ pub fn assert_compressed(sent: &[u8], received: &[u8]) {
             _ => assert_eq!(&received[key], value, "field {key} changed"),
         }
     }
+}
+
+/// The final answer of the retrieving model.
+pub const FINAL_ANSWER: &str = "Issues #13 and #11 mention pagination.";
+
+/// The hash of the first marker in a request's messages, if any.
+pub fn first_marker_hash(body: &[u8]) -> Option<String> {
+    let request: Value = serde_json::from_slice(body).ok()?;
+    request["messages"]
+        .as_array()?
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .find_map(|text| headroom::marker::Marker::parse_all(text).into_iter().next())
+        .map(|marker| marker.hash)
+}
+
+/// The committed `cargo build -vv` log of a failing build.
+pub fn build_log() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt"
+    ))
+    .unwrap()
+}
+
+/// An agent turn whose tool result is a long build log: compressed lossily, with a marker.
+pub fn log_request() -> Value {
+    let mut request = chat_request();
+    request["messages"][1]["content"] = json!("Why does the build fail?");
+    request["messages"][2]["tool_calls"][0]["function"] =
+        json!({"name": "run_command", "arguments": "{\"cmd\":\"cargo build -vv\"}"});
+    request["messages"][3]["content"] = json!(build_log());
+    request
+}
+
+fn model_reply(body: &[u8]) -> Response {
+    let request: Value = serde_json::from_slice(body).unwrap();
+    let streaming = request["stream"] == true;
+    let offered = request["tools"].as_array().is_some_and(|t| {
+        t.iter()
+            .any(|t| t["function"]["name"] == "headroom_retrieve")
+    });
+    let retrieved = request["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["role"] == "tool" && m["tool_call_id"] == "hr_1");
+    let call = first_marker_hash(body).filter(|_| offered && !retrieved);
+    if streaming {
+        let chunk = |delta: Value, finish: Value| {
+            let chunk = json!({
+                "id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1_700_000_000,
+                "model": "gpt-4o", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]
+            });
+            format!("data: {chunk}\n\n")
+        };
+        let mut sse = String::new();
+        match call {
+            Some(hash) => {
+                sse += &chunk(
+                    json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "hr_1", "type": "function", "function": {"name": "headroom_retrieve", "arguments": ""}}]}),
+                    Value::Null,
+                );
+                sse += &chunk(
+                    json!({"tool_calls": [{"index": 0, "function": {"arguments": format!("{{\"hash\":\"{hash}\"}}")}}]}),
+                    Value::Null,
+                );
+                sse += &chunk(json!({}), json!("tool_calls"));
+            }
+            None => {
+                sse += &chunk(json!({"role": "assistant", "content": ""}), Value::Null);
+                for word in FINAL_ANSWER.split_inclusive(' ') {
+                    sse += &chunk(json!({"content": word}), Value::Null);
+                }
+                sse += &chunk(json!({}), json!("stop"));
+            }
+        }
+        sse += "data: [DONE]\n\n";
+        return ([("content-type", "text/event-stream")], Body::from(sse)).into_response();
+    }
+    let reply = match call {
+        Some(hash) => json!({
+            "id": "chatcmpl-r", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-4o",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": null,
+                "tool_calls": [{"id": "hr_1", "type": "function", "function": {
+                    "name": "headroom_retrieve", "arguments": json!({"hash": hash}).to_string()
+                }}]
+            }}]
+        }),
+        None => chat_completion_reply(FINAL_ANSWER),
+    };
+    (
+        [("content-type", "application/json")],
+        Body::from(reply.to_string()),
+    )
+        .into_response()
+}
+
+/// The tool message answering our call in a retrieval round's request.
+pub fn retrieve_answer(round: &[u8]) -> String {
+    let request: Value = serde_json::from_slice(round).unwrap();
+    let messages = request["messages"].as_array().unwrap();
+    let answer = messages
+        .iter()
+        .find(|m| m["role"] == "tool" && m["tool_call_id"] == "hr_1")
+        .expect("the round carries our tool answer");
+    answer["content"].as_str().unwrap().to_string()
 }

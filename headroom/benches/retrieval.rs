@@ -41,28 +41,36 @@ async fn round_trip(store: &dyn AsyncStore, arguments: &str) -> String {
     answer_with(&args, found, counter().as_ref(), DEFAULT_ANSWER_TOKENS)
 }
 
-fn bench_store(bencher: divan::Bencher, store: &dyn AsyncStore, arguments: &str) {
+/// What is measured: the store lookup alone, or the whole retrieval for the whole original or a query.
+const CASES: [&str; 3] = ["lookup", "whole", "query"];
+
+fn bench_store(bencher: divan::Bencher, store: &dyn AsyncStore, case: &str) {
     runtime()
         .block_on(store.put("bench", HASH, original()))
         .expect("put");
-    bencher.bench_local(|| runtime().block_on(round_trip(store, divan::black_box(arguments))));
+    let arguments = match case {
+        "whole" => format!(r#"{{"hash":"{HASH}"}}"#),
+        "query" => format!(r#"{{"hash":"{HASH}","query":"offset limit"}}"#),
+        _ => {
+            bencher.bench_local(|| runtime().block_on(store.get("bench", divan::black_box(HASH))));
+            return;
+        }
+    };
+    bencher.bench_local(|| runtime().block_on(round_trip(store, divan::black_box(&arguments))));
 }
 
-const WHOLE: &str = r#"{"hash":"0123456789abcdef01234567"}"#;
-const QUERY: &str = r#"{"hash":"0123456789abcdef01234567","query":"offset limit"}"#;
-
-#[divan::bench(args = [WHOLE, QUERY])]
-fn memory(bencher: divan::Bencher, arguments: &str) {
-    bench_store(bencher, &MemoryStore::default(), arguments);
+#[divan::bench(args = CASES)]
+fn memory(bencher: divan::Bencher, case: &str) {
+    bench_store(bencher, &MemoryStore::default(), case);
 }
 
 #[cfg(feature = "sqlite")]
-#[divan::bench(args = [WHOLE, QUERY])]
-fn sqlite(bencher: divan::Bencher, arguments: &str) {
+#[divan::bench(args = CASES)]
+fn sqlite(bencher: divan::Bencher, case: &str) {
     let dir = std::env::temp_dir().join(format!("headroom-bench-{}", std::process::id()));
     let store = headroom::store::SqliteStore::open(dir.join("store.sqlite3"), Default::default())
         .expect("sqlite opens");
-    bench_store(bencher, &store, arguments);
+    bench_store(bencher, &store, case);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -71,8 +79,8 @@ fn sqlite(bencher: divan::Bencher, arguments: &str) {
 mod redis_server;
 
 #[cfg(feature = "redis")]
-#[divan::bench(args = [WHOLE, QUERY])]
-fn redis(bencher: divan::Bencher, arguments: &str) {
+#[divan::bench(args = CASES)]
+fn redis(bencher: divan::Bencher, case: &str) {
     let server = redis_server::RedisServer::start();
     let store = runtime()
         .block_on(headroom::store::RedisStore::connect(
@@ -80,5 +88,5 @@ fn redis(bencher: divan::Bencher, arguments: &str) {
             Default::default(),
         ))
         .expect("redis answers");
-    bench_store(bencher, &store, arguments);
+    bench_store(bencher, &store, case);
 }

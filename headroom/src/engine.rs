@@ -563,6 +563,10 @@ fn protection(
         "" => return Some("message without a role".into()),
         other => return Some(format!("unknown role {other:?}")),
     }
+    if tool_name == Some(RETRIEVE_TOOL_NAME) {
+        // The model asked for exactly this text: compressing it again would hand it back a marker.
+        return Some("retrieved original".into());
+    }
     if tokens < config.min_segment_tokens {
         return Some(format!("small ({tokens} tokens)"));
     }

@@ -17,6 +17,9 @@
 //! and the original is kept under that hash; the `headroom_retrieve` tool is added to the request so
 //! the model can ask for it ([`Headroom::answer_tool_call`]).
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod compress;
 mod config;
 mod conversation;
@@ -35,4 +38,5 @@ pub use compress::table;
 pub use config::Config;
 pub use engine::{Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL};
 pub use error::{Error, Result};
+pub use headroom_macros::headroom;
 pub use report::{Report, SegmentReport};

@@ -2,6 +2,7 @@
 
 pub mod crush;
 pub mod diff;
+pub mod crush;
 pub mod json;
 pub mod logs;
 pub(crate) mod relevance;
@@ -10,6 +11,7 @@ pub mod table;
 
 pub use crush::{CrushConfig, SmartCrusher};
 pub use diff::DiffCompressor;
+pub use crush::{CrushConfig, SmartCrusher};
 pub use json::JsonCompressor;
 pub use logs::LogsCompressor;
 pub use search::SearchHitsCompressor;

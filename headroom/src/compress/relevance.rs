@@ -27,19 +27,93 @@ const B: f64 = 0.75;
 
 /// Words too common in questions to say anything about which unit is wanted.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
-    "before", "but", "by", "can", "could", "did", "do", "does", "each", "find", "for", "from",
-    "get", "give", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "list",
-    "me", "my", "not", "of", "on", "one", "or", "our", "please", "show", "so", "some", "tell",
-    "than", "that", "the", "their", "them", "then", "there", "these", "this", "those", "to", "us",
-    "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would",
-    "you", "your",
+    "a",
+    "about",
+    "after",
+    "all",
+    "also",
+    "an",
+    "and",
+    "any",
+    "anything",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "before",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "each",
+    "everything",
+    "find",
+    "for",
+    "from",
+    "get",
+    "give",
+    "had",
+    "has",
+    "have",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "list",
+    "me",
+    "my",
+    "not",
+    "of",
+    "on",
+    "one",
+    "or",
+    "our",
+    "please",
+    "show",
+    "so",
+    "some",
+    "something",
+    "tell",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "this",
+    "those",
+    "to",
+    "us",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
 ];
 
 /// The terms of a question: words for BM25, exact terms for whole-token matching.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Question {
-    /// Lowercased content words (no stopwords, at least 2 characters), deduplicated, in order.
+    /// Lowercased content words (no stopwords; 3 characters, or 2 letters), deduplicated, in order.
     words: Vec<String>,
     /// Lowercased numbers, identifiers, `#N` references and quoted phrases, deduplicated, in order.
     exact: Vec<String>,
@@ -74,7 +148,10 @@ impl Question {
             }
         }
         for word in words(text) {
-            if word.len() >= 2
+            // Two characters are a word only as letters (`ci`, `os`); `3d` is more often `%3D` in a URL.
+            let long_enough = word.chars().count() >= 3
+                || (word.chars().count() == 2 && word.chars().all(char::is_alphabetic));
+            if long_enough
                 && !word.bytes().all(|b| b.is_ascii_digit())
                 && !STOPWORDS.contains(&word.as_str())
             {

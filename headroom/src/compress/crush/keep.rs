@@ -78,8 +78,24 @@ const ERROR_WORDS: &[&str] = &[
     "segfault",
     "crashed",
 ];
-/// Strings longer than this are prose, where an error word is a topic rather than a report.
-const ERROR_WORDS_MAX_LEN: usize = 300;
+/// Fields holding a message about how an item went: only there does an error word report an error
+/// (in a title or a description it is a topic).
+const MESSAGE_KEYS: &[&str] = &[
+    "message",
+    "msg",
+    "error_message",
+    "errormessage",
+    "reason",
+    "detail",
+    "details",
+    "stderr",
+    "log",
+    "output",
+    "summary",
+    "status_message",
+];
+/// Messages longer than this are prose, where an error word is a topic rather than a report.
+const ERROR_WORDS_MAX_LEN: usize = 500;
 /// A term or value that names more than this share of the items does not pick any out.
 const NAMED_MAX_SHARE: f64 = 0.1;
 /// A BM25 score below this means only common words matched.
@@ -188,7 +204,9 @@ fn looks_like_error(item: &Value, fields: &[(FieldKey<'_>, &Value)]) -> bool {
             Value::String(s) => {
                 (STATUS_KEYS.contains(&key.as_str())
                     && ERROR_VALUES.contains(&s.to_ascii_lowercase().as_str()))
-                    || (s.len() <= ERROR_WORDS_MAX_LEN && has_error_word(s))
+                    || ((key.is_empty() || MESSAGE_KEYS.contains(&key.as_str()))
+                        && s.len() <= ERROR_WORDS_MAX_LEN
+                        && has_error_word(s))
             }
             Value::Number(n) => {
                 matches!(
@@ -318,7 +336,7 @@ fn rare_values(
     out
 }
 
-fn numbers<'a>(column: &[(usize, &'a Value)]) -> Vec<(usize, f64)> {
+fn numbers(column: &[(usize, &Value)]) -> Vec<(usize, f64)> {
     column
         .iter()
         .filter_map(|&(i, v)| v.as_f64().map(|x| (i, x)))
@@ -366,7 +384,7 @@ fn change_points(columns: &BTreeMap<FieldKey<'_>, Vec<(usize, &Value)>>, n: usiz
     let window = (n / 10).clamp(3, 20);
     for column in columns.values() {
         let xs = numbers(column);
-        if xs.len() >= 2 * window + 1 {
+        if xs.len() > 2 * window {
             let (_, overall) = mean_and_std(xs.iter().map(|&(_, x)| x));
             // Runs of shifted positions: the biggest jump of each run is the change point.
             let mut best: Option<(f64, usize)> = None;

@@ -100,7 +100,7 @@ fn value(bytes: &[u8], at: &mut usize, nesting: usize) -> Option<Span> {
             {
                 *at += 1;
             }
-            (*at > start).then(|| Span::Scalar(start..*at))
+            (*at > start).then_some(Span::Scalar(start..*at))
         }
     }
 }

@@ -1,0 +1,70 @@
+//! What `#[headroom]` expands to calls; not a public API (no semver promises).
+//!
+//! The expansion stays short: one lazily built engine per annotated function and one
+//! [`compress`] call per request argument. Everything else happens here.
+
+use crate::Headroom;
+use async_openai::types::chat::CreateChatCompletionRequest;
+use std::sync::LazyLock;
+
+/// The engine an annotated function builds on first use.
+pub type LazyEngine = LazyLock<Headroom>;
+
+/// The engine options the attribute can set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `model = "…"`.
+    pub model: Option<&'static str>,
+    /// `lossless_only`.
+    pub lossless_only: bool,
+}
+
+/// Builds the engine for `options`. Should the build ever fail, the engine runs in audit mode,
+/// so requests go out unchanged: the macro never stands between an agent and its model.
+pub fn engine(options: Options) -> Headroom {
+    let mut builder = Headroom::builder().lossless_only(options.lossless_only);
+    if let Some(model) = options.model {
+        builder = builder.model(model);
+    }
+    builder.build().unwrap_or_else(|error| {
+        tracing::error!(target: "headroom", %error, "#[headroom] engine not built; requests go out unchanged");
+        Headroom::builder().audit(true).build().unwrap_or_default()
+    })
+}
+
+/// Compresses `request` in place with `engine`, persisting originals in the engine's store, and
+/// emits one `tracing` event (target `headroom`) with the tokens before and after.
+///
+/// Fails open: if compression fails, the request is left exactly as it came.
+pub fn compress(
+    engine: &Headroom,
+    request: &mut CreateChatCompletionRequest,
+    function: &'static str,
+    argument: &'static str,
+) {
+    match engine.compress_into(request, engine.store().as_ref()) {
+        Ok(out) => {
+            let report = &out.report;
+            tracing::debug!(
+                target: "headroom",
+                function,
+                argument,
+                model = %report.model,
+                tokens_before = report.tokens_before,
+                tokens_after = report.tokens_after,
+                tokens_saved = report.tokens_saved,
+                transforms = ?report.transforms_applied,
+                ccr_hashes = ?report.ccr_hashes,
+                passthrough_reason = report.passthrough_reason.as_deref(),
+                "request compressed",
+            );
+        }
+        Err(error) => tracing::warn!(
+            target: "headroom",
+            function,
+            argument,
+            %error,
+            "request left unchanged: compression failed",
+        ),
+    }
+}

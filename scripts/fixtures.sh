@@ -48,3 +48,49 @@ PY
   fi
   rm -rf "$tmp"
 fi
+
+# Source code (issue 4): large real source files, one per language the code compressor reads.
+# Rust from the cargo registry, Python from the standard library, Go (spf13/pflag) and C++
+# (googletest) from Debian packages, Java from the JDK's src.zip, JavaScript and TypeScript from npm.
+code=$out/code
+mkdir -p "$code"
+registry_file() { ls -d "$HOME"/.cargo/registry/src/*/$1 2>/dev/null | sort -V | tail -1; }
+copy_fixture() { [ -s "$code/$2" ] || { [ -n "$1" ] && [ -r "$1" ] && cp "$1" "$code/$2"; } || echo "fixtures: no source for $2" >&2; }
+copy_fixture "$(registry_file 'serde_json-1.*/src/de.rs')" serde_json-de.rs
+copy_fixture "$(registry_file 'tree-sitter-0.*/src/subtree.c')" tree-sitter-subtree.c
+copy_fixture "$(python3 -c 'import argparse; print(argparse.__file__)')" argparse.py
+copy_fixture /usr/share/gocode/src/github.com/spf13/pflag/flag.go pflag-flag.go
+copy_fixture /usr/src/googletest/googletest/src/gtest.cc gtest.cc
+if [ ! -s "$code/ArrayList.java" ]; then
+  zip=$(for z in /usr/lib/jvm/*/lib/src.zip /usr/lib/jvm/*/src.zip; do if [ -r "$z" ]; then echo "$z"; fi; done | head -1)
+  [ -n "$zip" ] && python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("java.base/java/util/ArrayList.java"))' "$zip" > "$code/ArrayList.java" \
+    || rm -f "$code/ArrayList.java"
+fi
+if [ ! -s "$code/lodash.js" ] || [ ! -s "$code/rxjs-Observable.ts" ]; then
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && npm pack --silent lodash@4.17.21 rxjs@7.8.2 >/dev/null 2>&1); then
+    tar -xzf "$tmp"/lodash-4.17.21.tgz -C "$tmp" package/lodash.js && cp "$tmp"/package/lodash.js "$code/lodash.js"
+    tar -xzf "$tmp"/rxjs-7.8.2.tgz -C "$tmp" package/src/internal/Observable.ts && cp "$tmp"/package/src/internal/Observable.ts "$code/rxjs-Observable.ts"
+  fi
+  rm -rf "$tmp"
+fi
+
+# Prose (issue 4): man pages rendered as plain text.
+prose=$out/prose
+mkdir -p "$prose"
+for page in bash:1 git:1 ls:1 tar:1; do
+  name=${page%%:*}; section=${page##*:}
+  [ -s "$prose/man-$name.txt" ] || MANWIDTH=80 man --nh --nj -P cat "$section" "$name" 2>/dev/null | col -bx > "$prose/man-$name.txt" || rm -f "$prose/man-$name.txt"
+done
+
+# Search hits: `grep -rn` over a real crate from the cargo registry (a dependency of this workspace).
+reg_src() { find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -mindepth 2 -maxdepth 2 -type d -name "$1" 2>/dev/null | sort | head -1; }
+[ -n "$(reg_src regex-automata-0.4.19)" ] || cargo fetch --quiet
+if [ ! -s "$out/grep-regex-automata-fn.txt" ] && d=$(reg_src regex-automata-0.4.19) && [ -n "$d" ]; then
+  (cd "$d" && grep -rn "fn " src | LC_ALL=C sort -t: -k1,1 -s) > "$out/grep-regex-automata-fn.txt"
+fi
+
+# Diffs: `git diff` between two releases of a real crate (both versions are in Cargo.lock).
+if [ ! -s "$out/base64-0.22.1-0.23.1.diff" ] && a=$(reg_src base64-0.22.1) && b=$(reg_src base64-0.23.1) && [ -n "$a" ] && [ -n "$b" ]; then
+  (cd "$(dirname "$a")" && git diff --no-index --no-color base64-0.22.1 base64-0.23.1 || true) > "$out/base64-0.22.1-0.23.1.diff"
+fi

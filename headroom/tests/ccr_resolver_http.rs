@@ -103,6 +103,7 @@ enum Move {
     Retrieve(Value),
     Answer(String),
     RetrieveAndCallAgentTool(Value, Value),
+    CallAgentToolThenRetrieve(Value, Value),
 }
 
 /// The retrieve results in `request` (tool messages answering `headroom_retrieve` calls), in order.
@@ -172,6 +173,11 @@ fn as_json(n: usize, mv: Move) -> Value {
             json!({"role": "assistant", "content": null,
             "tool_calls": [tool_call(&format!("call_r{n}"), RETRIEVE_TOOL_NAME, ours),
                            tool_call(&format!("call_a{n}"), "get_issue", theirs)]})
+        }
+        Move::CallAgentToolThenRetrieve(theirs, ours) => {
+            json!({"role": "assistant", "content": null,
+            "tool_calls": [tool_call(&format!("call_a{n}"), "get_issue", theirs),
+                           tool_call(&format!("call_r{n}"), RETRIEVE_TOOL_NAME, ours)]})
         }
     };
     let finish = if matches!(mv, Move::Answer(_)) {
@@ -291,8 +297,10 @@ fn expected_summary(original: &str) -> String {
     summarize_issues(&[original.to_string()])
 }
 
-/// The agent's view of a non-streamed reply.
+/// The agent's view of a non-streamed reply (which its SDK's types must read).
 fn final_message(bytes: &[u8]) -> Value {
+    let _: async_openai::types::chat::CreateChatCompletionResponse =
+        serde_json::from_slice(bytes).expect("async-openai reads the reply");
     let reply: Value = serde_json::from_slice(bytes).expect("the agent gets JSON");
     reply["choices"][0]["message"].clone()
 }
@@ -382,14 +390,29 @@ async fn a_streamed_retrieval_is_resolved_and_the_answer_streamed_byte_for_byte(
 #[tokio::test]
 async fn mixed_calls_reach_the_agent_without_ours_and_the_next_request_pairs() {
     // The model wants the elided issues and, at once, one issue through the agent's own tool.
-    fn model(request: &Value, n: usize) -> Move {
+    // (In either order: a stream whose first call is ours is consumed and replayed; one whose first
+    // call is the agent's is forwarded with ours taken out.)
+    fn ours_first(request: &Value, n: usize) -> Move {
         if n == 0 {
             let hash = marker_hash(request).unwrap();
             return Move::RetrieveAndCallAgentTool(json!({"hash": hash}), json!({"number": 13}));
         }
         Move::Answer(summarize_issues(&retrieved(request)))
     }
-    for stream in [false, true] {
+    fn agents_first(request: &Value, n: usize) -> Move {
+        if n == 0 {
+            let hash = marker_hash(request).unwrap();
+            return Move::CallAgentToolThenRetrieve(json!({"number": 13}), json!({"hash": hash}));
+        }
+        Move::Answer(summarize_issues(&retrieved(request)))
+    }
+    let cases: [(bool, fn(&Value, usize) -> Move); 4] = [
+        (false, ours_first),
+        (true, ours_first),
+        (false, agents_first),
+        (true, agents_first),
+    ];
+    for (stream, model) in cases {
         let original = issues(4);
         let upstream = FakeOpenAi::start(script(model)).await;
         let store: Arc<dyn AsyncStore> = Arc::new(MemoryStore::default());
@@ -603,6 +626,8 @@ fn read_stream(bytes: &[u8]) -> Value {
         if event == "[DONE]" {
             continue;
         }
+        let _: async_openai::types::chat::CreateChatCompletionStreamResponse =
+            serde_json::from_str(event).expect("async-openai reads every chunk");
         let chunk: Value = serde_json::from_str(event).unwrap();
         let delta = &chunk["choices"][0]["delta"];
         content.push_str(delta["content"].as_str().unwrap_or(""));

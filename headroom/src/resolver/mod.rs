@@ -53,6 +53,7 @@
 //! reply handed back (so the agent's next request pairs every tool call with a result), and keeps
 //! the answers as a [`Carry`] a stateful door may splice into the agent's next request.
 
+mod filter;
 mod sse;
 
 use crate::marker::RETRIEVE_TOOL_NAME;
@@ -104,10 +105,18 @@ impl std::fmt::Debug for Resolver {
 
 /// A reply holding our calls, waiting for the store.
 struct Pending {
-    response: Value,
+    handback: Handback,
     ours: Vec<(Value, Result<RetrieveArgs, String>)>,
     hashes: Vec<String>,
     mixed: bool,
+}
+
+/// What the agent gets once our calls are answered.
+enum Handback {
+    /// The reply, which goes on to the next round or back to the agent without our calls.
+    Reply(Value),
+    /// A stream already forwarded without our calls: the last bytes of it, and the agent's call ids.
+    Forwarded(Vec<u8>, Vec<String>),
 }
 
 /// Retrieve answers the model asked for in a reply that also called the agent's tools.
@@ -261,16 +270,26 @@ impl Resolver {
     }
 
     /// Reads one chunk of a streamed reply; returns the bytes to forward to the agent now (often
-    /// none while the resolver decides). A stream whose first tool-call delta is not ours is
-    /// forwarded untouched, byte for byte.
+    /// none while the resolver decides; then whole events). A stream whose first tool-call delta
+    /// is `headroom_retrieve` is consumed; any other is forwarded byte for byte, except that a
+    /// `headroom_retrieve` call arriving after the agent's own is taken out of it.
     pub fn on_sse(&mut self, chunk: &[u8]) -> Vec<u8> {
         self.tap.feed(chunk)
     }
 
     /// The streamed reply has ended: what next. `Done` carries the last bytes for the agent.
+    ///
+    /// A retrieve call that came after the agent's own in a forwarded stream was taken out of it;
+    /// it is still answered (a `Lookup` first), for the [`Carry`].
     pub fn on_sse_end(&mut self) -> Step {
         match std::mem::take(&mut self.tap).finish() {
-            Tapped::Passthrough(rest) => Step::Done(rest),
+            Tapped::Passthrough(rest, removed) => {
+                if removed.calls.is_empty() || self.rounds >= self.max_rounds {
+                    return Step::Done(rest);
+                }
+                let handback = Handback::Forwarded(rest, removed.agent_call_ids);
+                self.pend(handback, removed.calls, true)
+            }
             Tapped::Captured(response) => self.take_up(response),
         }
     }
@@ -321,8 +340,19 @@ impl Resolver {
             })
             .collect();
         let calls: Vec<Value> = pending.ours.into_iter().map(|(call, _)| call).collect();
+        let response = match pending.handback {
+            Handback::Forwarded(rest, agent_call_ids) => {
+                self.carry = Some(Carry {
+                    agent_call_ids,
+                    calls,
+                    answers,
+                });
+                return Step::Done(rest);
+            }
+            Handback::Reply(response) => response,
+        };
         if pending.mixed {
-            let response = strip_our_calls(pending.response);
+            let response = strip_our_calls(response);
             self.carry = Some(Carry {
                 agent_call_ids: tool_calls(&response)
                     .iter()
@@ -334,7 +364,7 @@ impl Resolver {
             return Step::Done(self.render(&response));
         }
         self.rounds += 1;
-        let message = &pending.response["choices"][0]["message"];
+        let message = &response["choices"][0]["message"];
         let mut assistant =
             json!({"role": "assistant", "content": message["content"], "tool_calls": calls});
         if message["refusal"].is_string() {
@@ -362,12 +392,18 @@ impl Resolver {
             return Step::Done(self.render(&response));
         }
         let all = tool_calls(&response);
-        let ours: Vec<(Value, Result<RetrieveArgs, String>)> = all
-            .iter()
-            .filter(|c| is_ours(c))
+        let ours: Vec<Value> = all.iter().filter(|c| is_ours(c)).cloned().collect();
+        let mixed = ours.len() < all.len();
+        self.pend(Handback::Reply(response), ours, mixed)
+    }
+
+    /// Waits for the store: the hashes our calls ask for.
+    fn pend(&mut self, handback: Handback, ours: Vec<Value>, mixed: bool) -> Step {
+        let ours: Vec<(Value, Result<RetrieveArgs, String>)> = ours
+            .into_iter()
             .map(|c| {
                 let args = retrieve::parse_args(c["function"]["arguments"].as_str().unwrap_or(""));
-                (c.clone(), args)
+                (c, args)
             })
             .collect();
         let mut hashes: Vec<String> = Vec::new();
@@ -379,10 +415,10 @@ impl Resolver {
             }
         }
         self.pending = Some(Pending {
-            mixed: ours.len() < all.len(),
-            response,
+            handback,
             ours,
             hashes: hashes.clone(),
+            mixed,
         });
         if hashes.is_empty() {
             return self.resume(Vec::new());

@@ -1,6 +1,7 @@
 //! The streaming side of the resolver: reads OpenAI's SSE `data:` lines, decides from the first
 //! delta that says anything whether the stream is ours to resolve, and turns a reply back into SSE.
 
+use super::filter::{CallFilter, Removed};
 use crate::marker::RETRIEVE_TOOL_NAME;
 use serde_json::{json, Map, Value};
 
@@ -9,33 +10,35 @@ const MAX_HELD_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Default)]
 enum Mode {
-    /// Nothing said yet (only role or empty deltas): hold the bytes.
+    /// Nothing said yet (only role or empty deltas): hold the events.
     #[default]
     Undecided,
-    /// Not ours: every byte goes to the agent as it comes.
+    /// Not ours: every event goes to the agent as it comes, byte for byte, except that a
+    /// `headroom_retrieve` call further on is taken out (see [`CallFilter`]).
     Passthrough,
+    /// Not SSE as we know it (an error body, say): every byte goes to the agent untouched.
+    Raw,
     /// Ours: read every chunk, forward nothing.
     Capture,
 }
 
-/// Reads one streamed reply.
+/// Reads one streamed reply, one whole event at a time.
 #[derive(Debug, Default)]
 pub(super) struct SseTap {
     mode: Mode,
-    /// Raw bytes received while undecided.
+    /// Bytes not yet cut into events.
+    buf: Vec<u8>,
+    /// Raw events read while undecided.
     held: Vec<u8>,
-    /// The incomplete last line.
-    line: Vec<u8>,
-    /// `data:` payload of the event being read.
-    data: String,
     /// Chunks (parsed `data:` JSON) seen while undecided or capturing.
     chunks: Vec<Value>,
+    filter: CallFilter,
 }
 
 /// How a stream ended.
 pub(super) enum Tapped {
-    /// Not ours: the bytes still to forward.
-    Passthrough(Vec<u8>),
+    /// Not ours: the bytes still to forward, and any retrieve calls taken out of the stream.
+    Passthrough(Vec<u8>, Removed),
     /// Ours: the reply, assembled as a non-streamed chat completion.
     Captured(Value),
 }
@@ -43,78 +46,103 @@ pub(super) enum Tapped {
 impl SseTap {
     /// Takes a chunk; returns what to forward now.
     pub(super) fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
-        match self.mode {
-            Mode::Passthrough => return chunk.to_vec(),
-            Mode::Undecided => self.held.extend_from_slice(chunk),
-            Mode::Capture => {}
+        if matches!(self.mode, Mode::Raw) {
+            return chunk.to_vec();
         }
-        let mut rest = chunk;
-        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-            self.line.extend_from_slice(&rest[..end]);
-            rest = &rest[end + 1..];
-            let line = std::mem::take(&mut self.line);
-            self.read_line(&line);
-            if matches!(self.mode, Mode::Passthrough) {
-                return std::mem::take(&mut self.held);
-            }
+        self.buf.extend_from_slice(chunk);
+        let mut out = Vec::new();
+        while let Some(end) = event_end(&self.buf) {
+            let event: Vec<u8> = self.buf.drain(..end).collect();
+            self.read_event(event, &mut out);
         }
-        self.line.extend_from_slice(rest);
-        if matches!(self.mode, Mode::Undecided) && self.held.len() > MAX_HELD_BYTES {
-            self.mode = Mode::Passthrough;
-            return std::mem::take(&mut self.held);
+        if matches!(self.mode, Mode::Undecided) && self.held.len() + self.buf.len() > MAX_HELD_BYTES
+        {
+            self.mode = Mode::Raw;
+            out.append(&mut self.held);
+            out.append(&mut self.buf);
         }
-        Vec::new()
+        out
     }
 
     /// The stream ended.
     pub(super) fn finish(mut self) -> Tapped {
-        if !self.line.is_empty() {
-            let line = std::mem::take(&mut self.line);
-            self.read_line(&line);
+        let mut out = Vec::new();
+        if !self.buf.is_empty() && !matches!(self.mode, Mode::Raw) {
+            let event = std::mem::take(&mut self.buf);
+            self.read_event(event, &mut out);
         }
-        self.dispatch();
         match self.mode {
             Mode::Capture => Tapped::Captured(assemble(&self.chunks)),
-            _ => Tapped::Passthrough(self.held),
+            _ => {
+                out.append(&mut self.held);
+                Tapped::Passthrough(out, self.filter.finish())
+            }
         }
     }
 
-    fn read_line(&mut self, line: &[u8]) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            self.dispatch();
-        } else if let Some(payload) = line.strip_prefix(b"data:") {
-            let payload = payload.strip_prefix(b" ").unwrap_or(payload);
-            if !self.data.is_empty() {
-                self.data.push('\n');
+    /// One whole event (its raw bytes, blank line included).
+    fn read_event(&mut self, raw: Vec<u8>, out: &mut Vec<u8>) {
+        let data = event_data(&raw);
+        let chunk = data
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<Value>(d).ok());
+        match self.mode {
+            Mode::Raw => out.extend(raw),
+            Mode::Passthrough => out.extend(self.filter.pass(raw, chunk)),
+            Mode::Capture => self.chunks.extend(chunk),
+            Mode::Undecided => {
+                self.mode = match (&data, &chunk) {
+                    (None, _) => Mode::Undecided,         // a comment or a blank event
+                    (Some(_), None) => Mode::Passthrough, // `[DONE]`, or data we do not read
+                    (Some(_), Some(chunk)) => decide(chunk),
+                };
+                match self.mode {
+                    Mode::Undecided => {
+                        self.held.extend(raw);
+                        self.chunks.extend(chunk);
+                    }
+                    Mode::Capture => {
+                        self.held.clear();
+                        self.chunks.extend(chunk);
+                    }
+                    _ => {
+                        out.append(&mut self.held);
+                        self.chunks.clear();
+                        out.extend(self.filter.pass(raw, chunk));
+                    }
+                }
             }
-            self.data.push_str(&String::from_utf8_lossy(payload));
         }
     }
+}
 
-    /// One whole event has been read.
-    fn dispatch(&mut self) {
-        if self.data.is_empty() {
-            return;
-        }
-        let data = std::mem::take(&mut self.data);
-        if matches!(self.mode, Mode::Passthrough) {
-            return;
-        }
-        let Ok(chunk) = serde_json::from_str::<Value>(&data) else {
-            // `[DONE]`, or something we do not read: not a stream to take over.
-            if matches!(self.mode, Mode::Undecided) {
-                self.mode = Mode::Passthrough;
+/// Where the first event in `buf` ends (after its blank line), if it is complete.
+fn event_end(buf: &[u8]) -> Option<usize> {
+    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    let crlf = buf.windows(3).position(|w| w == b"\n\r\n").map(|i| i + 3);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The `data:` payload of an event (several `data:` lines joined by newlines), if it has one.
+fn event_data(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let mut data: Option<String> = None;
+    for line in text.lines() {
+        if let Some(payload) = line.strip_prefix("data:") {
+            let payload = payload.strip_prefix(' ').unwrap_or(payload);
+            match &mut data {
+                Some(d) => {
+                    d.push('\n');
+                    d.push_str(payload);
+                }
+                None => data = Some(payload.to_string()),
             }
-            return;
-        };
-        if matches!(self.mode, Mode::Undecided) {
-            self.mode = decide(&chunk);
-        }
-        if !matches!(self.mode, Mode::Passthrough) {
-            self.chunks.push(chunk);
         }
     }
+    data
 }
 
 /// Whether this chunk settles the stream: its first tool call, or any content, decides.

@@ -371,3 +371,75 @@ fn a_mixed_stream_is_replayed_with_only_the_agents_calls() {
         .ends_with("data: [DONE]\n\n"));
     assert!(r.take_carry().is_some());
 }
+
+#[test]
+fn a_retrieve_call_after_the_agents_is_taken_out_of_a_forwarded_stream() {
+    let store = MemoryStore::default();
+    store.put("ns", HASH, &original()).unwrap();
+    let args = format!(r#"{{"hash":"{HASH}"}}"#);
+    let stream = call_stream(&[
+        ("a1", "run_tests", r#"{"only":"42"}"#),
+        ("c1", RETRIEVE_TOOL_NAME, &args),
+        ("a2", "run_tests", r#"{"only":"43"}"#),
+    ]);
+    for size in [3, 50, stream.len()] {
+        let mut r = Resolver::new(&request(r#","stream":true"#)).unwrap();
+        let (mut forwarded, end) = feed(&mut r, &stream, size);
+        let Step::Lookup(hashes) = end else {
+            panic!("{end:?}")
+        };
+        let Step::Done(rest) = r.resume(lookups(&store, &hashes)) else {
+            panic!()
+        };
+        forwarded.extend(rest);
+        let text = String::from_utf8(forwarded).unwrap();
+        assert!(!text.contains(RETRIEVE_TOOL_NAME), "{text}");
+        let chunks: Vec<Value> = text
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .filter(|d| *d != "[DONE]")
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        let whole = sse::assemble(&chunks);
+        let calls = whole["choices"][0]["message"]["tool_calls"]
+            .as_array()
+            .unwrap();
+        let ids: Vec<&str> = calls.iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["a1", "a2"], "renumbered, in order");
+        assert_eq!(calls[1]["function"]["arguments"], r#"{"only":"43"}"#);
+        let carry = r.take_carry().expect("our call was still answered");
+        assert_eq!(carry.agent_call_ids, ["a1", "a2"]);
+        assert_eq!(carry.calls[0]["function"]["arguments"], args.as_str());
+        assert_eq!(carry.answers[0]["content"].as_str().unwrap(), original());
+    }
+}
+
+#[test]
+fn text_then_a_retrieve_call_ends_as_plain_text() {
+    let args = format!(r#"{{"hash":"{HASH}"}}"#);
+    let mut events = vec![
+        chunk(
+            json!({"role":"assistant","content":"Let me look."}),
+            Value::Null,
+        ),
+        chunk(
+            json!({"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":RETRIEVE_TOOL_NAME,"arguments":args}}]}),
+            Value::Null,
+        ),
+        chunk(json!({}), json!("tool_calls")),
+    ];
+    let stream = sse(&events);
+    let mut r = Resolver::new(&request(r#","stream":true"#))
+        .unwrap()
+        .max_rounds(0);
+    let (mut forwarded, end) = feed(&mut r, &stream, 9);
+    let Step::Done(rest) = end else { panic!() };
+    forwarded.extend(rest);
+    // The text goes through as it was; the call is gone and the reply simply stops.
+    events.remove(1);
+    events[1]["choices"][0]["finish_reason"] = json!("stop");
+    assert_eq!(
+        String::from_utf8(forwarded).unwrap(),
+        String::from_utf8(sse(&events)).unwrap()
+    );
+}

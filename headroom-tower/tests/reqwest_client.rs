@@ -79,7 +79,7 @@ async fn other_requests_pass_through_byte_for_byte() {
         let response = service.clone().oneshot(request).await.unwrap();
         assert!(response.extensions().get::<headroom::Report>().is_none());
         assert!(
-            &upstream.seen()[index].body == body,
+            upstream.seen()[index].body == *body,
             "case {index} ({path})"
         );
     }

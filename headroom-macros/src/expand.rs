@@ -3,7 +3,7 @@
 //! Only statements are added at the top of the body; the signature, attributes and body tokens
 //! (and so every span a compiler error could point at) stay the user's.
 
-use crate::parse::{self, closest, Args};
+use crate::parse::{self, closest, code_list, Args};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::parse::{Parse, ParseStream};
@@ -355,14 +355,7 @@ fn missing_argument_message(function: &Ident, name: &str, names: &[String]) -> S
     let hint = match closest(name, &candidates) {
         Some(best) => format!("; did you mean `{best}`?"),
         None if names.is_empty() => String::new(),
-        None => format!(
-            "; its arguments are {}",
-            names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        None => format!("; its arguments are {}", code_list(names)),
     };
     format!("`{function}` has no argument named `{name}`{hint}")
 }

@@ -181,13 +181,18 @@ fn unknown_option_message(name: &str) -> String {
         Some(best) => format!("unknown option `{name}`; did you mean `{best}`?"),
         None => format!(
             "unknown option `{name}`; expected one of {}",
-            OPTIONS
-                .iter()
-                .map(|o| format!("`{o}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            code_list(OPTIONS)
         ),
     }
+}
+
+/// `a`, `b`, `c`: names as they are written in code.
+pub(crate) fn code_list(names: &[impl AsRef<str>]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The candidate nearest to `name` in edit distance, if it is near enough to be a typo.

@@ -112,12 +112,13 @@ static ENGINE: LazyLock<Headroom> = LazyLock::new(Headroom::default);
 struct Agent;
 
 impl Agent {
+    /// A method whose engine the caller can reach, to answer `headroom_retrieve`.
     #[headroom(config = ENGINE)]
     async fn receive(
         &self,
         mut request: CreateChatCompletionRequest,
     ) -> CreateChatCompletionRequest {
-        request.user = None;
+        request.n = Some(1);
         request
     }
 }

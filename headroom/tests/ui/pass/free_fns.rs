@@ -1,6 +1,6 @@
 //! Free functions: async and plain, any visibility, generics, lifetimes, where-clauses,
 //! `mut`, `&mut`, destructuring, inner attributes, other options.
-use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionRequestArgs};
+use async_openai::types::chat::CreateChatCompletionRequest;
 use headroom::headroom;
 
 /// A documented agent function.
@@ -73,11 +73,10 @@ fn named_engine(request: CreateChatCompletionRequest) -> String {
 }
 
 fn request() -> CreateChatCompletionRequest {
-    CreateChatCompletionRequestArgs::default()
-        .model("gpt-4o")
-        .messages(vec![])
-        .build()
-        .unwrap()
+    CreateChatCompletionRequest {
+        model: "gpt-4o".into(),
+        ..Default::default()
+    }
 }
 
 fn main() {

@@ -1,5 +1,5 @@
 //! Methods: inherent and trait impls with `self`, `&self`, `&mut self`; generic impls.
-use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionRequestArgs};
+use async_openai::types::chat::CreateChatCompletionRequest;
 use headroom::headroom;
 
 struct Agent {
@@ -48,11 +48,10 @@ where
 }
 
 fn request() -> CreateChatCompletionRequest {
-    CreateChatCompletionRequestArgs::default()
-        .model("gpt-4o")
-        .messages(vec![])
-        .build()
-        .unwrap()
+    CreateChatCompletionRequest {
+        model: "gpt-4o".into(),
+        ..Default::default()
+    }
 }
 
 fn main() {

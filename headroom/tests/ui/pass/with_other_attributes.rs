@@ -1,5 +1,5 @@
 //! Next to `#[tracing::instrument]` in either order, and under `#[async_trait]`.
-use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionRequestArgs};
+use async_openai::types::chat::CreateChatCompletionRequest;
 use async_trait::async_trait;
 use headroom::headroom;
 
@@ -38,11 +38,10 @@ impl Agent for Triage {
 }
 
 fn request() -> CreateChatCompletionRequest {
-    CreateChatCompletionRequestArgs::default()
-        .model("gpt-4o")
-        .messages(vec![])
-        .build()
-        .unwrap()
+    CreateChatCompletionRequest {
+        model: "gpt-4o".into(),
+        ..Default::default()
+    }
 }
 
 fn main() {

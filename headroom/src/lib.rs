@@ -16,6 +16,9 @@
 //! Every elision leaves a marker — `[… 212 of 250 lines omitted · headroom_retrieve hash=…]` —
 //! and the original is kept under that hash; the `headroom_retrieve` tool is added to the request so
 //! the model can ask for it ([`Headroom::answer_tool_call`]).
+//!
+//! For agent functions, the [`#[headroom]`](macro@headroom) attribute compresses every
+//! `CreateChatCompletionRequest` argument on entry; its docs show it with async-openai end to end.
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -1,0 +1,324 @@
+//! Runs every method over the corpus in one process and scores what each sent.
+
+use crate::baselines::{head_tail, minified, with_last_content};
+use crate::corpus::{last_content, Case, Kind};
+use crate::fidelity::{score, Fidelity};
+use headroom::Headroom;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// The methods compared, in table order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The request as it came.
+    Identity,
+    /// JSON minified (other content unchanged).
+    Minified,
+    /// Head+tail truncation to Headroom's token count.
+    HeadTail,
+    /// Headroom at its defaults.
+    Headroom,
+    /// Headroom with `lossless_only`.
+    HeadroomLossless,
+    /// The Python reference, headroom-ai from PyPI.
+    Reference,
+}
+
+impl Method {
+    /// Every method, in table order.
+    pub const ALL: [Method; 6] = [
+        Method::Identity,
+        Method::Minified,
+        Method::HeadTail,
+        Method::Headroom,
+        Method::HeadroomLossless,
+        Method::Reference,
+    ];
+
+    /// The table's name for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Identity => "identity",
+            Method::Minified => "minified JSON",
+            Method::HeadTail => "head+tail (same tokens)",
+            Method::Headroom => "Headroom (defaults)",
+            Method::HeadroomLossless => "Headroom lossless_only",
+            Method::Reference => "headroom-ai (Python)",
+        }
+    }
+}
+
+/// What the Python runner recorded for one case.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReferenceRun {
+    /// Case id.
+    pub id: String,
+    /// The messages it returned.
+    pub messages: Value,
+    /// Wall time of each timed `compress` call, in microseconds.
+    pub times_us: Vec<f64>,
+    /// Originals in its store for the hashes its output names.
+    #[serde(default)]
+    pub originals: HashMap<String, String>,
+    /// Its own error, when compress raised.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// One method on one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Case id.
+    pub case: String,
+    /// Content type.
+    pub kind: Kind,
+    /// Method.
+    pub method: Method,
+    /// Request tokens before (identity).
+    pub tokens_before: usize,
+    /// Request tokens as sent (markers and the retrieve tool's definition included).
+    pub tokens_after: usize,
+    /// Fidelity of what was sent.
+    pub fidelity: Fidelity,
+    /// Median compression time per call, microseconds (`None` when the method does no work).
+    pub time_us: Option<f64>,
+    /// Time to count the input's tokens once, microseconds (on the Headroom row).
+    pub count_us: Option<f64>,
+    /// The artifact as the method sent it (written to `target/bench/sent/`, not to the results).
+    #[serde(skip)]
+    pub sent: String,
+}
+
+/// Counts a request's tokens the way the engine does (messages, per-message overhead, tools).
+pub fn request_tokens(counter: &Headroom, body: &Value) -> usize {
+    let bytes = serde_json::to_vec(body).expect("a Value serializes");
+    counter
+        .compress_json(&bytes)
+        .map(|o| o.report.tokens_before)
+        .unwrap_or(0)
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (T, f64) {
+    let mut times = Vec::with_capacity(repeats);
+    let mut last = None;
+    for _ in 0..repeats.max(1) {
+        let start = Instant::now();
+        last = Some(f());
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    (last.expect("ran at least once"), median(&mut times))
+}
+
+/// Runs the Rust methods on `case`, scores them and the reference's run (if given).
+pub fn run_case(case: &Case, reference: Option<&ReferenceRun>, repeats: usize) -> Vec<Outcome> {
+    // Counting only: audit mode sends nothing changed; lossless keeps it cheap.
+    let counter = Headroom::builder()
+        .audit(true)
+        .lossless_only(true)
+        .build()
+        .expect("valid config");
+    let body = serde_json::to_vec(&case.request).expect("a Value serializes");
+    let original = case.artifact();
+    let tokens_before = request_tokens(&counter, &case.request);
+    let none = HashMap::new();
+    let outcome =
+        |method, tokens_after, content: &str, originals: &HashMap<String, String>, time_us| {
+            Outcome {
+                case: case.id.clone(),
+                kind: case.kind,
+                method,
+                tokens_before,
+                tokens_after,
+                fidelity: score(case.kind, original, content, originals, &case.probes),
+                time_us,
+                count_us: None,
+                sent: content.to_string(),
+            }
+        };
+    let mut out = vec![outcome(
+        Method::Identity,
+        tokens_before,
+        original,
+        &none,
+        None,
+    )];
+
+    let (min, min_us) = timed(repeats, || minified(original));
+    let min_request = with_last_content(&case.request, &min);
+    out.push(outcome(
+        Method::Minified,
+        request_tokens(&counter, &min_request),
+        &min,
+        &none,
+        Some(min_us),
+    ));
+
+    let engine = Headroom::default();
+    let (hr, hr_us) = timed(repeats, || engine.compress_json(&body));
+    let headroom_row = match hr {
+        Ok(result) => {
+            let sent: Value = serde_json::from_slice(&result.body).unwrap_or(Value::Null);
+            let content = last_content(&sent).unwrap_or("").to_string();
+            let originals: HashMap<String, String> = result
+                .originals
+                .into_iter()
+                .map(|o| (o.hash, o.text))
+                .collect();
+            let mut row = outcome(
+                Method::Headroom,
+                result.report.tokens_after,
+                &content,
+                &originals,
+                Some(hr_us),
+            );
+            let counting = headroom::tokens::counter_for_model("gpt-4o");
+            let texts = message_texts(&case.request);
+            let (_, count_us) = timed(repeats, || {
+                texts.iter().map(|t| counting.count(t)).sum::<usize>()
+            });
+            row.count_us = Some(count_us);
+            row
+        }
+        Err(e) => {
+            let mut row = outcome(
+                Method::Headroom,
+                tokens_before,
+                original,
+                &none,
+                Some(hr_us),
+            );
+            row.fidelity.zeroed = Some(format!("engine error: {e}"));
+            row
+        }
+    };
+    let budget = headroom_row.tokens_after;
+
+    let cut = head_tail(original, |t| {
+        request_tokens(&counter, &with_last_content(&case.request, t)) <= budget
+    });
+    let cut_tokens = request_tokens(&counter, &with_last_content(&case.request, &cut));
+    out.push(outcome(Method::HeadTail, cut_tokens, &cut, &none, None));
+    out.push(headroom_row);
+
+    let lossless = Headroom::builder()
+        .lossless_only(true)
+        .build()
+        .expect("valid config");
+    let (ll, ll_us) = timed(repeats, || lossless.compress_json(&body));
+    let (ll_tokens, ll_content) = match ll {
+        Ok(r) => {
+            let sent: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            (
+                r.report.tokens_after,
+                last_content(&sent).unwrap_or("").to_string(),
+            )
+        }
+        Err(_) => (tokens_before, original.to_string()),
+    };
+    out.push(outcome(
+        Method::HeadroomLossless,
+        ll_tokens,
+        &ll_content,
+        &none,
+        Some(ll_us),
+    ));
+
+    if let Some(run) = reference {
+        let mut sent = case.request.clone();
+        sent["messages"] = run.messages.clone();
+        let content = last_content(&sent).unwrap_or("").to_string();
+        let mut times = run.times_us.clone();
+        let time_us = (!times.is_empty()).then(|| median(&mut times));
+        let mut row = outcome(
+            Method::Reference,
+            request_tokens(&counter, &sent),
+            &content,
+            &run.originals,
+            time_us,
+        );
+        if let Some(e) = &run.error {
+            row.fidelity
+                .zeroed
+                .get_or_insert_with(|| format!("reference error: {e}"));
+        }
+        out.push(row);
+    }
+    out
+}
+
+/// The text of every message's content (what counting the input means).
+fn message_texts(request: &Value) -> Vec<String> {
+    request["messages"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .filter_map(|m| m["content"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{build_case, Artifact};
+
+    #[test]
+    fn every_method_runs_on_a_real_fixture() {
+        // A recorded GitHub API response shipped with the engine's own fixtures when present; else
+        // the engine's cargo metadata is real JSON too.
+        let text = std::process::Command::new(env!("CARGO"))
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--offline",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let artifact = Artifact {
+            id: "cargo-metadata-no-deps".into(),
+            kind: Kind::Json,
+            tool: "cargo_metadata".into(),
+            arguments: "{}".into(),
+            source: "cargo metadata --no-deps".into(),
+            text: serde_json::to_string_pretty(&value["packages"]).unwrap(),
+        };
+        let case = build_case(&artifact).unwrap();
+        let rows = run_case(&case, None, 1);
+        let by = |m| rows.iter().find(|r| r.method == m).unwrap();
+        let identity = by(Method::Identity);
+        assert!(identity.fidelity.asked_and_errors());
+        assert_eq!(identity.fidelity.verbatim, identity.fidelity.probes);
+        let minified = by(Method::Minified);
+        assert!(minified.tokens_after < identity.tokens_after);
+        assert!(
+            minified.fidelity.asked_and_errors(),
+            "{:?}",
+            minified.fidelity
+        );
+        let lossless = by(Method::HeadroomLossless);
+        assert!(lossless.tokens_after <= minified.tokens_after);
+        assert_eq!(
+            lossless.fidelity.verbatim, lossless.fidelity.probes,
+            "{:?}",
+            lossless.fidelity
+        );
+        let cut = by(Method::HeadTail);
+        assert!(cut.tokens_after <= by(Method::Headroom).tokens_after);
+        assert!(by(Method::Headroom).count_us.is_some());
+    }
+}

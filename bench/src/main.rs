@@ -1,0 +1,176 @@
+//! `headroom-bench`: builds the corpus, runs every method, writes the table.
+//!
+//! ```text
+//! headroom-bench corpus RAW_DIR CORPUS_DIR
+//! headroom-bench run CORPUS_DIR [--reference FILE.jsonl] [--out DIR] [--repeats N]
+//! headroom-bench readme TABLE.md README.md
+//! ```
+
+use headroom_bench::corpus::{build_case, Artifact, Case};
+use headroom_bench::harness::{run_case, ReferenceRun};
+use headroom_bench::summary::{losses, markdown, rows, speed_markdown};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("corpus") if args.len() == 3 => corpus(Path::new(&args[1]), Path::new(&args[2])),
+        Some("run") if args.len() >= 2 => run(&args[1..]),
+        Some("readme") if args.len() == 3 => readme(Path::new(&args[1]), Path::new(&args[2])),
+        _ => Err("usage: headroom-bench corpus RAW_DIR CORPUS_DIR | run CORPUS_DIR [--reference FILE] [--out DIR] [--repeats N] | readme TABLE.md README.md".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("headroom-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Turns the collector's manifest into cases: `<id>.request.json` (what methods see) and
+/// `<id>.probes.json` (what only the scorer sees), plus `index.json`.
+fn corpus(raw: &Path, out: &Path) -> Result<()> {
+    let manifest = read(&raw.join("manifest.tsv"))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let mut index = Vec::new();
+    for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
+        let artifact =
+            Artifact::from_manifest_line(line, |f| std::fs::read_to_string(raw.join(f)))?;
+        let case = match build_case(&artifact) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("headroom-bench: skipping a case: {e}");
+                continue;
+            }
+        };
+        write(
+            &out.join(format!("{}.request.json", case.id)),
+            &serde_json::to_string_pretty(&case.request).expect("serializes"),
+        )?;
+        write(
+            &out.join(format!("{}.case.json", case.id)),
+            &serde_json::to_string(&case).expect("serializes"),
+        )?;
+        index.push(serde_json::json!({"id": case.id, "kind": case.kind, "source": case.source}));
+    }
+    write(
+        &out.join("index.json"),
+        &serde_json::to_string_pretty(&index).expect("serializes"),
+    )?;
+    eprintln!("headroom-bench: {} cases in {}", index.len(), out.display());
+    Ok(())
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let corpus = PathBuf::from(&args[0]);
+    let mut reference_path = None;
+    let mut out = PathBuf::from("target/bench");
+    let mut repeats = 5usize;
+    let mut rest = args[1..].iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--reference" => reference_path = Some(PathBuf::from(value)),
+            "--out" => out = PathBuf::from(value),
+            "--repeats" => {
+                repeats = value
+                    .parse()
+                    .map_err(|_| format!("--repeats: not a number: {value}"))?
+            }
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    let mut reference: HashMap<String, ReferenceRun> = HashMap::new();
+    if let Some(path) = &reference_path {
+        for line in read(path)?.lines().filter(|l| !l.trim().is_empty()) {
+            let run: ReferenceRun = serde_json::from_str(line)
+                .map_err(|e| format!("{}: bad line: {e}", path.display()))?;
+            reference.insert(run.id.clone(), run);
+        }
+    }
+    let index: Vec<serde_json::Value> = serde_json::from_str(&read(&corpus.join("index.json"))?)
+        .map_err(|e| format!("index.json: {e}"))?;
+    let mut outcomes = Vec::new();
+    for entry in &index {
+        let id = entry["id"].as_str().unwrap_or_default();
+        let case: Case = serde_json::from_str(&read(&corpus.join(format!("{id}.case.json")))?)
+            .map_err(|e| format!("{id}: {e}"))?;
+        let rows = run_case(&case, reference.get(id), repeats);
+        for r in &rows {
+            eprintln!(
+                "{:<34} {:<24} {:>7} -> {:>7}  asked+errors {}  rec {:>2}/{}  {}",
+                r.case,
+                r.method.label(),
+                r.tokens_before,
+                r.tokens_after,
+                u8::from(r.fidelity.asked_and_errors()),
+                r.fidelity.recoverable,
+                r.fidelity.probes,
+                r.fidelity.zeroed.as_deref().unwrap_or("")
+            );
+        }
+        let dir = out.join("sent").join(id);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        for r in &rows {
+            let name = serde_json::to_value(r.method).expect("serializes");
+            write(
+                &dir.join(format!("{}.txt", name.as_str().unwrap_or("method"))),
+                &r.sent,
+            )?;
+        }
+        outcomes.extend(rows);
+    }
+    let table = rows(&outcomes);
+    let mut md = String::new();
+    md.push_str(&markdown(&table));
+    md.push('\n');
+    md.push_str(&speed_markdown(&table));
+    let lost = losses(&outcomes);
+    md.push_str(&format!("\n<details><summary>Cases where Headroom (defaults) does worse than another method ({})</summary>\n\n", lost.len()));
+    for l in &lost {
+        md.push_str(&format!("- {l}\n"));
+    }
+    md.push_str("\n</details>\n");
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    write(&out.join("table.md"), &md)?;
+    write(
+        &out.join("results.json"),
+        &serde_json::to_string_pretty(&serde_json::json!({"rows": table, "outcomes": outcomes}))
+            .expect("serializes"),
+    )?;
+    println!("{md}");
+    Ok(())
+}
+
+const START: &str = "<!-- bench:start -->";
+const END: &str = "<!-- bench:end -->";
+
+/// Replaces the generated part of the README's Benchmarks section (between the bench markers).
+fn readme(table: &Path, readme: &Path) -> Result<()> {
+    let table = read(table)?;
+    let text = read(readme)?;
+    let (Some(a), Some(b)) = (text.find(START), text.find(END)) else {
+        return Err(format!("{} has no {START} … {END} block", readme.display()));
+    };
+    let new = format!(
+        "{}{START}\n{}\n{}",
+        &text[..a],
+        table.trim_end(),
+        &text[b..]
+    );
+    write(readme, &new)
+}

@@ -60,6 +60,14 @@ impl Compressor for DiffCompressor {
         let parts = parse(text);
         let question = Question::parse(&ctx.question);
         let asked = asked_hunks(&parts, &question);
+        let paths: Vec<&str> = parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::File(f) => Some(f.path.as_str()),
+                Part::Line(_) => None,
+            })
+            .collect();
+        let named_files = named_units(&question, &paths);
         let mut out = Vec::new();
         let mut transforms: Vec<String> = Vec::new();
         let mut add = |t: &str| {
@@ -68,6 +76,7 @@ impl Compressor for DiffCompressor {
             }
         };
         let mut hunk_index = 0;
+        let mut file_index = 0;
         for part in &parts {
             let file = match part {
                 Part::Line(line) => {
@@ -77,20 +86,34 @@ impl Compressor for DiffCompressor {
                 Part::File(file) => file,
             };
             out.extend(file.header.iter().map(|l| l.to_string()));
-            let named = !question.is_empty() && question.mentions(&file.path);
+            let named = named_files.contains(&file_index);
+            file_index += 1;
             if !file.binary.is_empty() {
                 let n = file.binary.len();
                 let marker = Marker::new(n, Some(n), "lines", &ctx.hash).to_text();
                 out.push(format!("{}: binary patch {marker}", file.path));
                 add("diff:binary");
             }
-            if !named && is_summarised(&file.path, &config.diff_summary_files) && !file.hunks.is_empty() {
-                let (added, removed) = file.hunks.iter().flat_map(|h| &h.body).fold((0, 0), |(a, r), l| {
-                    (a + usize::from(l.starts_with('+')), r + usize::from(l.starts_with('-')))
-                });
+            if !named
+                && is_summarised(&file.path, &config.diff_summary_files)
+                && !file.hunks.is_empty()
+            {
+                let (added, removed) =
+                    file.hunks
+                        .iter()
+                        .flat_map(|h| &h.body)
+                        .fold((0, 0), |(a, r), l| {
+                            (
+                                a + usize::from(l.starts_with('+')),
+                                r + usize::from(l.starts_with('-')),
+                            )
+                        });
                 let lines: usize = file.hunks.iter().map(|h| h.body.len() + 1).sum();
                 let marker = Marker::new(lines, Some(lines), "lines", &ctx.hash).to_text();
-                out.push(format!("{}: +{added} −{removed} lines {marker}", base_name(&file.path)));
+                out.push(format!(
+                    "{}: +{added} −{removed} lines {marker}",
+                    base_name(&file.path)
+                ));
                 hunk_index += file.hunks.len();
                 add("diff:summary");
                 continue;
@@ -131,14 +154,18 @@ fn asked_hunks(parts: &[Part<'_>], question: &Question) -> Vec<usize> {
         .flatten()
         .map(|h| {
             let changed = h.body.iter().filter(|l| l.starts_with(['+', '-']));
-            std::iter::once(&h.header).chain(changed).copied().collect::<Vec<_>>().join("\n")
+            std::iter::once(&h.header)
+                .chain(changed)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n")
         })
         .collect();
-    let named: Vec<usize> = (0..hunks.len()).filter(|&i| question.mentions(&hunks[i])).collect();
+    let units: Vec<&str> = hunks.iter().map(String::as_str).collect();
+    let named = named_units(question, &units);
     if !named.is_empty() {
         return named;
     }
-    let units: Vec<&str> = hunks.iter().map(String::as_str).collect();
     let scores = question.scores(&units);
     let best = scores
         .iter()
@@ -148,11 +175,28 @@ fn asked_hunks(parts: &[Part<'_>], question: &Question) -> Vec<usize> {
     best.map(|(i, _)| vec![i]).unwrap_or_default()
 }
 
+/// The units the question names by a term that picks them out: a term found in more than half of
+/// the units (`foldhash-0.2.0` in every path of a release diff) names none of them.
+fn named_units(question: &Question, units: &[&str]) -> Vec<usize> {
+    if question.is_empty() {
+        return Vec::new();
+    }
+    let terms: Vec<Vec<usize>> = units.iter().map(|u| question.mentioned_terms(u)).collect();
+    let mut counts = vec![0usize; question.exact_terms().len()];
+    terms.iter().flatten().for_each(|&t| counts[t] += 1);
+    let distinctive = |t: &usize| units.len() <= 2 || counts[*t] * 2 <= units.len();
+    (0..units.len())
+        .filter(|&i| terms[i].iter().any(distinctive))
+        .collect()
+}
+
 /// Writes a hunk's body with context cut to `diff_context_lines` around changes and its changed
 /// lines capped (first two thirds and last third kept). Returns whether anything was cut.
 fn trim_hunk(hunk: &Hunk<'_>, config: &crate::Config, hash: &str, out: &mut Vec<String>) -> bool {
     let body = &hunk.body;
-    let changed: Vec<usize> = (0..body.len()).filter(|&i| body[i].starts_with(['+', '-'])).collect();
+    let changed: Vec<usize> = (0..body.len())
+        .filter(|&i| body[i].starts_with(['+', '-']))
+        .collect();
     let cap = config.diff_max_changed_lines.max(1);
     // The changed lines kept: all, or the first and last of them up to the cap.
     let (head, tail) = if changed.len() > cap {
@@ -161,7 +205,9 @@ fn trim_hunk(hunk: &Hunk<'_>, config: &crate::Config, hash: &str, out: &mut Vec<
         (changed.len(), 0)
     };
     let mut keep = vec![false; body.len()];
-    let kept_changes = changed[..head].iter().chain(&changed[changed.len() - tail..]);
+    let kept_changes = changed[..head]
+        .iter()
+        .chain(&changed[changed.len() - tail..]);
     let context = config.diff_context_lines;
     for &c in kept_changes {
         keep[c] = true;
@@ -187,7 +233,9 @@ fn trim_hunk(hunk: &Hunk<'_>, config: &crate::Config, hash: &str, out: &mut Vec<
         }
         let marker = Marker::new(i - start, Some(body.len()), "lines", hash).to_text();
         let run: usize = body[start..i].iter().map(|l| l.len() + 1).sum();
-        if run <= marker.len() {
+        // A marker (its hex hash is token-dense) costs about what twice its length of text does:
+        // a shorter run stays.
+        if run <= 2 * marker.len() {
             out.extend(body[start..i].iter().map(|l| l.to_string()));
         } else {
             out.push(marker);
@@ -218,7 +266,8 @@ fn parse(text: &str) -> Vec<Part<'_>> {
     while i < lines.len() {
         let line = lines[i];
         let starts_file = line.starts_with("diff ")
-            || (line.starts_with("--- ") && lines.get(i + 1).is_some_and(|n| n.starts_with("+++ ")));
+            || (line.starts_with("--- ")
+                && lines.get(i + 1).is_some_and(|n| n.starts_with("+++ ")));
         if !starts_file {
             parts.push(Part::Line(line));
             i += 1;
@@ -304,7 +353,10 @@ fn file_path(header: &[&str]) -> String {
     let side = |prefix: &str| {
         header.iter().find_map(|h| h.strip_prefix(prefix)).map(|p| {
             let p = p.split('\t').next().unwrap_or(p).trim_end();
-            p.strip_prefix("a/").or_else(|| p.strip_prefix("b/")).unwrap_or(p).to_string()
+            p.strip_prefix("a/")
+                .or_else(|| p.strip_prefix("b/"))
+                .unwrap_or(p)
+                .to_string()
         })
     };
     match side("+++ ").filter(|p| p != "/dev/null") {
@@ -312,7 +364,10 @@ fn file_path(header: &[&str]) -> String {
         None => side("--- ")
             .filter(|p| p != "/dev/null")
             .or_else(|| {
-                header[0].rsplit(' ').next().map(|p| p.strip_prefix("b/").unwrap_or(p).to_string())
+                header[0]
+                    .rsplit(' ')
+                    .next()
+                    .map(|p| p.strip_prefix("b/").unwrap_or(p).to_string())
             })
             .unwrap_or_default(),
     }
@@ -326,16 +381,35 @@ mod tests {
     fn hunk_bodies_follow_their_counts() {
         let diff = "--- a/x\n+++ b/x\n@@ -1 +1 @@\n--- not a header\n+++ not either\n x\n";
         let parts = parse(diff);
-        let Part::File(file) = &parts[0] else { panic!("a file") };
+        let Part::File(file) = &parts[0] else {
+            panic!("a file")
+        };
         assert_eq!(file.path, "x");
-        assert_eq!(file.hunks[0].body, vec!["--- not a header", "+++ not either"]);
+        assert_eq!(
+            file.hunks[0].body,
+            vec!["--- not a header", "+++ not either"]
+        );
         assert!(matches!(parts[1], Part::Line(" x")));
     }
 
     #[test]
     fn paths_come_from_the_new_side() {
-        assert_eq!(file_path(&["diff -ru a/src/x.rs b/src/x.rs", "--- a/src/x.rs\t2020-01-01", "+++ b/src/x.rs\t2020-01-02"]), "src/x.rs");
-        assert_eq!(file_path(&["diff --git a/gone.rs b/gone.rs", "--- a/gone.rs", "+++ /dev/null"]), "gone.rs");
+        assert_eq!(
+            file_path(&[
+                "diff -ru a/src/x.rs b/src/x.rs",
+                "--- a/src/x.rs\t2020-01-01",
+                "+++ b/src/x.rs\t2020-01-02"
+            ]),
+            "src/x.rs"
+        );
+        assert_eq!(
+            file_path(&[
+                "diff --git a/gone.rs b/gone.rs",
+                "--- a/gone.rs",
+                "+++ /dev/null"
+            ]),
+            "gone.rs"
+        );
         assert_eq!(hunk_counts("@@ -3 +3,7 @@ fn main() {"), Some((1, 7)));
     }
 }

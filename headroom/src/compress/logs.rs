@@ -133,12 +133,10 @@ impl Plan {
                 j += 1;
             }
         }
-        for k in 0..n.min(config.logs_head_lines) {
-            keep[k] = true;
-        }
-        for k in n.saturating_sub(config.logs_tail_lines)..n {
-            keep[k] = true;
-        }
+        // The last line is the one before a final newline.
+        let end = n - usize::from(lines.last() == Some(&""));
+        keep[..end.min(config.logs_head_lines)].fill(true);
+        keep[end.saturating_sub(config.logs_tail_lines)..end].fill(true);
 
         // Folds: consecutive lines of one template (errors only when identical).
         let mut fold = vec![1; n];
@@ -163,9 +161,7 @@ impl Plan {
             if j - i >= 3 && (keep[i..j].iter().any(|k| *k) || j - i >= config.logs_fold_min) {
                 fold[i] = j - i;
                 keep[i] = true;
-                for k in i + 1..j {
-                    keep[k] = false;
-                }
+                keep[i + 1..j].fill(false);
             }
             i = j;
         }
@@ -213,7 +209,9 @@ impl Plan {
                 }
                 let marker = Marker::new(i - start, Some(counted), "lines", &ctx.hash).to_text();
                 let run_len: usize = lines[start..i].iter().map(|l| l.len() + 1).sum();
-                if run_len <= marker.len() {
+                // A marker (its hex hash is token-dense) costs about what twice its length of text does:
+                // a shorter run stays.
+                if run_len <= 2 * marker.len() {
                     lines[start..i].iter().for_each(|l| push(&mut out, l));
                 } else {
                     push(&mut out, &marker);
@@ -388,21 +386,49 @@ fn is_error(t: &str) -> bool {
         || starts_with_any(
             t,
             &[
-                "error", "fatal", "panic", "failed", "failure", "fail:", "critical", "exception", "traceback",
-                "caused by:", "e: ", "err:", "npm err!", "aborted", "segmentation fault",
+                "error",
+                "fatal",
+                "panic",
+                "failed",
+                "failure",
+                "fail:",
+                "critical",
+                "exception",
+                "traceback",
+                "caused by:",
+                "e: ",
+                "err:",
+                "npm err!",
+                "aborted",
+                "segmentation fault",
             ],
         )
-        || ["ERROR", "FATAL", "CRITICAL", "FAILED", "FAIL", "PANIC", "EXCEPTION", "panicked", "failed", "Failed"]
+        || [
+            "ERROR",
+            "FATAL",
+            "CRITICAL",
+            "FAILED",
+            "FAIL",
+            "PANIC",
+            "EXCEPTION",
+            "panicked",
+            "failed",
+            "Failed",
+        ]
+        .iter()
+        .any(|w| has_word(t, w, true))
+        || ["error:", "Error:", "fatal:", "error["]
             .iter()
-            .any(|w| has_word(t, w, true))
-        || ["error:", "Error:", "fatal:", "error["].iter().any(|w| t.contains(w))
+            .any(|w| t.contains(w))
 }
 
 /// Warnings by their shape (`warning: …`, `WARN`, `W: `), not any `warn` word (`--cap-lints warn`).
 fn is_warning(t: &str) -> bool {
     starts_with_any(t, &["warning", "warn:", "warn[", "w: ", "deprecat"])
         || ["WARN", "WARNING"].iter().any(|w| has_word(t, w, true))
-        || ["warning:", "Warning:", "DeprecationWarning"].iter().any(|w| t.contains(w))
+        || ["warning:", "Warning:", "DeprecationWarning"]
+            .iter()
+            .any(|w| t.contains(w))
 }
 
 /// Whether `t` starts with one of `prefixes`, ASCII case-insensitively.
@@ -422,8 +448,11 @@ fn has_word(text: &str, word: &str, exact_case: bool) -> bool {
     }
     let joins = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
     (0..=hay.len() - w.len()).any(|at| {
-        (if exact_case { &hay[at..at + w.len()] == w } else { hay[at..at + w.len()].eq_ignore_ascii_case(w) })
-            && (at == 0 || !joins(hay[at - 1]))
+        (if exact_case {
+            &hay[at..at + w.len()] == w
+        } else {
+            hay[at..at + w.len()].eq_ignore_ascii_case(w)
+        }) && (at == 0 || !joins(hay[at - 1]))
             && hay.get(at + w.len()).is_none_or(|&b| !joins(b))
     })
 }
@@ -476,11 +505,21 @@ mod tests {
     #[test]
     fn words_respect_boundaries() {
         assert!(has_word("error[E0308]: mismatched types", "error", false));
-        assert!(has_word("pip: ERROR: No matching distribution", "ERROR", true));
-        assert!(!has_word("Unpacking libgpg-error0 (1.46-1) ...", "error", false));
+        assert!(has_word(
+            "pip: ERROR: No matching distribution",
+            "ERROR",
+            true
+        ));
+        assert!(!has_word(
+            "Unpacking libgpg-error0 (1.46-1) ...",
+            "error",
+            false
+        ));
         assert!(!has_word("Compiling thiserror v2.0.21", "error", false));
         assert!(!has_word("0 errors", "error", false));
-        assert!(!is_warning("Running `rustc --crate-name x --cap-lints warn`"));
+        assert!(!is_warning(
+            "Running `rustc --crate-name x --cap-lints warn`"
+        ));
         assert!(is_error("ValueError: invalid literal for int()"));
         assert!(!is_error("Running `rustc -C panic=abort`"));
     }
@@ -497,7 +536,11 @@ mod tests {
     #[test]
     fn traces_keep_their_ends_and_the_frame_the_question_names() {
         let log = include_str!("../../tests/fixtures/logs/cargo-test-failure.txt");
-        let ctx = SegmentContext::for_tests("gpt-4o")
+        let config = crate::Config {
+            logs_trace_frames: 2,
+            ..crate::Config::default()
+        };
+        let ctx = SegmentContext::new(&config, crate::tokens::counter_for_model("gpt-4o"))
             .with_question("why does parses_prerelease_version fail?")
             .with_hash("0123456789abcdef01234567");
         let out = LogsCompressor.compress(log, &ctx).unwrap();
@@ -505,10 +548,11 @@ mod tests {
         assert!(kept("   0: __rustc::rust_begin_unwind"));
         assert!(kept("   4: tinytest::tests::parses_prerelease_version"));
         assert!(kept("   7: <fn() -> core::result::Result<(), alloc::string::String> as core::ops::function::FnOnce<()>>::call_once"));
+        assert!(!kept("   2: core::panicking::assert_failed_inner"));
         assert!(!kept("   3: core::panicking::assert_failed"));
         assert!(out.transforms.contains(&"logs:trace".to_string()));
         assert!(out.text.contains(
-            "[… 2 of 45 lines omitted · headroom_retrieve hash=0123456789abcdef01234567]"
+            "[… 4 of 45 lines omitted · headroom_retrieve hash=0123456789abcdef01234567]"
         ));
     }
 

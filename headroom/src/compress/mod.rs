@@ -3,6 +3,7 @@
 pub mod crush;
 pub mod diff;
 pub mod crush;
+pub mod diff;
 pub mod json;
 pub mod logs;
 pub(crate) mod relevance;
@@ -12,7 +13,10 @@ pub mod table;
 pub use crush::{CrushConfig, SmartCrusher};
 pub use diff::DiffCompressor;
 pub use crush::{CrushConfig, SmartCrusher};
+pub use diff::DiffCompressor;
 pub use json::JsonCompressor;
+pub use logs::LogsCompressor;
+pub use search::SearchHitsCompressor;
 pub use logs::LogsCompressor;
 pub use search::SearchHitsCompressor;
 
@@ -154,6 +158,9 @@ impl<'a> SegmentContext<'a> {
 pub(crate) fn compressor_for(content_type: &ContentType) -> Option<&'static dyn Compressor> {
     match content_type {
         ContentType::Json => Some(&JsonCompressor),
+        ContentType::SearchHits => Some(&SearchHitsCompressor),
+        ContentType::Logs => Some(&LogsCompressor),
+        ContentType::Diff => Some(&DiffCompressor),
         ContentType::SearchHits => Some(&SearchHitsCompressor),
         ContentType::Logs => Some(&LogsCompressor),
         ContentType::Diff => Some(&DiffCompressor),

@@ -12,23 +12,18 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// The contract is [`Store`]'s: putting the same hash again refreshes its time to live, and
 /// namespaces never see each other's entries. Every sync [`Store`] is an `AsyncStore` too; its
 /// operations run inline when the future is polled (memory and SQLite are quick: a lock and, for
-/// SQLite, a local file).
+/// SQLite, a local file). With both traits in scope, call through the trait you mean
+/// (`AsyncStore::get(&store, …)`).
 ///
 /// ```
 /// use headroom::store::{AsyncStore, MemoryStore};
-/// # futures_lite_block_on(async {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), headroom::store::StoreError> {
 /// let store = MemoryStore::default();
 /// AsyncStore::put(&store, "tenant-a", "h", "original").await?;
 /// assert_eq!(AsyncStore::get(&store, "tenant-a", "h").await?.as_deref(), Some("original"));
 /// assert_eq!(AsyncStore::get(&store, "tenant-b", "h").await?, None);
-/// # Ok::<(), headroom::store::StoreError>(())
-/// # }).unwrap();
-/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let waker = std::task::Waker::noop();
-/// #     let mut cx = std::task::Context::from_waker(&waker);
-/// #     let mut f = std::pin::pin!(f);
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
+/// # Ok(()) }
 /// ```
 pub trait AsyncStore: Send + Sync {
     /// Stores `text` under `hash` in `namespace`, refreshing its time to live.
@@ -50,20 +45,15 @@ impl<S: Store + ?Sized> AsyncStore for S {
 /// takes after a [`crate::resolver::Step::Lookup`].
 ///
 /// ```
-/// use headroom::store::{lookup_all, MemoryStore, Store};
+/// use headroom::store::{lookup_all, AsyncStore, MemoryStore};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), headroom::store::StoreError> {
 /// let store = MemoryStore::default();
-/// store.put("ns", "a", "A")?;
-/// let hashes = vec!["a".to_string(), "b".to_string()];
-/// let found = pollster_block_on(lookup_all(&store, "ns", &hashes));
+/// AsyncStore::put(&store, "ns", "a", "A").await?;
+/// let found = lookup_all(&store, "ns", &["a".to_string(), "b".to_string()]).await;
 /// assert_eq!(found[0].as_ref().unwrap().as_deref(), Some("A"));
 /// assert_eq!(found[1].as_ref().unwrap(), &None);
-/// # Ok::<(), headroom::store::StoreError>(())
-/// # fn pollster_block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let waker = std::task::Waker::noop();
-/// #     let mut cx = std::task::Context::from_waker(&waker);
-/// #     let mut f = std::pin::pin!(f);
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
+/// # Ok(()) }
 /// ```
 pub async fn lookup_all(
     store: &(impl AsyncStore + ?Sized),
@@ -83,12 +73,12 @@ pub async fn lookup_all(
 /// ```
 /// use headroom::store::{persist_all, AsyncStore, MemoryStore};
 /// use headroom::Original;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), headroom::store::StoreError> {
 /// let store = MemoryStore::default();
-/// let originals = vec![Original { hash: "h".into(), text: "t".into() }];
-/// # let waker = std::task::Waker::noop();
-/// # let mut cx = std::task::Context::from_waker(&waker);
-/// let mut fut = std::pin::pin!(persist_all(&store, "ns", &originals));
-/// assert!(matches!(fut.as_mut().poll(&mut cx), std::task::Poll::Ready(Ok(()))));
+/// persist_all(&store, "ns", &[Original { hash: "h".into(), text: "t".into() }]).await?;
+/// assert_eq!(AsyncStore::get(&store, "ns", "h").await?.as_deref(), Some("t"));
+/// # Ok(()) }
 /// ```
 pub async fn persist_all(
     store: &(impl AsyncStore + ?Sized),

@@ -115,11 +115,12 @@ pub fn open(url: &str, limits: StoreLimits) -> Result<Arc<dyn Store>, crate::Err
 /// (`rediss://` for TLS is not built in). Redis connects here and fails at once if it cannot.
 ///
 /// ```
-/// # let waker = std::task::Waker::noop();
-/// # let mut cx = std::task::Context::from_waker(&waker);
-/// let mut opening = std::pin::pin!(headroom::store::open_async("memory:", Default::default()));
-/// let std::task::Poll::Ready(store) = opening.as_mut().poll(&mut cx) else { unreachable!() };
-/// assert!(store.is_ok());
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), headroom::Error> {
+/// let store = headroom::store::open_async("memory:", Default::default()).await?;
+/// store.put("tenant-a", "h", "original").await?;
+/// assert_eq!(store.get("tenant-a", "h").await?.as_deref(), Some("original"));
+/// # Ok(()) }
 /// ```
 pub async fn open_async(
     url: &str,

@@ -2,8 +2,6 @@
 
 pub mod crush;
 pub mod diff;
-pub mod crush;
-pub mod diff;
 pub mod json;
 pub mod logs;
 pub(crate) mod relevance;
@@ -12,11 +10,7 @@ pub mod table;
 
 pub use crush::{CrushConfig, SmartCrusher};
 pub use diff::DiffCompressor;
-pub use crush::{CrushConfig, SmartCrusher};
-pub use diff::DiffCompressor;
 pub use json::JsonCompressor;
-pub use logs::LogsCompressor;
-pub use search::SearchHitsCompressor;
 pub use logs::LogsCompressor;
 pub use search::SearchHitsCompressor;
 
@@ -158,11 +152,8 @@ impl<'a> SegmentContext<'a> {
 pub(crate) fn compressor_for(content_type: &ContentType) -> Option<&'static dyn Compressor> {
     match content_type {
         ContentType::Json => Some(&JsonCompressor),
-        ContentType::SearchHits => Some(&SearchHitsCompressor),
         ContentType::Logs => Some(&LogsCompressor),
-        ContentType::Diff => Some(&DiffCompressor),
         ContentType::SearchHits => Some(&SearchHitsCompressor),
-        ContentType::Logs => Some(&LogsCompressor),
         ContentType::Diff => Some(&DiffCompressor),
         _ => None,
     }

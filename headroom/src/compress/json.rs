@@ -22,44 +22,80 @@ impl Compressor for JsonCompressor {
 
     fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression> {
         if ctx.config.lossless_only {
-            return lossless(text, ctx).map(|(_, best)| best);
+            let forms = LosslessForms::of(text, ctx)?;
+            return Some(forms.best(ctx));
         }
         // Lossy results are memoized: a re-sent history gets the same bytes without the work.
         super::crush::memo::remember(text, ctx, || {
-            let (value, best) = lossless(text, ctx)?;
-            // Crush only what lossless forms leave above the size the engine would leave alone.
-            if best.tokens < ctx.config.min_segment_tokens {
-                return Some(best);
+            let forms = LosslessForms::of(text, ctx)?;
+            let Some(crushed) = super::crush::crush(&forms.minified, &forms.value, ctx) else {
+                return Some(forms.best(ctx));
+            };
+            // Counting the tokens of a large lossless form costs more than the whole crush: skip it
+            // when the crushed form is at most half its bytes and still above the size the engine
+            // would leave alone (so the lossless form certainly still had to shrink).
+            if crushed.tokens >= ctx.config.min_segment_tokens
+                && crushed.text.len() * 2 <= forms.smallest_len()
+            {
+                return Some(crushed);
             }
-            match super::crush::crush(&minify(text), &value, ctx) {
-                Some(crushed) if crushed.tokens < best.tokens => Some(crushed),
-                _ => Some(best),
+            let best = forms.best(ctx);
+            // Crush only what lossless forms leave above the size the engine would leave alone.
+            if best.tokens >= ctx.config.min_segment_tokens && crushed.tokens < best.tokens {
+                Some(crushed)
+            } else {
+                Some(best)
             }
         })
     }
 }
 
-/// The best lossless form of `text` (minified, or the table form when smaller) and its parsed value.
-fn lossless(text: &str, ctx: &SegmentContext<'_>) -> Option<(Value, Compression)> {
-    let value: Value = serde_json::from_str(text).ok()?;
-    if !matches!(value, Value::Array(_) | Value::Object(_)) || depth(&value) > ctx.config.max_depth
-    {
-        return None;
-    }
-    let minified = minify(text);
-    let mut best = Compression::lossless(minified, "json:minify", ctx);
-    if !ctx.json_only && numbers_are_exact(&best.text) {
-        // Decoding back is cheap next to counting tokens, and makes "lossless" a checked fact.
-        let table = super::table::encode(&value)
+/// The lossless renderings of a JSON text, not yet counted.
+struct LosslessForms {
+    value: Value,
+    minified: String,
+    table: Option<String>,
+}
+
+impl LosslessForms {
+    /// Parses `text`; `None` when it is not a JSON container or is nested too deep.
+    fn of(text: &str, ctx: &SegmentContext<'_>) -> Option<LosslessForms> {
+        let value: Value = serde_json::from_str(text).ok()?;
+        if !matches!(value, Value::Array(_) | Value::Object(_))
+            || depth(&value) > ctx.config.max_depth
+        {
+            return None;
+        }
+        let minified = minify(text);
+        let table = (!ctx.json_only && numbers_are_exact(&minified))
+            .then(|| super::table::encode(&value))
+            .flatten()
+            // Decoding back is cheap next to counting tokens, and makes "lossless" a checked fact.
             .filter(|t| super::table::decode(t).is_ok_and(|back| back == value));
-        if let Some(table) = table {
+        Some(LosslessForms {
+            value,
+            minified,
+            table,
+        })
+    }
+
+    fn smallest_len(&self) -> usize {
+        self.table
+            .as_ref()
+            .map_or(self.minified.len(), |t| t.len().min(self.minified.len()))
+    }
+
+    /// The form with the fewest tokens: minified, or the table form when smaller.
+    fn best(self, ctx: &SegmentContext<'_>) -> Compression {
+        let mut best = Compression::lossless(self.minified, "json:minify", ctx);
+        if let Some(table) = self.table {
             let candidate = Compression::lossless(table, "json:table", ctx);
             if candidate.tokens < best.tokens {
                 best = candidate;
             }
         }
+        best
     }
-    Some((value, best))
 }
 
 /// Removes the whitespace between JSON tokens, keeping every other byte (numbers and escapes as written).

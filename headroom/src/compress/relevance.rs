@@ -215,9 +215,11 @@ impl Question {
         for unit in units {
             let mut tf = vec![0u32; self.words.len()];
             let mut length = 0usize;
-            for word in words(unit) {
+            // One lowercase copy per unit, then borrowed words: no allocation per word.
+            let lower = unit.to_lowercase();
+            for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
                 length += 1;
-                if let Some(&i) = index.get(word.as_str()) {
+                if let Some(&i) = index.get(word) {
                     tf[i] += 1;
                 }
             }

@@ -292,12 +292,19 @@ fn columns<'a>(
     columns
 }
 
-/// A categorical value: strings and booleans, compared as written.
-fn category(value: &Value) -> Option<String> {
+/// A categorical value: a string, a boolean or null, compared as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Category<'a> {
+    Null,
+    Bool(bool),
+    Str(&'a str),
+}
+
+fn category(value: &Value) -> Option<Category<'_>> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Null => Some("null".into()),
+        Value::String(s) => Some(Category::Str(s)),
+        Value::Bool(b) => Some(Category::Bool(*b)),
+        Value::Null => Some(Category::Null),
         Value::Number(_) | Value::Array(_) | Value::Object(_) => None,
     }
 }
@@ -315,7 +322,7 @@ fn rare_values(
             out.push(column[0].0);
             continue;
         }
-        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        let mut counts: BTreeMap<Category<'_>, (usize, usize)> = BTreeMap::new();
         for &(i, value) in column {
             if let Some(c) = category(value) {
                 counts.entry(c).or_insert((0, i)).0 += 1;

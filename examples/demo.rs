@@ -17,24 +17,69 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { file: "github-issues.json", tool: "list_issues", arguments: r#"{"repo":"octokit-fixture-org/paginate-issues"}"#, question: "Who opened issue 7?" },
-    Case { file: "json/npm-view-octokit-rest.json", tool: "npm_view", arguments: r#"{"package":"@octokit/rest"}"#, question: "Which versions of @octokit/rest were published in 2021?" },
-    Case { file: "logs/cargo-build-vv-deps-type-error.txt", tool: "run", arguments: r#"{"cmd":"cargo build -vv"}"#, question: "Why does the build fail?" },
-    Case { file: "logs/cargo-test-failure.txt", tool: "run", arguments: r#"{"cmd":"cargo test"}"#, question: "Which test failed?" },
-    Case { file: "search/grep-memchr-unsafe-fn.txt", tool: "grep", arguments: r#"{"pattern":"unsafe fn","path":"memchr"}"#, question: "Where is the unsafe fn find_raw defined?" },
-    Case { file: "diff/foldhash-0.1.5-0.2.0.diff", tool: "git_diff", arguments: r#"{"from":"0.1.5","to":"0.2.0"}"#, question: "What changed in the seed module?" },
-    Case { file: "prose/serde_json-README.md", tool: "read_file", arguments: r#"{"path":"README.md"}"#, question: "How do I parse untyped JSON into a Value?" },
-    Case { file: "code/large.rs", tool: "read_file", arguments: r#"{"path":"src/lib.rs"}"#, question: "What does the main entry point do?" },
+    Case {
+        file: "github-issues.json",
+        tool: "list_issues",
+        arguments: r#"{"repo":"octokit-fixture-org/paginate-issues"}"#,
+        question: "Who opened issue 7?",
+    },
+    Case {
+        file: "json/npm-view-octokit-rest.json",
+        tool: "npm_view",
+        arguments: r#"{"package":"@octokit/rest"}"#,
+        question: "Which versions of @octokit/rest were published in 2021?",
+    },
+    Case {
+        file: "logs/cargo-build-vv-deps-type-error.txt",
+        tool: "run",
+        arguments: r#"{"cmd":"cargo build -vv"}"#,
+        question: "Why does the build fail?",
+    },
+    Case {
+        file: "logs/cargo-test-failure.txt",
+        tool: "run",
+        arguments: r#"{"cmd":"cargo test"}"#,
+        question: "Which test failed?",
+    },
+    Case {
+        file: "search/grep-memchr-unsafe-fn.txt",
+        tool: "grep",
+        arguments: r#"{"pattern":"unsafe fn","path":"memchr"}"#,
+        question: "Where is the unsafe fn find_raw defined?",
+    },
+    Case {
+        file: "diff/foldhash-0.1.5-0.2.0.diff",
+        tool: "git_diff",
+        arguments: r#"{"from":"0.1.5","to":"0.2.0"}"#,
+        question: "What changed in the seed module?",
+    },
+    Case {
+        file: "prose/serde_json-README.md",
+        tool: "read_file",
+        arguments: r#"{"path":"README.md"}"#,
+        question: "How do I parse untyped JSON into a Value?",
+    },
+    Case {
+        file: "code/large.rs",
+        tool: "read_file",
+        arguments: r#"{"path":"src/lib.rs"}"#,
+        question: "What does the main entry point do?",
+    },
 ];
 
 fn main() {
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/headroom/tests/fixtures");
     let store = MemoryStore::default();
     let hr = Headroom::default();
-    println!("{:<42} {:>8} {:>8} {:>7}  {:<10} transforms", "tool output", "before", "after", "saved", "retrievable");
+    println!(
+        "{:<42} {:>8} {:>8} {:>7}  {:<10} transforms",
+        "tool output", "before", "after", "saved", "retrievable"
+    );
     let (mut total_before, mut total_after) = (0, 0);
     for case in CASES {
-        let Ok(artifact) = std::fs::read_to_string(format!("{fixtures}/{}", case.file)) else { continue };
+        let Ok(artifact) = std::fs::read_to_string(format!("{fixtures}/{}", case.file)) else {
+            continue;
+        };
         let request = json!({
             "model": "gpt-4o",
             "messages": [
@@ -54,7 +99,13 @@ fn main() {
         };
         let text = String::from_utf8_lossy(&out.body);
         let markers = Marker::parse_all(&text);
-        let retrievable = markers.iter().all(|m| store.get(DEFAULT_NAMESPACE, &m.hash).ok().flatten().is_some_and(|o| o == artifact));
+        let retrievable = markers.iter().all(|m| {
+            store
+                .get(DEFAULT_NAMESPACE, &m.hash)
+                .ok()
+                .flatten()
+                .is_some_and(|o| o == artifact)
+        });
         let r = &out.report;
         total_before += r.tokens_before;
         total_after += r.tokens_after;
@@ -64,10 +115,22 @@ fn main() {
             r.tokens_before,
             r.tokens_after,
             100.0 * r.savings_ratio,
-            if markers.is_empty() { "lossless".to_string() } else if retrievable { format!("{} markers", markers.len()) } else { "BROKEN".to_string() },
+            if markers.is_empty() {
+                "lossless".to_string()
+            } else if retrievable {
+                format!("{} markers", markers.len())
+            } else {
+                "BROKEN".to_string()
+            },
             r.transforms_applied.join(", ")
         );
     }
     let saved = total_before.saturating_sub(total_after);
-    println!("{:<42} {:>8} {:>8} {:>6.1}%", "total", total_before, total_after, 100.0 * saved as f64 / total_before.max(1) as f64);
+    println!(
+        "{:<42} {:>8} {:>8} {:>6.1}%",
+        "total",
+        total_before,
+        total_after,
+        100.0 * saved as f64 / total_before.max(1) as f64
+    );
 }

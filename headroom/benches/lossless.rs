@@ -16,9 +16,18 @@ fn main() {
 fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let files = [
-        ("github-issues", format!("{root}/headroom/tests/fixtures/github-issues.json")),
-        ("cargo-metadata", format!("{root}/target/fixtures/cargo-metadata.json")),
-        ("pip-inspect", format!("{root}/target/fixtures/pip-inspect.json")),
+        (
+            "github-issues",
+            format!("{root}/headroom/tests/fixtures/github-issues.json"),
+        ),
+        (
+            "cargo-metadata",
+            format!("{root}/target/fixtures/cargo-metadata.json"),
+        ),
+        (
+            "pip-inspect",
+            format!("{root}/target/fixtures/pip-inspect.json"),
+        ),
     ];
     files
         .into_iter()
@@ -45,7 +54,9 @@ fn lossless_compress(bencher: Bencher, name: &str) {
     };
     let hr = Headroom::builder().lossless_only(true).build().unwrap();
     hr.compress_json(&body).unwrap();
-    bencher.counter(BytesCount::new(body.len())).bench(|| hr.compress_json(divan::black_box(&body)).unwrap());
+    bencher
+        .counter(BytesCount::new(body.len()))
+        .bench(|| hr.compress_json(divan::black_box(&body)).unwrap());
 }
 
 #[divan::bench(args = NAMES)]
@@ -56,5 +67,7 @@ fn count_tokens_only(bencher: Bencher, name: &str) {
     let text = String::from_utf8(body).unwrap();
     let counter = headroom::tokens::counter_for_model("gpt-4o");
     counter.count("warm");
-    bencher.counter(BytesCount::new(text.len())).bench(|| counter.count(divan::black_box(&text)));
+    bencher
+        .counter(BytesCount::new(text.len()))
+        .bench(|| counter.count(divan::black_box(&text)));
 }

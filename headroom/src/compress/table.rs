@@ -165,13 +165,14 @@ fn ordered_columns(objects: &[&Map<String, Value>]) -> Option<Vec<String>> {
     // Insertion above may break earlier objects' order; check them all against the final order.
     let consistent = objects.iter().all(|o| {
         let mut pos = 0;
-        o.keys().all(|k| match columns[pos..].iter().position(|c| c == k) {
-            Some(p) => {
-                pos += p + 1;
-                true
-            }
-            None => false,
-        })
+        o.keys()
+            .all(|k| match columns[pos..].iter().position(|c| c == k) {
+                Some(p) => {
+                    pos += p + 1;
+                    true
+                }
+                None => false,
+            })
     });
     consistent.then_some(columns)
 }
@@ -336,7 +337,11 @@ fn parse_row(row: &str, columns: &[Path]) -> Option<Value> {
         if let Some(cell) = cell {
             insert_at(&mut root, column, cell)?;
         }
-        rest = if i + 1 < columns.len() { after.strip_prefix(',')? } else { after };
+        rest = if i + 1 < columns.len() {
+            after.strip_prefix(',')?
+        } else {
+            after
+        };
     }
     rest.is_empty().then_some(root)
 }
@@ -346,7 +351,10 @@ fn insert_at(root: &mut Value, path: &[String], cell: Value) -> Option<()> {
     let (last, parents) = path.split_last()?;
     let mut at = root;
     for key in parents {
-        at = at.as_object_mut()?.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
+        at = at
+            .as_object_mut()?
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
     }
     at.as_object_mut()?.insert(last.clone(), cell);
     Some(())

@@ -26,6 +26,14 @@ pub struct Config {
     pub audit: bool,
     /// Add the `headroom_retrieve` tool when the conversation carries a marker.
     pub retrieve_tool: bool,
+    /// Cap on one `headroom_retrieve` answer, in tokens; longer originals are paged.
+    pub retrieve_answer_tokens: usize,
+    /// Retrieval rounds a door resolves for one agent request; the last withdraws the tool.
+    pub retrieve_max_rounds: usize,
+    /// How long an original stays retrievable after it was last stored (see [`Config::store_limits`]).
+    pub store_ttl: Duration,
+    /// The most bytes of originals a store keeps; the oldest go first.
+    pub store_max_bytes: usize,
     /// Extra question text to compress against (e.g. the CLI's `--query`).
     pub query: Option<String>,
     /// Bodies larger than this are forwarded untouched.
@@ -87,6 +95,10 @@ impl Default for Config {
             lossless_only: false,
             audit: false,
             retrieve_tool: true,
+            retrieve_answer_tokens: crate::retrieve::DEFAULT_ANSWER_TOKENS,
+            retrieve_max_rounds: crate::resolver::DEFAULT_MAX_ROUNDS,
+            store_ttl: crate::store::StoreLimits::default().ttl,
+            store_max_bytes: crate::store::StoreLimits::default().max_bytes,
             query: None,
             max_body_bytes: 32 * 1024 * 1024,
             max_depth: 64,
@@ -121,6 +133,23 @@ impl Default for Config {
             ]
             .map(String::from)
             .to_vec(),
+        }
+    }
+}
+
+impl Config {
+    /// The limits to open stores with: [`Config::store_ttl`] and [`Config::store_max_bytes`].
+    ///
+    /// ```
+    /// let limits = headroom::Config::default().store_limits();
+    /// assert_eq!(limits.ttl.as_secs(), 24 * 3600);
+    /// let store = headroom::store::open("memory:", limits)?;
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn store_limits(&self) -> crate::store::StoreLimits {
+        crate::store::StoreLimits {
+            ttl: self.store_ttl,
+            max_bytes: self.store_max_bytes,
         }
     }
 }

@@ -272,7 +272,7 @@ impl Headroom {
                 self.store.as_ref(),
                 DEFAULT_NAMESPACE,
                 counter_for_model(model).as_ref(),
-                retrieve::DEFAULT_ANSWER_TOKENS,
+                self.config.retrieve_answer_tokens,
             )
         } else {
             format!(

@@ -241,6 +241,26 @@ impl Resolver {
         self
     }
 
+    /// Takes the retrieval knobs of `config`: [`Config::retrieve_max_rounds`],
+    /// [`Config::retrieve_answer_tokens`], and its `model` for counting tokens.
+    ///
+    /// ```
+    /// let hr = headroom::Headroom::builder().model("gpt-4").build()?;
+    /// let r = headroom::resolver::Resolver::new(br#"{"messages":[]}"#)?.with_config(hr.config());
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    ///
+    /// [`Config::retrieve_max_rounds`]: crate::Config::retrieve_max_rounds
+    /// [`Config::retrieve_answer_tokens`]: crate::Config::retrieve_answer_tokens
+    pub fn with_config(mut self, config: &crate::Config) -> Self {
+        self.max_rounds = config.retrieve_max_rounds;
+        self.answer_tokens = config.retrieve_answer_tokens;
+        if let Some(model) = &config.model {
+            self.counter = counter_for_model(model);
+        }
+        self
+    }
+
     /// Whether the request asked for a stream (drive with [`Resolver::on_sse`]).
     pub fn is_streaming(&self) -> bool {
         self.streaming

@@ -217,6 +217,18 @@ mod tests {
         assert!(!is_json_media_type("+json"));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn big_bodies_compress_on_the_blocking_pool() {
+        let door = Door::default();
+        let small = Bytes::from_static(br#"{"model":"gpt-4o","messages":[]}"#);
+        assert!(matches!(door.compress_task(small), Task::Ready(_)));
+        let filler = "x".repeat(BLOCKING_THRESHOLD);
+        let big = serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content": filler}]});
+        let task = door.compress_task(Bytes::from(serde_json::to_vec(&big).unwrap()));
+        assert!(matches!(task, Task::Blocking(_)));
+        assert!(task.await.report.is_some());
+    }
+
     #[test]
     fn unreadable_bodies_are_left_unchanged() {
         let out = Door::default().compress(&Bytes::from_static(b"{not json"));

@@ -213,9 +213,8 @@ fn select_requests(args: &Args, sig: &mut Signature) -> Result<Vec<RequestArg>> 
                 missing_argument_message(&sig.ident, &name, &names),
             ));
         }
-        if args.args.iter().any(|a| a.value() == name)
-            && args.skips.iter().any(|s| s.value() == name)
-        {
+        let is_skip = args.skips.iter().any(|s| std::ptr::eq(s, named));
+        if is_skip && args.args.iter().any(|a| a.value() == name) {
             errors.push(Error::new(
                 named.span(),
                 format!("`{name}` is named by both `arg` and `skip`"),
@@ -522,6 +521,13 @@ mod tests {
                 "`f` has no argument named `nothing`; its arguments are `request`, `shared`",
             ]
         );
+        let messages = error_messages(
+            quote!(arg = "request", skip = "request"),
+            quote!(
+                fn f(request: CreateChatCompletionRequest) {}
+            ),
+        );
+        assert_eq!(messages, ["`request` is named by both `arg` and `skip`"]);
         let messages = error_messages(
             quote!(),
             quote!(

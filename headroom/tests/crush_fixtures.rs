@@ -281,3 +281,29 @@ fn tokens_saved_per_fixture() {
         assert!(out.tokens_after <= out.tokens_before);
     }
 }
+
+#[test]
+fn json_inside_a_json_string_is_crushed() {
+    // An MCP tool result: the listing is JSON text inside a `content` item.
+    let listing = large_fixture("github-closed-issues.json");
+    let output = serde_json::json!({
+        "content": [{"type": "text", "text": listing}],
+        "isError": false
+    })
+    .to_string();
+    let out = crush(
+        "What was #923 about?",
+        "mcp__github__list_issues",
+        "{}",
+        &output,
+    );
+    let inner_text = out.value["content"][0]["text"]
+        .as_str()
+        .expect("the text stays a string");
+    let inner: Value = serde_json::from_str(inner_text).expect("and stays JSON");
+    let original = parse(&listing);
+    assert_accounted(&original, &inner);
+    assert!(kept(&inner).contains(&&original[250]));
+    assert_eq!(out.value["isError"], false);
+    assert!(out.savings() >= 0.9, "saved {:.1}%", out.savings() * 100.0);
+}

@@ -14,7 +14,7 @@ mod spans;
 use super::json::numbers_are_exact;
 use super::relevance::Question;
 use super::{table, Compression, Compressor, SegmentContext};
-use crate::marker::Marker;
+use crate::marker::{segment_hash, Marker};
 use serde_json::Value;
 use spans::Span;
 
@@ -79,11 +79,13 @@ impl Default for CrushConfig {
 /// let text = serde_json::to_string(&rows).unwrap();
 /// let config = headroom::Config::default();
 /// let ctx = SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"))
-///     .with_question("where is order #1042?")
-///     .with_hash(&headroom::marker::segment_hash(&text));
+///     .with_question("where is order #1042?");
 /// let out = SmartCrusher.compress(&text, &ctx).unwrap();
-/// assert!(out.lossy && out.text.contains("1042"));
-/// assert!(headroom::marker::Marker::is_in(&out.text));
+/// assert!(out.lossy && out.text.contains(r#"{"order":1042,"state":"shipped"}"#));
+/// // Without a hash in the context, markers carry the text's own segment hash.
+/// let markers = headroom::marker::Marker::parse_all(&out.text);
+/// assert!(markers.iter().all(|m| m.hash == headroom::marker::segment_hash(&text)));
+/// assert_eq!(markers.iter().map(|m| m.omitted).sum::<usize>() + 15, 200);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SmartCrusher;
@@ -95,20 +97,28 @@ impl Compressor for SmartCrusher {
 
     fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression> {
         let value: Value = serde_json::from_str(text).ok()?;
-        crush(&super::json::minify(text), &value, ctx)
+        crush(text, &super::json::minify(text), &value, ctx)
     }
 }
 
-/// Crushes `minified` (whose parsed value is `value`); `None` when nothing was cut.
+/// Crushes the segment `text`, given minified with its parsed `value`; `None` when nothing was cut.
+/// Markers carry `ctx.hash`, or the hash of `text` when the context has none.
 pub(crate) fn crush(
+    text: &str,
     minified: &str,
     value: &Value,
     ctx: &SegmentContext<'_>,
 ) -> Option<Compression> {
     let question = Question::parse(&ctx.question);
+    let hash = if ctx.hash.is_empty() {
+        segment_hash(text)
+    } else {
+        ctx.hash.clone()
+    };
     let mut walk = Walk {
         ctx,
         question: &question,
+        hash: &hash,
         markers: 0,
     };
     let crushed = walk.crush_text(minified, value)?;
@@ -135,6 +145,7 @@ pub(crate) fn crush(
 struct Walk<'a> {
     ctx: &'a SegmentContext<'a>,
     question: &'a Question,
+    hash: &'a str,
     markers: usize,
 }
 
@@ -211,7 +222,7 @@ impl Walk<'_> {
                 i += 1;
             } else {
                 let run = keep[i..].iter().take_while(|k| !**k).count();
-                let marker = Marker::new(run, Some(total), "items", &self.ctx.hash).to_json();
+                let marker = Marker::new(run, Some(total), "items", self.hash).to_json();
                 out.push_str(&marker.to_string());
                 self.markers += 1;
                 i += run;

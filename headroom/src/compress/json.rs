@@ -28,7 +28,8 @@ impl Compressor for JsonCompressor {
         // Lossy results are memoized: a re-sent history gets the same bytes without the work.
         super::crush::memo::remember(text, ctx, || {
             let forms = LosslessForms::of(text, ctx)?;
-            let Some(crushed) = super::crush::crush(&forms.minified, &forms.value, ctx) else {
+            let Some(crushed) = super::crush::crush(text, &forms.minified, &forms.value, ctx)
+            else {
                 return Some(forms.best(ctx));
             };
             // Counting the tokens of a large lossless form costs more than the whole crush: skip it

@@ -53,7 +53,9 @@ use proc_macro::TokenStream;
 /// | `crate = "path"` | where `headroom` is reachable, if you re-export it |
 ///
 /// Without `config`, each annotated function builds its own engine on first use (a
-/// `static LazyLock`), keeping originals in that engine's in-memory store. Each call emits one
+/// `static LazyLock`), keeping originals in that engine's in-memory store, out of your code's
+/// reach: an agent that answers `headroom_retrieve` itself names its engine with `config` (see
+/// below), and one that cannot answer it sets `lossless_only`. Each call emits one
 /// `tracing` event (target `headroom`, level DEBUG) with `tokens_before`, `tokens_after`,
 /// `tokens_saved`, the transforms and the retrieval hashes. Compression fails open: if it fails,
 /// the function receives its request unchanged and a WARN event says why.

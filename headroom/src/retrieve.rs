@@ -64,11 +64,21 @@ pub struct RetrieveArgs {
 /// let args = headroom::retrieve::parse_args(r#"{"hash":"ab","query":"error"}"#).unwrap();
 /// assert_eq!(args.query.as_deref(), Some("error"));
 /// assert!(headroom::retrieve::parse_args("{}").unwrap_err().contains("needs"));
+/// // A hash copied with its `hash=` is read as the hash.
+/// let args = headroom::retrieve::parse_args(r#"{"hash":" hash=3F9AC0D1E2B4A5C6D7E8F901"}"#).unwrap();
+/// assert_eq!(args.hash, "3f9ac0d1e2b4a5c6d7e8f901");
 /// ```
 pub fn parse_args(arguments: &str) -> Result<RetrieveArgs, String> {
-    serde_json::from_str(arguments).map_err(|e| {
+    let mut args: RetrieveArgs = serde_json::from_str(arguments).map_err(|e| {
         format!("headroom_retrieve needs {{\"hash\": string, \"query\"?: string, \"offset\"?: integer, \"limit\"?: integer}}; got invalid arguments ({e}).")
-    })
+    })?;
+    // Models sometimes copy the marker's `hash=` along with the hash, or pad it.
+    let hash = args.hash.trim();
+    let hash = hash.strip_prefix("hash=").unwrap_or(hash);
+    args.hash = hash
+        .trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+        .to_ascii_lowercase();
+    Ok(args)
 }
 
 /// The text a `headroom_retrieve` call gets back: the original, filtered and paged, or a plain
@@ -299,5 +309,88 @@ mod tests {
             10,
         );
         assert!(down.contains("temporarily unavailable"));
+    }
+
+    /// Real data: octokit's recorded GitHub issues, minified to one line as many APIs send it.
+    fn issues_one_line() -> String {
+        let v: Value =
+            serde_json::from_str(include_str!("../tests/fixtures/github-issues.json")).unwrap();
+        serde_json::to_string(&v).unwrap()
+    }
+
+    fn ask(original: &str, arguments: &str, max_tokens: usize) -> String {
+        let lookup = Ok(Some(original.to_string()));
+        answer_with(
+            &parse_args(arguments).unwrap(),
+            lookup,
+            counter().as_ref(),
+            max_tokens,
+        )
+    }
+
+    #[test]
+    fn json_items_are_queried_and_paged_as_items() {
+        let original = issues_one_line();
+        let items: Vec<Value> = serde_json::from_str(&original).unwrap();
+        let open = items
+            .iter()
+            .filter(|i| i.to_string().to_lowercase().contains("\"open\""))
+            .count();
+        let a = ask(&original, r#"{"hash":"h","query":"\"open\""}"#, 50_000);
+        let (header, body) = a.split_once('\n').unwrap();
+        assert!(
+            header.starts_with(&format!("[{open} of {} items match", items.len())),
+            "{header}"
+        );
+        let shown: Vec<Value> = serde_json::from_str(body).unwrap();
+        assert_eq!(shown.len(), open);
+        // Paging by items: the first two, then the rest from offset 2.
+        let a = ask(&original, r#"{"hash":"h","limit":2}"#, 8000);
+        assert!(
+            a.starts_with(&format!(
+                "[items 1–2 of {}; {} more: call headroom_retrieve with offset=2]",
+                items.len(),
+                items.len() - 2
+            )),
+            "{}",
+            &a[..120]
+        );
+        let shown: Vec<Value> = serde_json::from_str(a.split_once('\n').unwrap().1).unwrap();
+        assert_eq!(shown, items[..2]);
+    }
+
+    #[test]
+    fn one_huge_line_is_paged_in_parts_that_add_up() {
+        let original = issues_one_line();
+        // With a cap below one item, items cannot be shown whole: the text is cut into parts.
+        let mut rebuilt = String::new();
+        let mut offset = 0;
+        for _ in 0..1000 {
+            let a = ask(
+                &original,
+                &format!(r#"{{"hash":"h","offset":{offset}}}"#),
+                300,
+            );
+            assert!(counter().count(&a) <= 300 + 40, "{}", counter().count(&a));
+            let (header, body) = a.split_once('\n').unwrap();
+            assert!(header.starts_with("[parts "), "{header}");
+            rebuilt.push_str(&body.replace('\n', ""));
+            match header.split_once("with offset=") {
+                Some((_, next)) => offset = next.trim_end_matches(']').parse().unwrap(),
+                None => break,
+            }
+        }
+        assert_eq!(rebuilt, original);
+    }
+
+    #[test]
+    fn no_match_and_past_the_end_say_what_to_do() {
+        let text = "alpha\nbeta\ngamma";
+        let a = ask(text, r#"{"hash":"h","query":"delta"}"#, 8000);
+        assert!(a.starts_with("[0 of 3 lines match \"delta\""), "{a}");
+        assert!(a.contains("without query"));
+        let a = ask(text, r#"{"hash":"h","offset":10}"#, 8000);
+        assert!(a.contains("past the end") && a.contains("3 lines"), "{a}");
+        assert_eq!(ask(text, r#"{"hash":"h"}"#, 8000), text, "whole and exact");
     }
 }

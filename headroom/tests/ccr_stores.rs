@@ -57,7 +57,7 @@ async fn every_store_url_keeps_tenants_apart_and_refreshes_ttl() {
         redis.url(Some(5)),
     ];
     let limits = StoreLimits {
-        ttl: Duration::from_millis(800),
+        ttl: Duration::from_millis(1000),
         ..Default::default()
     };
     let hash = segment_hash(ORIGINAL);
@@ -67,15 +67,15 @@ async fn every_store_url_keeps_tenants_apart_and_refreshes_ttl() {
             .unwrap_or_else(|e| panic!("{url}: {e}"));
         store.put("tenant-a", &hash, ORIGINAL).await.unwrap();
         assert_eq!(store.get("tenant-b", &hash).await.unwrap(), None, "{url}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
         store.put("tenant-a", &hash, ORIGINAL).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
         assert_eq!(
             store.get("tenant-a", &hash).await.unwrap().as_deref(),
             Some(ORIGINAL),
             "{url}: refreshed"
         );
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
         assert_eq!(
             store.get("tenant-a", &hash).await.unwrap(),
             None,

@@ -443,3 +443,26 @@ fn text_then_a_retrieve_call_ends_as_plain_text() {
         String::from_utf8(sse(&events)).unwrap()
     );
 }
+
+#[test]
+fn several_choices_lose_our_calls_and_are_not_resolved() {
+    let mut r = Resolver::new(&request(r#","n":2"#)).unwrap();
+    let mut two: Value = serde_json::from_slice(&reply(vec![retrieve_call("c1")])).unwrap();
+    let mut second = two["choices"][0].clone();
+    second["index"] = json!(1);
+    second["message"]["tool_calls"] = json!([retrieve_call("c2"), call("a1", "run_tests", "{}")]);
+    two["choices"].as_array_mut().unwrap().push(second);
+    let Step::Done(to_agent) = r.on_response(&serde_json::to_vec(&two).unwrap()) else {
+        panic!("one next request cannot continue two choices")
+    };
+    let to_agent: Value = serde_json::from_slice(&to_agent).unwrap();
+    assert!(to_agent["choices"][0]["message"]
+        .get("tool_calls")
+        .is_none());
+    assert_eq!(to_agent["choices"][0]["finish_reason"], "stop");
+    assert_eq!(
+        to_agent["choices"][1]["message"]["tool_calls"][0]["id"],
+        "a1"
+    );
+    assert_eq!(to_agent["choices"][1]["finish_reason"], "tool_calls");
+}

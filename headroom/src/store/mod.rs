@@ -195,7 +195,7 @@ pub(crate) mod conformance {
     /// Limits for [`run_ttl`]: a TTL short enough to watch expire.
     pub fn ttl_limits() -> StoreLimits {
         StoreLimits {
-            ttl: Duration::from_millis(600),
+            ttl: Duration::from_millis(1000),
             ..Default::default()
         }
     }
@@ -204,16 +204,16 @@ pub(crate) mod conformance {
     pub async fn run_ttl(store: &dyn AsyncStore) {
         store.put("a", "h", "x").await.unwrap();
         store.put("a", "other", "y").await.unwrap();
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(600));
         store.put("a", "h", "x").await.unwrap(); // refresh
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(600));
         assert_eq!(
             store.get("a", "h").await.unwrap().as_deref(),
             Some("x"),
             "put refreshes the TTL"
         );
         assert_eq!(store.get("a", "other").await.unwrap(), None, "expired");
-        std::thread::sleep(Duration::from_millis(700));
+        std::thread::sleep(Duration::from_millis(1100));
         assert_eq!(store.get("a", "h").await.unwrap(), None, "expired");
     }
 

@@ -14,3 +14,12 @@ apt_install() {
 
 # Reversible compression (issue 5): the Redis store's tests and benchmark start a real redis-server.
 command -v redis-server >/dev/null || apt_install redis-server
+
+# Issue 4 (code and prose fixtures): Go and C++ sources from Debian, the JDK's sources, npm, man pages.
+[ -r /usr/share/gocode/src/github.com/spf13/pflag/flag.go ] || apt_install golang-github-spf13-pflag-dev
+[ -r /usr/src/googletest/googletest/src/gtest.cc ] || apt_install googletest
+has_jdk_sources() { for z in /usr/lib/jvm/*/lib/src.zip /usr/lib/jvm/*/src.zip; do if [ -r "$z" ]; then return 0; fi; done; return 1; }
+has_jdk_sources || apt_install openjdk-17-source
+command -v npm >/dev/null || apt_install npm
+command -v col >/dev/null || apt_install bsdextrautils
+{ command -v man >/dev/null && man -w ls >/dev/null 2>&1 && man -w tar >/dev/null 2>&1; } || apt_install man-db manpages coreutils tar

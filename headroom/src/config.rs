@@ -46,6 +46,17 @@ pub struct Config {
     pub json_min_array_items: usize,
     /// What the lossy JSON compressor (SmartCrusher) keeps of a long array; each rule can be switched off.
     pub crush: crate::compress::crush::CrushConfig,
+    /// Function bodies with fewer inner lines are never elided by the code compressor.
+    pub code_min_body_lines: usize,
+    /// Source larger than this (bytes) skips tree-sitter and takes the prose path.
+    pub code_max_bytes: usize,
+    /// Long comments outside the asked-about functions keep their first paragraph, at most this
+    /// many lines; the rest becomes a marker inside the comment (0: comments stay whole).
+    pub code_comment_lines: usize,
+    /// Share of a prose segment's tokens the prose compressor aims to keep (0.0–1.0).
+    pub text_keep_ratio: f64,
+    /// Prose with fewer paragraphs or sentences is left as it is.
+    pub text_min_units: usize,
     /// Logs with fewer lines are left to the engine's other checks (not compressed as logs).
     pub logs_min_lines: usize,
     /// Lines kept before each error line.
@@ -105,6 +116,11 @@ impl Default for Config {
             time_budget: Duration::from_secs(5),
             json_min_array_items: 8,
             crush: crate::compress::crush::CrushConfig::default(),
+            code_min_body_lines: 3,
+            code_max_bytes: 2 * 1024 * 1024,
+            code_comment_lines: 1,
+            text_keep_ratio: 0.5,
+            text_min_units: 6,
             logs_min_lines: 20,
             logs_context_before: 2,
             logs_context_after: 3,

@@ -1,5 +1,7 @@
 //! The compressors, one per content type, behind one trait.
 
+#[cfg(feature = "code")]
+pub mod code;
 pub mod crush;
 pub mod diff;
 pub mod json;
@@ -7,12 +9,14 @@ pub mod logs;
 pub(crate) mod relevance;
 pub mod search;
 pub mod table;
+pub mod text;
 
 pub use crush::{CrushConfig, SmartCrusher};
 pub use diff::DiffCompressor;
 pub use json::JsonCompressor;
 pub use logs::LogsCompressor;
 pub use search::SearchHitsCompressor;
+pub use text::TextCompressor;
 
 use crate::detect::ContentType;
 use crate::tokens::TokenCounter;
@@ -152,9 +156,14 @@ impl<'a> SegmentContext<'a> {
 pub(crate) fn compressor_for(content_type: &ContentType) -> Option<&'static dyn Compressor> {
     match content_type {
         ContentType::Json => Some(&JsonCompressor),
+        #[cfg(feature = "code")]
+        ContentType::Code(language) => Some(code::compressor_for_language(*language)),
+        // Without tree-sitter, source code is read as text.
+        #[cfg(not(feature = "code"))]
+        ContentType::Code(_) => Some(&TextCompressor),
+        ContentType::Text => Some(&TextCompressor),
         ContentType::Logs => Some(&LogsCompressor),
         ContentType::SearchHits => Some(&SearchHitsCompressor),
         ContentType::Diff => Some(&DiffCompressor),
-        _ => None,
     }
 }

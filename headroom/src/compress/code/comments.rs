@@ -1,0 +1,222 @@
+//! Long comments shortened to their first paragraph: doc comments, license headers and docstrings
+//! keep their summary lines, and the rest becomes a marker inside the same comment (or string),
+//! so the file still parses.
+//!
+//! ```text
+//! /// Parses a header line.
+//! /// [… 14 lines omitted · headroom_retrieve hash=…]
+//! ```
+
+use super::elide::preorder;
+use crate::marker::Marker;
+use std::ops::Range;
+use tree_sitter::{Node, Tree};
+
+/// Where lines start, to turn rows into byte offsets.
+pub(crate) struct Lines<'s> {
+    source: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> Lines<'s> {
+    pub(crate) fn new(source: &'s str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { source, starts }
+    }
+
+    /// The text of `row`, without its line break.
+    fn text(&self, row: usize) -> &'s str {
+        let start = self.starts[row];
+        let end = self
+            .starts
+            .get(row + 1)
+            .map_or(self.source.len(), |&e| e - 1);
+        self.source[start..end].trim_end_matches('\r')
+    }
+
+    /// Bytes from the start of row `first` to the end of row `last` (its line break excluded).
+    fn span(&self, first: usize, last: usize) -> Range<usize> {
+        self.starts[first]..self.starts[first] + self.text_span_len(first, last)
+    }
+
+    fn text_span_len(&self, first: usize, last: usize) -> usize {
+        let end = self.starts[last] + self.text(last).len();
+        end - self.starts[first]
+    }
+}
+
+/// One comment to shorten: its rows and how its lines are written.
+struct Group {
+    first: usize,
+    last: usize,
+    style: Style,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// A run of `//`, `///`, `#` lines: the marker line gets the same prefix.
+    Lines,
+    /// `/* … */`: the marker line sits inside, the closing line stays.
+    Block,
+    /// A Python docstring: the marker sits inside the string, the closing quotes stay.
+    Docstring,
+}
+
+/// Shortening edits for the long comments of `tree` that lie outside `skip` (elided bodies,
+/// functions kept whole) and do not end just above a row of `keep_whole_above` (the doc comment
+/// of a function kept whole). `keep_lines == 0` shortens nothing.
+pub(crate) fn shorten(
+    tree: &Tree,
+    lines: &Lines<'_>,
+    skip: &[Range<usize>],
+    keep_whole_above: &[usize],
+    keep_lines: usize,
+    hash: &str,
+) -> Vec<(Range<usize>, String)> {
+    if keep_lines == 0 {
+        return Vec::new();
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    preorder(tree, |node| {
+        let range = node.byte_range();
+        if skip
+            .iter()
+            .any(|s| s.start <= range.start && range.end <= s.end)
+        {
+            return false;
+        }
+        if let Some(group) = group_of(node, lines) {
+            match groups.last_mut() {
+                Some(prev)
+                    if prev.style == Style::Lines
+                        && group.style == Style::Lines
+                        && prev.last + 1 == group.first =>
+                {
+                    prev.last = group.last;
+                }
+                _ => groups.push(group),
+            }
+            return false;
+        }
+        true
+    });
+    // The doc comment right above a function kept whole stays whole too.
+    groups
+        .iter()
+        .filter(|g| {
+            !keep_whole_above
+                .iter()
+                .any(|&row| g.last < row && row <= g.last + 4)
+        })
+        .filter_map(|group| edit(group, lines, keep_lines, hash))
+        .collect()
+}
+
+/// The comment (or docstring) `node` is, if it stands on lines of its own.
+fn group_of(node: Node<'_>, lines: &Lines<'_>) -> Option<Group> {
+    let first = node.start_position().row;
+    let end = node.end_position();
+    // Some grammars end a line comment after its line break.
+    let last = if end.column == 0 && end.row > first {
+        end.row - 1
+    } else {
+        end.row
+    };
+    let alone = lines.text(first)[..node.start_position().column]
+        .trim()
+        .is_empty();
+    let style = if node.kind().ends_with("comment") {
+        let text = &lines.source[node.byte_range()];
+        if text.starts_with("/*") {
+            Style::Block
+        } else {
+            Style::Lines
+        }
+    } else if node.kind() == "string" && is_docstring(node) {
+        Style::Docstring
+    } else {
+        return None;
+    };
+    alone.then_some(Group { first, last, style })
+}
+
+/// A string that is the first statement of a Python module, class or function body.
+fn is_docstring(string: Node<'_>) -> bool {
+    let Some(statement) = string
+        .parent()
+        .filter(|p| p.kind() == "expression_statement")
+    else {
+        return false;
+    };
+    statement.named_child_count() == 1
+        && statement
+            .parent()
+            .is_some_and(|p| matches!(p.kind(), "block" | "module"))
+        && statement
+            .prev_named_sibling()
+            .is_none_or(|s| s.kind() == "comment")
+}
+
+/// Keeps the group's first paragraph (at most `keep_lines` lines) and marks the rest.
+fn edit(
+    group: &Group,
+    lines: &Lines<'_>,
+    keep_lines: usize,
+    hash: &str,
+) -> Option<(Range<usize>, String)> {
+    // The closing line of a block comment or docstring stays when it holds only the delimiter.
+    let closing_alone = |row: usize| {
+        let t = lines.text(row).trim();
+        t.len() <= 4 && (t.ends_with("*/") || t.ends_with("\"\"\"") || t.ends_with("'''"))
+    };
+    let mut last = group.last;
+    let mut close = "";
+    if group.style != Style::Lines {
+        if closing_alone(last) && last > group.first {
+            last -= 1;
+        } else if group.style == Style::Block {
+            close = " */";
+        } else {
+            return None;
+        }
+    }
+    let content = |row: usize| {
+        !lines
+            .text(row)
+            .trim_matches(|c: char| c.is_whitespace() || "/*!#\"'".contains(c))
+            .is_empty()
+    };
+    let start = (group.first..=last).find(|&r| content(r))?;
+    let mut keep_end = start;
+    while keep_end < last && keep_end + 1 - start < keep_lines.max(1) && content(keep_end + 1) {
+        keep_end += 1;
+    }
+    let elided = last - keep_end;
+    if elided < 2 {
+        return None;
+    }
+    let from = keep_end + 1;
+    let line = lines.text(from);
+    let indent = &line[..line.len() - line.trim_start().len()];
+    let prefix = match group.style {
+        Style::Lines => {
+            let body = line.trim_start();
+            let end = body
+                .find(|c: char| !"/!#;-".contains(c))
+                .unwrap_or(body.len());
+            format!("{} ", &body[..end])
+        }
+        Style::Block if line.trim_start().starts_with('*') => "* ".to_string(),
+        _ => String::new(),
+    };
+    let marker = Marker::new(elided, None, "lines", hash).to_text();
+    // A marker costs about as much as a line and a half of prose: shorten only what pays for it.
+    if lines.span(from, last).len() < 2 * marker.len() {
+        return None;
+    }
+    Some((
+        lines.span(from, last),
+        format!("{indent}{prefix}{marker}{close}"),
+    ))
+}

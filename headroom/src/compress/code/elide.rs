@@ -1,0 +1,275 @@
+//! Function bodies out, everything else in: the syntax-aware elision of one parsed source file.
+
+use super::comments::{shorten, Lines};
+use super::grammar::{BodyStyle, Grammar};
+use super::names::function_name;
+use crate::marker::Marker;
+use std::collections::HashSet;
+use std::ops::Range;
+use tree_sitter::{Node, Tree};
+
+/// The source with bodies elided, and how much went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Elided {
+    /// The rewritten source.
+    pub(crate) text: String,
+    /// Bodies elided.
+    pub(crate) bodies: usize,
+    /// Comments shortened.
+    pub(crate) comments: usize,
+}
+
+/// What to keep and how to mark what goes.
+pub(crate) struct Plan<'a> {
+    pub(crate) grammar: Grammar,
+    /// Names whose bodies stay verbatim (the functions the question names).
+    pub(crate) wanted: &'a HashSet<&'a str>,
+    /// Bodies with fewer inner lines stay.
+    pub(crate) min_body_lines: usize,
+    /// Long comments keep their first paragraph, at most this many lines (0: comments stay whole).
+    pub(crate) comment_lines: usize,
+    /// The segment hash the markers carry.
+    pub(crate) hash: &'a str,
+}
+
+/// Elides the bodies of the functions `plan` does not keep, or `None` when no body qualifies.
+///
+/// A body stays when its function is wanted, when it holds a wanted function (then its own
+/// functions are considered one by one), when it is short, or when a syntax error makes its
+/// extent uncertain.
+pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided> {
+    let wanted_ranges = wanted_functions(source, tree, plan);
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    preorder(tree, |node| {
+        let Some(body) = elidable_body(node, &plan.grammar) else {
+            return true;
+        };
+        if wanted_ranges.iter().any(|r| *r == node.byte_range()) {
+            return false;
+        }
+        let body_range = body.byte_range();
+        if wanted_ranges
+            .iter()
+            .any(|r| body_range.start <= r.start && r.end <= body_range.end)
+            || is_module_wrapper(tree, body, &plan.grammar)
+        {
+            return true;
+        }
+        if sound(node, body, source) {
+            if let Some(edit) = body_edit(source, body, plan) {
+                edits.push(edit);
+            }
+        }
+        false
+    });
+    let bodies = edits.len();
+    let lines = Lines::new(source);
+    let mut skip: Vec<Range<usize>> = edits.iter().map(|(r, _)| r.clone()).collect();
+    skip.extend(wanted_ranges.iter().cloned());
+    let wanted_rows: Vec<usize> = wanted_ranges
+        .iter()
+        .map(|r| source[..r.start].matches('\n').count())
+        .collect();
+    let comments = shorten(
+        tree,
+        &lines,
+        &skip,
+        &wanted_rows,
+        plan.comment_lines,
+        plan.hash,
+    );
+    let comments_shortened = comments.len();
+    edits.extend(comments);
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut text = String::with_capacity(source.len() / 2);
+    let mut at = 0;
+    for (range, replacement) in edits {
+        text.push_str(&source[at..range.start]);
+        text.push_str(&replacement);
+        at = range.end;
+    }
+    text.push_str(&source[at..]);
+    Some(Elided {
+        text,
+        bodies,
+        comments: comments_shortened,
+    })
+}
+
+/// The byte ranges of the function nodes the question names.
+fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    if plan.wanted.is_empty() {
+        return ranges;
+    }
+    preorder(tree, |node| {
+        if elidable_body(node, &plan.grammar).is_some()
+            && function_name(node, source).is_some_and(|name| plan.wanted.contains(name))
+        {
+            ranges.push(node.byte_range());
+        }
+        true
+    });
+    ranges
+}
+
+/// A function whose body is most of the file and defines functions of its own (an IIFE or UMD
+/// wrapper, a `main` full of closures) is a module, not a body: its functions are elided one by one.
+fn is_module_wrapper(tree: &Tree, body: Node<'_>, grammar: &Grammar) -> bool {
+    let lines = body.end_position().row - body.start_position().row;
+    if lines * 2 <= tree.root_node().end_position().row {
+        return false;
+    }
+    let mut cursor = body.walk();
+    let mut found = false;
+    loop {
+        let node = cursor.node();
+        if node != body && elidable_body(node, grammar).is_some() {
+            found = true;
+            break;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() || cursor.node() == body {
+                return found;
+            }
+        }
+    }
+    found
+}
+
+/// The body of a function node, when the node is a function and its body a block we may elide.
+fn elidable_body<'t>(node: Node<'t>, grammar: &Grammar) -> Option<Node<'t>> {
+    if !grammar.functions.contains(&node.kind()) {
+        return None;
+    }
+    node.child_by_field_name("body")
+        .filter(|body| grammar.bodies.contains(&body.kind()))
+}
+
+/// Whether the body can go without harm: the function's head parses cleanly and the body is a
+/// whole block (an error inside it, such as a macro tree-sitter cannot read, leaves with it).
+fn sound(function: Node<'_>, body: Node<'_>, source: &str) -> bool {
+    if !function.has_error() {
+        return true;
+    }
+    let mut cursor = function.walk();
+    let head_clean = function
+        .children(&mut cursor)
+        .filter(|c| c.id() != body.id())
+        .all(|c| !c.has_error());
+    let text = &source[body.byte_range()];
+    head_clean
+        && !body.is_error()
+        && !body.is_missing()
+        && match body.kind() {
+            "block" if text.starts_with('{') => text.ends_with('}'),
+            // Python blocks are delimited by indentation, which an error can throw off.
+            "block" => false,
+            _ => text.starts_with('{') && text.ends_with('}'),
+        }
+}
+
+/// The replacement of one body, if it is long enough to be worth a marker.
+fn body_edit(source: &str, body: Node<'_>, plan: &Plan<'_>) -> Option<(Range<usize>, String)> {
+    match plan.grammar.style {
+        BodyStyle::Braces => {
+            let (start, end) = (body.start_position().row, body.end_position().row);
+            let inner = end.saturating_sub(start + 1);
+            if inner < plan.min_body_lines.max(1) {
+                return None;
+            }
+            let marker = Marker::new(inner, None, "lines", plan.hash).to_text();
+            if body.byte_range().len() < 2 * marker.len() {
+                return None;
+            }
+            Some((body.byte_range(), format!("{{ /* {marker} */ }}")))
+        }
+        BodyStyle::Indented => indented_edit(source, body, plan),
+    }
+}
+
+/// A Python block: its docstring stays, the statements after it become `...  # [marker]`.
+fn indented_edit(source: &str, block: Node<'_>, plan: &Plan<'_>) -> Option<(Range<usize>, String)> {
+    let header_row = block.parent()?.start_position().row;
+    if block.start_position().row == header_row {
+        return None;
+    }
+    let mut cursor = block.walk();
+    let statements: Vec<Node<'_>> = block
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    let docstring = statements.first().filter(|s| {
+        s.kind() == "expression_statement"
+            && s.named_child_count() == 1
+            && s.named_child(0).is_some_and(|c| c.kind() == "string")
+    });
+    let first = match docstring {
+        Some(_) => statements.get(1)?,
+        None => statements.first()?,
+    };
+    let lines = block.end_position().row + 1 - first.start_position().row;
+    if lines < plan.min_body_lines.max(1) {
+        return None;
+    }
+    let marker = Marker::new(lines, None, "lines", plan.hash).to_text();
+    if block.end_byte() - first.start_byte() < 2 * marker.len() {
+        return None;
+    }
+    match docstring {
+        Some(doc) => {
+            let line_start = source[..block.start_byte()]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let indent = &source[line_start..block.start_byte()];
+            if !indent.chars().all(|c| c == ' ' || c == '\t') {
+                return None;
+            }
+            Some((
+                doc.end_byte()..block.end_byte(),
+                format!("\n{indent}...  # {marker}"),
+            ))
+        }
+        None => Some((block.byte_range(), format!("...  # {marker}"))),
+    }
+}
+
+/// Visits the nodes of `tree` in document order; `visit` returns whether to enter the node's children.
+/// Iterative, so deeply nested input cannot overflow the stack.
+pub(crate) fn preorder<'t>(tree: &'t Tree, mut visit: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = tree.walk();
+    loop {
+        if visit(cursor.node()) && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// Syntax errors and missing tokens in `tree`.
+pub(crate) fn error_count(tree: &Tree) -> usize {
+    if !tree.root_node().has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    preorder(tree, |node| {
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        }
+        node.has_error()
+    });
+    count
+}

@@ -1,0 +1,143 @@
+//! Source code, read by tree-sitter: imports, types, signatures and doc comments stay; the bodies
+//! of functions the question does not name become a marker inside a comment, so the code still parses.
+//!
+//! ```text
+//! fn parse(input: &str) -> Result<Ast> { /* [… 42 lines omitted · headroom_retrieve hash=…] */ }
+//! def parse(text):
+//!     """Parses text."""
+//!     ...  # [… 42 lines omitted · headroom_retrieve hash=…]
+//! ```
+
+mod comments;
+mod elide;
+mod grammar;
+mod names;
+
+use super::text::TextCompressor;
+use super::{Compression, Compressor, SegmentContext};
+use crate::detect::Language;
+use elide::{elide, error_count, Plan};
+use tree_sitter::{Parser, Tree};
+
+/// Compresses source code in one language by eliding function bodies (feature `code`).
+///
+/// Text the grammar cannot read, or larger than `Config::code_max_bytes`, takes the prose path.
+///
+/// ```
+/// use headroom::compress::{code::CodeCompressor, Compressor, SegmentContext};
+/// use headroom::detect::Language;
+/// let config = headroom::Config::default();
+/// let ctx = SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"))
+///     .with_question("what does keep do?")
+///     .with_hash("0123456789abcdef01234567");
+/// let source = "fn keep() {\n    1;\n    2;\n    3;\n    4;\n}\n\nfn drop() {\n    1;\n    2;\n    3;\n    4;\n}\n";
+/// let out = CodeCompressor::new(Language::Rust).compress(source, &ctx).unwrap();
+/// assert!(out.text.starts_with("fn keep() {\n    1;"));
+/// assert!(out.text.ends_with("fn drop() { /* [… 4 lines omitted · headroom_retrieve hash=0123456789abcdef01234567] */ }\n"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeCompressor {
+    language: Language,
+}
+
+impl CodeCompressor {
+    /// The compressor for `language`.
+    pub const fn new(language: Language) -> Self {
+        CodeCompressor { language }
+    }
+
+    /// The language it reads.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+}
+
+/// The code compressor for `language`, as the router hands it out.
+pub(crate) fn compressor_for_language(language: Language) -> &'static dyn Compressor {
+    const RUST: CodeCompressor = CodeCompressor::new(Language::Rust);
+    const PYTHON: CodeCompressor = CodeCompressor::new(Language::Python);
+    const JAVASCRIPT: CodeCompressor = CodeCompressor::new(Language::JavaScript);
+    const TYPESCRIPT: CodeCompressor = CodeCompressor::new(Language::TypeScript);
+    const GO: CodeCompressor = CodeCompressor::new(Language::Go);
+    const JAVA: CodeCompressor = CodeCompressor::new(Language::Java);
+    const C: CodeCompressor = CodeCompressor::new(Language::C);
+    const CPP: CodeCompressor = CodeCompressor::new(Language::Cpp);
+    match language {
+        Language::Rust => &RUST,
+        Language::Python => &PYTHON,
+        Language::JavaScript => &JAVASCRIPT,
+        Language::TypeScript => &TYPESCRIPT,
+        Language::Go => &GO,
+        Language::Java => &JAVA,
+        Language::C => &C,
+        Language::Cpp => &CPP,
+    }
+}
+
+impl Compressor for CodeCompressor {
+    fn name(&self) -> &'static str {
+        "code"
+    }
+
+    fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression> {
+        if ctx.json_only {
+            return None;
+        }
+        if text.len() > ctx.config.code_max_bytes {
+            return TextCompressor.compress(text, ctx);
+        }
+        let Some((language, tree)) = parse(self.language, text) else {
+            return TextCompressor.compress(text, ctx);
+        };
+        let errors = error_count(&tree);
+        let wanted = names::named_identifiers(&ctx.question);
+        let plan = Plan {
+            grammar: grammar::grammar(self.language),
+            wanted: &wanted,
+            min_body_lines: ctx.config.code_min_body_lines,
+            comment_lines: ctx.config.code_comment_lines,
+            hash: &ctx.hash,
+        };
+        let elided = elide(text, &tree, &plan).filter(|elided| {
+            // Never hand back code that reads worse than what came in.
+            reparse(&language, &elided.text).is_some_and(|t| error_count(&t) <= errors)
+        });
+        match elided {
+            Some(elided) => {
+                let mut transforms = Vec::new();
+                if elided.bodies > 0 {
+                    transforms.push("code:elide-bodies".to_string());
+                }
+                if elided.comments > 0 {
+                    transforms.push("code:shorten-comments".to_string());
+                }
+                Some(Compression::lossy(elided.text, transforms, ctx))
+            }
+            // Text the grammar reads badly and cannot shrink is probably not this language.
+            None if errors > 0 => TextCompressor.compress(text, ctx),
+            None => None,
+        }
+    }
+}
+
+/// Parses `text` with the first of the language's grammars that reads it without errors (or the
+/// first grammar, errors and all).
+fn parse(language: Language, text: &str) -> Option<(tree_sitter::Language, Tree)> {
+    let mut first = None;
+    for grammar in grammar::parsers(language) {
+        let Some(tree) = reparse(&grammar, text) else {
+            continue;
+        };
+        if !tree.root_node().has_error() {
+            return Some((grammar, tree));
+        }
+        first.get_or_insert((grammar, tree));
+    }
+    first
+}
+
+fn reparse(grammar: &tree_sitter::Language, text: &str) -> Option<Tree> {
+    let mut parser = Parser::new();
+    parser.set_language(grammar).ok()?;
+    parser.parse(text, None)
+}

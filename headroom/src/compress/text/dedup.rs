@@ -1,0 +1,111 @@
+//! Exact and near duplicates among prose units: the first occurrence stays, later copies may go.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+
+/// Units compared with each earlier one for near duplicates (bounded work on long texts).
+const WINDOW: usize = 64;
+/// Units with fewer words are only ever exact duplicates.
+const MIN_WORDS: usize = 6;
+/// Word-set overlap (Jaccard) from which two units count as the same.
+const NEAR: f64 = 0.85;
+
+/// For each unit, whether it repeats an earlier one: the same words once case and digits are
+/// ignored (`took 31 ms` = `took 87 ms`), or a word set that overlaps an earlier unit's by 85%.
+pub(crate) fn duplicates(units: &[&str]) -> Vec<bool> {
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut recent: Vec<Vec<u64>> = Vec::new();
+    units
+        .iter()
+        .map(|unit| {
+            let words: Vec<String> = normalized_words(unit).collect();
+            if words.is_empty() {
+                return false;
+            }
+            if !seen.insert(hash(&words)) {
+                return true;
+            }
+            if words.len() < MIN_WORDS {
+                return false;
+            }
+            let mut set: Vec<u64> = words.iter().map(|w| hash(w)).collect();
+            set.sort_unstable();
+            set.dedup();
+            let near = recent.iter().any(|other| jaccard(&set, other) >= NEAR);
+            if !near {
+                if recent.len() == WINDOW {
+                    recent.remove(0);
+                }
+                recent.push(set);
+            }
+            near
+        })
+        .collect()
+}
+
+/// Lowercased words with every digit run as `0`.
+fn normalized_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut out = String::with_capacity(w.len());
+            let mut in_digits = false;
+            for c in w.chars() {
+                if c.is_ascii_digit() {
+                    if !in_digits {
+                        out.push('0');
+                    }
+                    in_digits = true;
+                } else {
+                    out.extend(c.to_lowercase());
+                    in_digits = false;
+                }
+            }
+            out
+        })
+}
+
+fn hash<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Overlap of two sorted, deduplicated sets.
+fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common as f64 / (a.len() + b.len() - common) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_and_near_duplicates_are_found_first_copy_stays() {
+        let units = [
+            "Build finished in 31 ms.",
+            "Something else entirely.",
+            "build finished in 87 ms",
+            "The quick brown fox jumps over the lazy dog near the river bank today",
+            "The quick brown fox jumps over the lazy dog near the river bank again today",
+            "A different sentence about the river bank and a fox.",
+        ];
+        assert_eq!(
+            duplicates(&units),
+            vec![false, false, true, false, true, false]
+        );
+    }
+}

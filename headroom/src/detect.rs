@@ -345,8 +345,12 @@ impl<'t> Sample<'t> {
         for line in &self.lines {
             let line = line.trim_start();
             let mut any = false;
-            for (i, (_, prefixes)) in LANGUAGES.iter().enumerate() {
-                if prefixes.iter().any(|p| line.starts_with(p)) {
+            for (i, (language, prefixes)) in LANGUAGES.iter().enumerate() {
+                // Python blocks open with a line ending in `:` (`if x:`, `else:`, `try:`).
+                let python_block = *language == Language::Python
+                    && line.ends_with(':')
+                    && line.starts_with(|c: char| c.is_ascii_lowercase());
+                if python_block || prefixes.iter().any(|p| line.starts_with(p)) {
                     scores[i] += 1;
                     any = true;
                 }
@@ -593,19 +597,19 @@ fn is_log_line(line: &str) -> bool {
     if OPENINGS.iter().any(|o| t.starts_with(o)) {
         return true;
     }
-    // Timestamps: `2024-05-01`, `10:00:01`, `[2024-…`, `Nov 25 07:21:00`.
+    // Timestamps: `2024-05-01`, `10:00:01`, `[2024-…`, `Nov 25 07:21:00`, `[25/Nov/2026 07:56:56]`.
     let t = t.trim_start_matches('[');
     let b = t.as_bytes();
     let digits = |from: usize, n: usize| {
         b.len() >= from + n && b[from..from + n].iter().all(u8::is_ascii_digit)
     };
+    // A clock time `hh:mm:ss` in the first 64 bytes: access logs, syslog, `[25/Nov/2026 07:56:56]`.
+    let clock = (0..b.len().min(64).saturating_sub(7)).any(|i| {
+        digits(i, 2) && b[i + 2] == b':' && digits(i + 3, 2) && b[i + 5] == b':' && digits(i + 6, 2)
+    });
     (digits(0, 4) && b.get(4) == Some(&b'-') && digits(5, 2))
         || (digits(0, 2) && b.get(2) == Some(&b':') && digits(3, 2))
-        || (b.len() > 15
-            && b[0].is_ascii_uppercase()
-            && b[3] == b' '
-            && digits(7, 2)
-            && b[9] == b':')
+        || clock
         || t.contains(" ERROR ")
         || t.contains(" WARN ")
         || t.contains(" INFO ")

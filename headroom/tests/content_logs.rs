@@ -130,3 +130,31 @@ fn dpkg_log_keeps_the_lines_about_the_asked_package() {
     }
     assert!(out.savings() >= 0.80, "saved {:.1}%", out.savings() * 100.0);
 }
+
+#[test]
+fn access_log_folds_lines_that_differ_only_in_numbers() {
+    // `python3 -m http.server`'s own log of 40 item requests, a missing item and health checks.
+    let log = fixture("logs/python-http-server.log");
+    let out = compress_tool_result(
+        "which items were served?",
+        BASH,
+        r#"{"command":"cat server.log"}"#,
+        &log,
+    );
+    assert_eq!(out.content_type, "logs");
+    let first = log.lines().nth(1).unwrap();
+    let fold = out
+        .text
+        .lines()
+        .find(|l| l.starts_with(first))
+        .expect("the first request line");
+    assert!(
+        fold.starts_with(&format!(
+            "{first} … ×40 [… 39 of 40 similar lines omitted · headroom_retrieve hash="
+        )),
+        "{fold}"
+    );
+    assert!(!out.text.contains("GET /items/2.json"));
+    out.assert_line(log.lines().next().unwrap());
+    assert!(out.savings() > 0.3, "saved {:.1}%", out.savings() * 100.0);
+}

@@ -3,6 +3,7 @@
 //!
 //! Large fixtures come from `bash scripts/fixtures.sh`; `HEADROOM_SHOW=1` prints each output.
 
+mod content_support;
 mod crush_support;
 
 use crush_support::*;

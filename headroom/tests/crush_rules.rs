@@ -1,6 +1,7 @@
 //! Each keep rule of the SmartCrusher, switched on and off, on real data: with a tight budget the item
 //! a rule is for survives only while the rule is on.
 
+mod content_support;
 mod crush_support;
 
 use crush_support::*;

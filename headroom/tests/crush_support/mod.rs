@@ -1,4 +1,5 @@
 //! Shared by the `crush_*` tests: real JSON tool outputs compressed through the whole engine.
+//! A test declares `mod content_support;` (the fixture loaders) beside `mod crush_support;`.
 
 #![allow(dead_code)]
 
@@ -6,18 +7,9 @@ use headroom::marker::Marker;
 use headroom::{Config, Headroom};
 use serde_json::{json, Value};
 
-/// A committed fixture under `tests/fixtures/`.
-pub fn fixture(path: &str) -> String {
-    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {full}: {e}"))
-}
-
-/// A large fixture written by `scripts/fixtures.sh` under `target/fixtures/`.
-pub fn large_fixture(name: &str) -> String {
-    let full = format!("{}/../target/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&full)
-        .unwrap_or_else(|e| panic!("cannot read {full}: {e}; run `bash scripts/fixtures.sh` first"))
-}
+// The fixture loaders are shared with the other content tests.
+#[allow(unused_imports)] // not every test uses both
+pub use super::content_support::{fixture, large_fixture};
 
 /// A tool result as the engine sent it.
 pub struct Crushed {

@@ -23,3 +23,16 @@ has_jdk_sources || apt_install openjdk-17-source
 command -v npm >/dev/null || apt_install npm
 command -v col >/dev/null || apt_install bsdextrautils
 { command -v man >/dev/null && man -w ls >/dev/null 2>&1 && man -w tar >/dev/null 2>&1; } || apt_install man-db manpages coreutils tar
+
+# Issue 8 (proxy): the real clients its tests drive — the official Python `openai` package in a venv,
+# and the TypeScript SDK (headroom-ai 0.37.0 with openai@4) — under target/proxy-clients/.
+CLIENTS=target/proxy-clients
+if ! { [ -x "$CLIENTS/venv/bin/python" ] && "$CLIENTS/venv/bin/python" -c 'import openai' 2>/dev/null; }; then
+  python3 -m venv "$CLIENTS/venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$CLIENTS/venv"; }
+  "$CLIENTS/venv/bin/pip" install -q openai
+fi
+if ! { [ -f "$CLIENTS/node/node_modules/headroom-ai/package.json" ] && [ -f "$CLIENTS/node/node_modules/openai/package.json" ]; }; then
+  mkdir -p "$CLIENTS/node"
+  (cd "$CLIENTS/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; } \
+    && npm install --no-audit --no-fund --loglevel=error headroom-ai@0.37.0 openai@4 >/dev/null)
+fi

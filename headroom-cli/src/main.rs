@@ -1,6 +1,7 @@
-//! The `headroom` command: `compress`, `retrieve`.
+//! The `headroom` command: `compress`, `retrieve`, `proxy`.
 
 mod compress_cmd;
+mod proxy;
 mod retrieve_cmd;
 mod store_url;
 
@@ -21,6 +22,8 @@ enum Command {
     Compress(compress_cmd::Args),
     /// Print the original stored under a marker's hash.
     Retrieve(retrieve_cmd::Args),
+    /// Run an OpenAI-compatible proxy that compresses chat-completion requests.
+    Proxy(proxy::Args),
 }
 
 /// A failure the user must act on: its message and exit code.
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compress(args) => compress_cmd::run(args),
         Command::Retrieve(args) => retrieve_cmd::run(args),
+        Command::Proxy(args) => proxy::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,116 @@
+//! Request bodies: read whole within the limit (413 above it), and small header checks.
+
+use super::error::ProxyError;
+use axum::body::Body;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use headroom_tower::BYPASS_HEADER;
+use http::{header, HeaderMap};
+
+/// The announced `Content-Length`, when there is one.
+pub fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Reads a whole request body of at most `limit` bytes.
+pub async fn read_limited(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, ProxyError> {
+    if announced_length(headers).is_some_and(|len| len > limit as u64) {
+        return Err(ProxyError::BodyTooLarge(limit));
+    }
+    let mut stream = body.into_data_stream();
+    let mut out = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| ProxyError::BadRequest(format!("cannot read the request body: {e}")))?;
+        if out.len() + chunk.len() > limit {
+            return Err(ProxyError::BodyTooLarge(limit));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
+}
+
+/// `x-headroom-bypass: true`: forward untouched.
+pub fn wants_bypass(headers: &HeaderMap) -> bool {
+    headers
+        .get(BYPASS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// A body we may rewrite: JSON (or no content type, as curl users send) and no content encoding.
+pub fn is_plain_json_request(headers: &HeaderMap) -> bool {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| {
+            let essence = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        });
+    let encoded = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
+    json && !encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused() {
+        let headers = HeaderMap::new();
+        let ok = read_limited(Body::from("12345"), &headers, 5)
+            .await
+            .unwrap();
+        assert_eq!(&ok[..], b"12345");
+        let err = read_limited(Body::from("123456"), &headers, 5)
+            .await
+            .unwrap_err();
+        assert_eq!(err, ProxyError::BodyTooLarge(5));
+        let mut announced = HeaderMap::new();
+        announced.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
+        let err = read_limited(Body::from("1"), &announced, 5)
+            .await
+            .unwrap_err();
+        assert_eq!(err, ProxyError::BodyTooLarge(5));
+    }
+
+    #[test]
+    fn only_plain_json_is_rewritten() {
+        let mut h = HeaderMap::new();
+        assert!(is_plain_json_request(&h));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        assert!(is_plain_json_request(&h));
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        assert!(!is_plain_json_request(&h));
+        h.remove(header::CONTENT_ENCODING);
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data"),
+        );
+        assert!(!is_plain_json_request(&h));
+        h.insert(BYPASS_HEADER, HeaderValue::from_static("TRUE"));
+        assert!(wants_bypass(&h));
+    }
+}

@@ -650,3 +650,64 @@ fn read_stream(bytes: &[u8]) -> Value {
     }
     message
 }
+
+/// A large real tool output written by `scripts/fixtures.sh`: 500 closed GitHub issues, as a
+/// paginating client returns them (PyGithub's recorded API replies).
+fn closed_issues() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/fixtures/github-closed-issues.json"
+    );
+    std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("{path}: {e}; run `bash scripts/fixtures.sh` (scripts/test.sh does)")
+    })
+}
+
+#[tokio::test]
+async fn what_the_engine_elides_comes_back_whole_page_by_page() {
+    // No hand-made marker here: the engine crushes a real tool result, the door stores the
+    // original, and the model pages through all of it.
+    let original = closed_issues();
+    let upstream = FakeOpenAi::start(script(|r, _| {
+        reading_model(r, |got| format!("read {} pages", got.len()))
+    }))
+    .await;
+    let store: Arc<dyn AsyncStore> = Arc::new(MemoryStore::default());
+    let mut door = Door::new(store, &upstream);
+    door.max_rounds = 100;
+    let body = json!({
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "user", "content": "Which closed issues were about the build?"},
+            {"role": "assistant", "content": null, "tool_calls": [tool_call("call_0", "list_issues", &json!({"state": "closed"}))]},
+            {"role": "tool", "tool_call_id": "call_0", "content": original}
+        ]
+    });
+
+    let reply = door.call(&serde_json::to_vec(&body).unwrap(), None).await;
+
+    let requests = upstream.requests();
+    let sent = requests[0]["messages"][2]["content"].as_str().unwrap();
+    assert!(Marker::is_in(sent), "the engine elided part of it");
+    assert!(
+        sent.len() * 4 < original.len(),
+        "{} of {} bytes",
+        sent.len(),
+        original.len()
+    );
+    assert_eq!(marker_hash(&requests[0]).unwrap(), segment_hash(&original));
+    let pages = retrieved(requests.last().unwrap());
+    let mut items: Vec<Value> = Vec::new();
+    for page in &pages {
+        let (header, body) = page.split_once('\n').unwrap();
+        assert!(header.starts_with("[items "), "{header}");
+        items.extend(serde_json::from_str::<Vec<Value>>(body).unwrap());
+    }
+    let all: Vec<Value> = serde_json::from_str(&original).unwrap();
+    assert_eq!(items.len(), all.len());
+    assert!(items == all, "the pages add up to the original, in order");
+    assert_eq!(
+        final_message(&reply.bytes)["content"],
+        format!("read {} pages", pages.len())
+    );
+}

@@ -142,24 +142,14 @@ impl Memo {
     }
 
     async fn compress(&self, request: &reqwest::Request) -> Prepared {
-        let bytes = request.body().and_then(reqwest::Body::as_bytes);
-        let skip = self.door.skip_reason(
-            request.method(),
-            request.url().path(),
-            request.headers(),
-            bytes.map(|b| b.len() as u64),
-        );
-        match bytes {
-            Some(bytes) if skip.is_none() => {
-                let original = Bytes::copy_from_slice(bytes);
-                let outcome = self.door.compress_task(original.clone()).await;
-                let sent = outcome.body.clone().unwrap_or(original);
-                Prepared {
-                    outcome,
-                    sent: Some(sent),
-                }
-            }
-            _ => Prepared::default(),
+        let Some(original) = crate::reqwest::compressible_body(&self.door, request) else {
+            return Prepared::default();
+        };
+        let outcome = self.door.compress_task(original.clone()).await;
+        let sent = outcome.body.clone().unwrap_or(original);
+        Prepared {
+            outcome,
+            sent: Some(sent),
         }
     }
 }

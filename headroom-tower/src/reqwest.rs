@@ -12,7 +12,7 @@
 //! A reqwest body built from bytes is already in memory, so nothing is read and nothing can fail:
 //! the service's error is the inner service's. Streaming bodies are forwarded untouched.
 
-use crate::door::{fix_content_length, Task};
+use crate::door::{fix_content_length, Door, Task};
 use crate::HeadroomService;
 use bytes::Bytes;
 use headroom::Report;
@@ -35,16 +35,9 @@ where
     }
 
     fn call(&mut self, request: ::reqwest::Request) -> Self::Future {
-        let bytes = request.body().and_then(::reqwest::Body::as_bytes);
-        let skip = self.door.skip_reason(
-            request.method(),
-            request.url().path(),
-            request.headers(),
-            bytes.map(|b| b.len() as u64),
-        );
-        match bytes {
-            Some(bytes) if skip.is_none() => {
-                let task = self.door.compress_task(Bytes::copy_from_slice(bytes));
+        match compressible_body(&self.door, &request) {
+            Some(bytes) => {
+                let task = self.door.compress_task(bytes);
                 ResponseFuture {
                     state: State::Compressing {
                         task,
@@ -61,6 +54,18 @@ where
             },
         }
     }
+}
+
+/// The body of a request Headroom should compress: in memory, and passing [`Door::skip_reason`].
+pub(crate) fn compressible_body(door: &Door, request: &::reqwest::Request) -> Option<Bytes> {
+    let bytes = request.body().and_then(::reqwest::Body::as_bytes)?;
+    let skip = door.skip_reason(
+        request.method(),
+        request.url().path(),
+        request.headers(),
+        Some(bytes.len() as u64),
+    );
+    skip.is_none().then(|| Bytes::copy_from_slice(bytes))
 }
 
 pin_project! {

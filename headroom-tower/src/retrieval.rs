@@ -21,7 +21,7 @@
 //! ```
 
 use crate::door::{fix_content_length, Door};
-use crate::{BoxError, HeadroomLayer};
+use crate::{BoxError, HeadroomLayer, HeadroomService};
 use bytes::Bytes;
 use headroom::marker::RETRIEVE_TOOL_NAME;
 pub use headroom::resolver::DEFAULT_MAX_ROUNDS;
@@ -87,18 +87,16 @@ impl<S> Layer<S> for RetrievalLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         HeadroomRetrieval {
-            inner,
-            door: self.door.clone(),
+            compress: HeadroomService::from_parts(inner, self.door.clone()),
             max_rounds: self.max_rounds,
         }
     }
 }
 
-/// The service of [`RetrievalLayer`]: compression, then retrieval rounds.
+/// The service of [`RetrievalLayer`]: compression (a [`HeadroomService`]), then retrieval rounds.
 #[derive(Clone)]
 pub struct HeadroomRetrieval<S> {
-    pub(crate) inner: S,
-    pub(crate) door: Door,
+    pub(crate) compress: HeadroomService<S>,
     pub(crate) max_rounds: usize,
 }
 
@@ -111,7 +109,7 @@ impl<S> HeadroomRetrieval<S> {
     /// assert_eq!(*service.get_ref(), 7);
     /// ```
     pub fn get_ref(&self) -> &S {
-        &self.inner
+        self.compress.get_ref()
     }
 
     /// The inner service, mutably.
@@ -123,20 +121,12 @@ impl<S> HeadroomRetrieval<S> {
     /// assert_eq!(service.into_inner(), 8);
     /// ```
     pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
+        self.compress.get_mut()
     }
 
     /// Unwraps the inner service.
     pub fn into_inner(self) -> S {
-        self.inner
-    }
-
-    pub(crate) fn take_ready(&mut self) -> S
-    where
-        S: Clone,
-    {
-        let fresh = self.inner.clone();
-        std::mem::replace(&mut self.inner, fresh)
+        self.compress.into_inner()
     }
 }
 
@@ -146,7 +136,7 @@ where
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HeadroomRetrieval")
-            .field("inner", &self.inner)
+            .field("inner", self.get_ref())
             .field("max_rounds", &self.max_rounds)
             .finish_non_exhaustive()
     }
@@ -173,22 +163,22 @@ where
     type Future = BoxFuture<Result<Self::Response, BoxError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        self.compress.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let skip = self.door.skip_reason(
+        let skip = self.compress.door.skip_reason(
             request.method(),
             request.uri().path(),
             request.headers(),
             request.body().size_hint().exact(),
         );
         if skip.is_some() {
-            let future = self.inner.call(request);
+            let future = self.compress.inner.call(request);
             return Box::pin(async move { Ok(future.await.map_err(Into::into)?.map(boxed)) });
         }
-        let inner = self.take_ready();
-        let door = self.door.clone();
+        let inner = self.compress.take_ready();
+        let door = self.compress.door.clone();
         let max_rounds = self.max_rounds;
         Box::pin(exchange(inner, door, max_rounds, request))
     }

@@ -34,13 +34,13 @@ where
     type Future = BoxFuture<Result<reqwest::Response, OpenAIError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        self.compress.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
-        let memo = Memo::new(factory, self.door.clone());
-        let mut inner = self.take_ready();
-        let door = self.door.clone();
+        let door = self.compress.door.clone();
+        let memo = Memo::new(factory, door.clone());
+        let mut inner = self.compress.take_ready();
         let max_rounds = self.max_rounds;
         Box::pin(async move {
             let mut response = inner.call(memo.factory()).await.map_err(Into::into)?;

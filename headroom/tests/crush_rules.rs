@@ -210,3 +210,17 @@ fn best_bm25_matches() {
     assert_eq!(on(wanted.len()), expected);
     assert_eq!(on(0), vec![0, 499]);
 }
+
+#[test]
+fn short_arrays_keep_at_most_their_share() {
+    // 13 recorded issues (octokit fixtures): under the 15-item budget, but half may still go.
+    let output = fixture("github-issues.json");
+    let original: Value = serde_json::from_str(&output).unwrap();
+    let out = crush("", "list_issues", "{}", &output);
+    let kept = kept_indices(&original, &out.value);
+    assert_eq!(kept.len(), 7, "{kept:?}");
+    let mut config = Config::default();
+    config.crush.max_share = 1.0;
+    let whole = crush_with(config, "", "list_issues", "{}", &output);
+    assert!(whole.markers.is_empty());
+}

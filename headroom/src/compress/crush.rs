@@ -31,6 +31,8 @@ use spans::Span;
 pub struct CrushConfig {
     /// Items a crushed array keeps besides the ones a rule must keep (first/last, errors, named).
     pub max_items: usize,
+    /// At most this share of a short array is kept by the budget (so 8 to 30 items still shrink).
+    pub max_share: f64,
     /// Always keep this many items from the start of an array.
     pub keep_first: usize,
     /// Always keep this many items from the end of an array.
@@ -55,6 +57,7 @@ impl Default for CrushConfig {
     fn default() -> Self {
         CrushConfig {
             max_items: 15,
+            max_share: 0.5,
             keep_first: 2,
             keep_last: 1,
             keep_errors: true,

@@ -138,9 +138,12 @@ pub(crate) fn plan(
     if let Some(sigma) = config.outlier_sigma {
         signals.extend(outliers(&columns, n, sigma));
     }
+    let budget = config
+        .max_items
+        .min((n as f64 * config.max_share).ceil() as usize);
     let mut kept = keep.iter().filter(|k| **k).count();
     for i in signals {
-        if kept >= config.max_items {
+        if kept >= budget {
             break;
         }
         if !keep[i] {
@@ -149,7 +152,7 @@ pub(crate) fn plan(
         }
     }
     let rest: Vec<usize> = (0..n).filter(|&i| !keep[i]).collect();
-    let room = config.max_items.saturating_sub(kept).min(rest.len());
+    let room = budget.saturating_sub(kept).min(rest.len());
     for k in 0..room {
         keep[rest[(2 * k + 1) * rest.len() / (2 * room)]] = true;
     }

@@ -3,6 +3,10 @@
 use async_openai::types::chat::CreateChatCompletionRequest;
 use headroom::headroom;
 
+#[path = "../common.rs"]
+mod common;
+use common::{block_on, request};
+
 /// A documented agent function.
 #[headroom]
 pub async fn by_value(request: CreateChatCompletionRequest) -> String {
@@ -72,23 +76,13 @@ fn named_engine(request: CreateChatCompletionRequest) -> String {
     request.model
 }
 
-fn request() -> CreateChatCompletionRequest {
-    CreateChatCompletionRequest {
-        model: "gpt-4o".into(),
-        ..Default::default()
-    }
-}
-
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    assert_eq!(rt.block_on(by_value(request())), "gpt-4o");
-    assert_eq!(rt.block_on(mut_binding(request())), 0);
+    assert_eq!(block_on(by_value(request())), "gpt-4o");
+    assert_eq!(block_on(mut_binding(request())), 0);
     let mut r = request();
     plain_mut_ref(&mut r);
     assert_eq!(r.n, Some(1));
-    assert_eq!(rt.block_on(generic("x", request(), 1u8, "y")).1, "gpt-4o");
+    assert_eq!(block_on(generic("x", request(), 1u8, "y")).1, "gpt-4o");
     assert_eq!(destructured(request()), "gpt-4o");
     assert_eq!(two(request(), &mut request()), 0);
     assert!(aliased(request(), request()));

@@ -2,6 +2,10 @@
 use async_openai::types::chat::CreateChatCompletionRequest;
 use headroom::headroom;
 
+#[path = "../common.rs"]
+mod common;
+use common::{block_on, request};
+
 struct Agent {
     calls: usize,
 }
@@ -47,25 +51,15 @@ where
     }
 }
 
-fn request() -> CreateChatCompletionRequest {
-    CreateChatCompletionRequest {
-        model: "gpt-4o".into(),
-        ..Default::default()
-    }
-}
-
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let mut agent = Agent { calls: 0 };
     let mut r = request();
     agent.by_mut(&mut r);
     assert_eq!(r.n, Some(2));
-    assert_eq!(rt.block_on(agent.by_ref(request())), "1:gpt-4o");
+    assert_eq!(block_on(agent.by_ref(request())), "1:gpt-4o");
     assert_eq!(agent.complete(request()), "gpt-4o");
     assert_eq!(
-        rt.block_on(agent.by_value(request())),
+        block_on(agent.by_value(request())),
         (1, "gpt-4o".to_string())
     );
     assert_eq!(Wrapper(Agent { calls: 0 }).forward(request()), "gpt-4o");

@@ -3,6 +3,10 @@ use async_openai::types::chat::CreateChatCompletionRequest;
 use async_trait::async_trait;
 use headroom::headroom;
 
+#[path = "../common.rs"]
+mod common;
+use common::{block_on, request};
+
 #[headroom]
 #[tracing::instrument(skip(request))]
 async fn headroom_outside(request: CreateChatCompletionRequest) -> String {
@@ -37,22 +41,12 @@ impl Agent for Triage {
     }
 }
 
-fn request() -> CreateChatCompletionRequest {
-    CreateChatCompletionRequest {
-        model: "gpt-4o".into(),
-        ..Default::default()
-    }
-}
-
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    assert_eq!(rt.block_on(headroom_outside(request())), "gpt-4o");
-    assert_eq!(rt.block_on(headroom_inside(request())), "gpt-4o");
-    assert_eq!(rt.block_on(Triage.run(request())), "gpt-4o");
+    assert_eq!(block_on(headroom_outside(request())), "gpt-4o");
+    assert_eq!(block_on(headroom_inside(request())), "gpt-4o");
+    assert_eq!(block_on(Triage.run(request())), "gpt-4o");
     let mut r = request();
-    assert_eq!(rt.block_on(Triage.run_mut(&mut r)), 0);
+    assert_eq!(block_on(Triage.run_mut(&mut r)), 0);
     // async-trait futures stay `Send`.
     fn is_send<T: Send>(_: T) {}
     is_send(Triage.run(request()));

@@ -63,6 +63,13 @@ pub fn compress_tool_result(question: &str, tool: &str, arguments: &str, output:
     let out = hr
         .compress_json(&serde_json::to_vec(&body).unwrap())
         .expect("compress_json");
+    let again = hr
+        .compress_json(&serde_json::to_vec(&body).unwrap())
+        .unwrap();
+    assert_eq!(
+        again.body, out.body,
+        "the same request compresses to the same bytes"
+    );
     let sent: serde_json::Value = serde_json::from_slice(&out.body).expect("valid JSON out");
     let text = sent["messages"][2]["content"]
         .as_str()

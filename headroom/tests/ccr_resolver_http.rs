@@ -232,7 +232,10 @@ fn as_chunks(n: usize, mv: Move) -> Vec<Value> {
     chunks
 }
 
-fn script(model: fn(&Value, usize) -> Move) -> Script {
+/// A fake model: what it does given its request and the request's number.
+type Model = fn(&Value, usize) -> Move;
+
+fn script(model: Model) -> Script {
     Arc::new(move |request: &Value, n: usize| {
         let mv = model(request, n);
         if request["stream"] == true {
@@ -297,6 +300,21 @@ fn expected_summary(original: &str) -> String {
     summarize_issues(&[original.to_string()])
 }
 
+/// A fake upstream running `script`, a door over `store`, and an agent request whose history holds
+/// `original` compressed, the original already stored (as an earlier turn left it).
+async fn scenario(
+    original: &str,
+    script: Script,
+    stream: bool,
+    store: Arc<dyn AsyncStore>,
+) -> (FakeOpenAi, Door, Vec<u8>) {
+    let upstream = FakeOpenAi::start(script).await;
+    let (agent_body, hash) = compressed_history(original, stream);
+    store.put("tenant-a", &hash, original).await.unwrap();
+    let door = Door::new(store, &upstream);
+    (upstream, door, agent_body)
+}
+
 /// The agent's view of a non-streamed reply (which its SDK's types must read).
 fn final_message(bytes: &[u8]) -> Value {
     let _: async_openai::types::chat::CreateChatCompletionResponse =
@@ -311,11 +329,14 @@ fn final_message(bytes: &[u8]) -> Value {
 #[tokio::test]
 async fn the_model_retrieves_and_the_agent_sees_only_the_answer() {
     let original = issues(4);
-    let upstream = FakeOpenAi::start(script(|r, _| reading_model(r, summarize_issues))).await;
     let store: Arc<dyn AsyncStore> = Arc::new(MemoryStore::default());
-    let door = Door::new(store.clone(), &upstream);
-    let (agent_body, hash) = compressed_history(&original, false);
-    store.put("tenant-a", &hash, &original).await.unwrap();
+    let (upstream, door, agent_body) = scenario(
+        &original,
+        script(|r, _| reading_model(r, summarize_issues)),
+        false,
+        store,
+    )
+    .await;
 
     let reply = door.call(&agent_body, None).await;
 
@@ -355,13 +376,16 @@ async fn the_model_retrieves_and_the_agent_sees_only_the_answer() {
 async fn a_streamed_retrieval_is_resolved_and_the_answer_streamed_byte_for_byte() {
     let redis = RedisServer::start();
     let original = issues(4);
-    let upstream = FakeOpenAi::start(script(|r, _| reading_model(r, summarize_issues))).await;
     let store = headroom::store::open_async(&redis.url(Some(0)), StoreLimits::default())
         .await
         .expect("redis answers");
-    let door = Door::new(store.clone(), &upstream);
-    let (agent_body, hash) = compressed_history(&original, true);
-    store.put("tenant-a", &hash, &original).await.unwrap();
+    let (upstream, door, agent_body) = scenario(
+        &original,
+        script(|r, _| reading_model(r, summarize_issues)),
+        true,
+        store,
+    )
+    .await;
 
     let reply = door.call(&agent_body, None).await;
 
@@ -406,7 +430,7 @@ async fn mixed_calls_reach_the_agent_without_ours_and_the_next_request_pairs() {
         }
         Move::Answer(summarize_issues(&retrieved(request)))
     }
-    let cases: [(bool, fn(&Value, usize) -> Move); 4] = [
+    let cases: [(bool, Model); 4] = [
         (false, ours_first),
         (true, ours_first),
         (false, agents_first),
@@ -414,11 +438,8 @@ async fn mixed_calls_reach_the_agent_without_ours_and_the_next_request_pairs() {
     ];
     for (stream, model) in cases {
         let original = issues(4);
-        let upstream = FakeOpenAi::start(script(model)).await;
         let store: Arc<dyn AsyncStore> = Arc::new(MemoryStore::default());
-        let door = Door::new(store.clone(), &upstream);
-        let (agent_body, hash) = compressed_history(&original, stream);
-        store.put("tenant-a", &hash, &original).await.unwrap();
+        let (upstream, door, agent_body) = scenario(&original, script(model), stream, store).await;
 
         let first = door.call(&agent_body, None).await;
         let message = if stream {
@@ -468,15 +489,10 @@ async fn mixed_calls_reach_the_agent_without_ours_and_the_next_request_pairs() {
 async fn a_large_original_is_paged_and_every_page_fits_the_cap() {
     // The whole real fixture: too large for one 8k-token answer.
     let original = include_str!("fixtures/github-issues.json").to_string();
-    let upstream = FakeOpenAi::start(script(|r, _| {
-        reading_model(r, |got| format!("read {} pages", got.len()))
-    }))
-    .await;
+    let pages = script(|r, _| reading_model(r, |got| format!("read {} pages", got.len())));
     let store: Arc<dyn AsyncStore> = Arc::new(MemoryStore::default());
-    let mut door = Door::new(store.clone(), &upstream);
+    let (upstream, mut door, agent_body) = scenario(&original, pages, false, store).await;
     door.max_rounds = 10;
-    let (agent_body, hash) = compressed_history(&original, false);
-    store.put("tenant-a", &hash, &original).await.unwrap();
 
     let reply = door.call(&agent_body, None).await;
 
@@ -522,11 +538,8 @@ async fn a_query_returns_the_matching_lines_and_their_count() {
         }
     }
     let original = include_str!("../../Cargo.lock").to_string();
-    let upstream = FakeOpenAi::start(script(model)).await;
     let store: Arc<dyn AsyncStore> = Arc::new(MemoryStore::default());
-    let door = Door::new(store.clone(), &upstream);
-    let (agent_body, hash) = compressed_history(&original, false);
-    store.put("tenant-a", &hash, &original).await.unwrap();
+    let (_upstream, door, agent_body) = scenario(&original, script(model), false, store).await;
 
     let reply = door.call(&agent_body, None).await;
 

@@ -169,10 +169,9 @@ fn decide(chunk: &Value) -> Mode {
     Mode::Undecided
 }
 
-/// The chat completion a stream of chunks adds up to.
-pub(super) fn assemble(chunks: &[Value]) -> Value {
+/// The fields a completion and its chunks share (id, created, model, …), with `object` set.
+fn envelope(from: &Value, object: &str) -> Map<String, Value> {
     let mut out = Map::new();
-    let first = chunks.first().cloned().unwrap_or(Value::Null);
     for key in [
         "id",
         "created",
@@ -180,11 +179,18 @@ pub(super) fn assemble(chunks: &[Value]) -> Value {
         "service_tier",
         "system_fingerprint",
     ] {
-        if let Some(v) = first.get(key).filter(|v| !v.is_null()) {
+        if let Some(v) = from.get(key).filter(|v| !v.is_null()) {
             out.insert(key.into(), v.clone());
         }
     }
-    out.insert("object".into(), json!("chat.completion"));
+    out.insert("object".into(), json!(object));
+    out
+}
+
+/// The chat completion a stream of chunks adds up to.
+pub(super) fn assemble(chunks: &[Value]) -> Value {
+    let first = chunks.first().cloned().unwrap_or(Value::Null);
+    let mut out = envelope(&first, "chat.completion");
     let mut choices: Vec<Value> = Vec::new();
     let mut usage = Value::Null;
     for chunk in chunks {
@@ -267,19 +273,7 @@ fn add_call_delta(message: &mut Value, delta: &Value) {
 /// A chat completion as an SSE stream: one chunk with the whole message, one with the finish
 /// reason, the usage (if any), then `[DONE]`.
 pub(super) fn render(response: &Value) -> Vec<u8> {
-    let mut base = Map::new();
-    for key in [
-        "id",
-        "created",
-        "model",
-        "service_tier",
-        "system_fingerprint",
-    ] {
-        if let Some(v) = response.get(key).filter(|v| !v.is_null()) {
-            base.insert(key.into(), v.clone());
-        }
-    }
-    base.insert("object".into(), json!("chat.completion.chunk"));
+    let base = envelope(response, "chat.completion.chunk");
     let chunk = |choices: Value, usage: Option<&Value>| {
         let mut c = base.clone();
         c.insert("choices".into(), choices);

@@ -266,6 +266,17 @@ fn call_stream(calls: &[(&str, &str, &str)]) -> Vec<u8> {
     sse(&chunks)
 }
 
+/// The completion an SSE text adds up to, as a client reads it.
+fn read_back(text: &str) -> Value {
+    let chunks: Vec<Value> = text
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    sse::assemble(&chunks)
+}
+
 /// Feeds `stream` in pieces of `size` bytes; returns what was forwarded and the end step.
 fn feed(r: &mut Resolver, stream: &[u8], size: usize) -> (Vec<u8>, Step) {
     let mut forwarded = Vec::new();
@@ -351,14 +362,7 @@ fn a_mixed_stream_is_replayed_with_only_the_agents_calls() {
         replayed,
         "the replay's first call is the agent's: it passes"
     );
-    let chunks: Vec<Value> = String::from_utf8(replayed.clone())
-        .unwrap()
-        .split("\n\n")
-        .filter_map(|e| e.strip_prefix("data: "))
-        .filter(|d| *d != "[DONE]")
-        .map(|d| serde_json::from_str(d).unwrap())
-        .collect();
-    let whole = sse::assemble(&chunks);
+    let whole = read_back(&String::from_utf8(replayed.clone()).unwrap());
     let calls = whole["choices"][0]["message"]["tool_calls"]
         .as_array()
         .unwrap();
@@ -394,13 +398,7 @@ fn a_retrieve_call_after_the_agents_is_taken_out_of_a_forwarded_stream() {
         forwarded.extend(rest);
         let text = String::from_utf8(forwarded).unwrap();
         assert!(!text.contains(RETRIEVE_TOOL_NAME), "{text}");
-        let chunks: Vec<Value> = text
-            .split("\n\n")
-            .filter_map(|e| e.strip_prefix("data: "))
-            .filter(|d| *d != "[DONE]")
-            .map(|d| serde_json::from_str(d).unwrap())
-            .collect();
-        let whole = sse::assemble(&chunks);
+        let whole = read_back(&text);
         let calls = whole["choices"][0]["message"]["tool_calls"]
             .as_array()
             .unwrap();

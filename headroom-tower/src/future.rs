@@ -9,6 +9,7 @@ use http::{Request, Response};
 use http_body::Body;
 use http_body_util::combinators::Collect;
 use http_body_util::BodyExt;
+use http_body_util::Limited;
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
@@ -21,6 +22,7 @@ pin_project! {
     where
         S: Service<Request<B>>,
         B: Body,
+        B::Error: Into<BoxError>,
     {
         #[pin]
         state: State<S, B>,
@@ -41,10 +43,11 @@ pin_project! {
     where
         S: Service<Request<B>>,
         B: Body,
+        B::Error: Into<BoxError>,
     {
         Reading {
             #[pin]
-            collect: Collect<B>,
+            collect: Collect<Limited<B>>,
             pending: Option<Pending<S>>,
         },
         Compressing {
@@ -64,6 +67,7 @@ impl<S, B> ResponseFuture<S, B>
 where
     S: Service<Request<B>>,
     B: Body,
+    B::Error: Into<BoxError>,
 {
     pub(crate) fn forward(future: S::Future) -> Self {
         ResponseFuture {
@@ -76,12 +80,19 @@ where
         let (parts, body) = request.into_parts();
         ResponseFuture {
             state: State::Reading {
-                collect: body.collect(),
+                collect: read_at_most_its_size(body).collect(),
                 pending: Some(Pending { inner, parts, door }),
             },
             report: None,
         }
     }
+}
+
+/// The body, failing if it yields more than the exact size it announced: memory stays bounded by
+/// the size the decision to read was made on.
+pub(crate) fn read_at_most_its_size<B: Body>(body: B) -> Limited<B> {
+    let announced = body.size_hint().exact().unwrap_or(0);
+    Limited::new(body, usize::try_from(announced).unwrap_or(usize::MAX))
 }
 
 impl<S, B, ResBody> Future for ResponseFuture<S, B>
@@ -98,7 +109,7 @@ where
         loop {
             match this.state.as_mut().project() {
                 StateProj::Reading { collect, pending } => {
-                    let body = ready!(collect.poll(cx)).map_err(Into::into)?.to_bytes();
+                    let body = ready!(collect.poll(cx))?.to_bytes();
                     let pending = pending.take().expect("polled after completion");
                     let task = pending.door.compress_task(body.clone());
                     this.state.set(State::Compressing {

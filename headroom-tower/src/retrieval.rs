@@ -4,7 +4,8 @@
 //! [`HeadroomService`](crate::HeadroomService) and then, when the request offered `headroom_retrieve`
 //! and the reply is a non-streaming JSON body without `Content-Encoding`, drives the engine's
 //! [`Resolver`]: it reads the originals from the engine's own store and re-calls the inner service
-//! until the model answers without our tool (at most [`DEFAULT_MAX_ROUNDS`] rounds). The caller
+//! until the model answers without our tool (at most the engine's `retrieve_max_rounds`, default
+//! [`DEFAULT_MAX_ROUNDS`]; answers capped at its `retrieve_answer_tokens`). The caller
 //! gets that final answer. The response body becomes an [`UnsyncBoxBody`].
 //!
 //! ```
@@ -21,6 +22,7 @@
 //! ```
 
 use crate::door::{fix_content_length, Door};
+use crate::future::read_at_most_its_size;
 use crate::{BoxError, HeadroomLayer, HeadroomService};
 use bytes::Bytes;
 use headroom::marker::RETRIEVE_TOOL_NAME;
@@ -48,7 +50,7 @@ impl HeadroomLayer {
     pub fn with_retrieval(self) -> RetrievalLayer {
         RetrievalLayer {
             door: self.door,
-            max_rounds: DEFAULT_MAX_ROUNDS,
+            max_rounds: None,
         }
     }
 }
@@ -57,19 +59,19 @@ impl HeadroomLayer {
 #[derive(Clone)]
 pub struct RetrievalLayer {
     door: Door,
-    max_rounds: usize,
+    max_rounds: Option<usize>,
 }
 
 impl RetrievalLayer {
-    /// At most this many retrieval rounds per request (default 3); the last round withdraws the
-    /// tool so the model answers with what it has.
+    /// At most this many retrieval rounds per request (default: the engine's
+    /// `retrieve_max_rounds`, 3); the last round withdraws the tool so the model answers with what it has.
     ///
     /// ```
     /// let layer = headroom_tower::HeadroomLayer.with_retrieval().max_rounds(1);
     /// # let _ = layer;
     /// ```
     pub fn max_rounds(mut self, rounds: usize) -> Self {
-        self.max_rounds = rounds;
+        self.max_rounds = Some(rounds);
         self
     }
 }
@@ -97,7 +99,7 @@ impl<S> Layer<S> for RetrievalLayer {
 #[derive(Clone)]
 pub struct HeadroomRetrieval<S> {
     pub(crate) compress: HeadroomService<S>,
-    pub(crate) max_rounds: usize,
+    pub(crate) max_rounds: Option<usize>,
 }
 
 impl<S> HeadroomRetrieval<S> {
@@ -188,7 +190,7 @@ where
 async fn exchange<S, B, ResBody>(
     mut inner: S,
     door: Door,
-    max_rounds: usize,
+    max_rounds: Option<usize>,
     request: Request<B>,
 ) -> Result<Response<RetrievalBody>, BoxError>
 where
@@ -200,7 +202,7 @@ where
     ResBody::Error: Into<BoxError>,
 {
     let (mut parts, body) = request.into_parts();
-    let original = body.collect().await.map_err(Into::into)?.to_bytes();
+    let original = read_at_most_its_size(body).collect().await?.to_bytes();
     let outcome = door.compress_task(original.clone()).await;
     let sent = match outcome.body {
         Some(body) => {
@@ -227,10 +229,9 @@ where
     }
     let (mut head, body) = response.into_parts();
     let reply = body.collect().await.map_err(Into::into)?.to_bytes();
-    let Ok(resolver) = Resolver::new(&sent) else {
+    let Some(mut resolver) = resolver_for(&door, &sent, max_rounds) else {
         return Ok(with_report(Response::from_parts(head, full(reply))));
     };
-    let mut resolver = resolver.max_rounds(max_rounds);
     let step = resolver.on_response(&reply);
     let store = door.engine().store().clone();
     let send = move |body: Vec<u8>| {
@@ -254,6 +255,21 @@ where
         head,
         full(Bytes::from(answer)),
     )))
+}
+
+/// The resolver for a request body as sent, configured from the engine (rounds overridable).
+pub(crate) fn resolver_for(
+    door: &Door,
+    sent: &[u8],
+    max_rounds: Option<usize>,
+) -> Option<Resolver> {
+    let resolver = Resolver::new(sent)
+        .ok()?
+        .with_config(door.engine().config());
+    Some(match max_rounds {
+        Some(rounds) => resolver.max_rounds(rounds),
+        None => resolver,
+    })
 }
 
 /// Runs the resolver from `step` to its end: store lookups here, next rounds through `send`.

@@ -3,7 +3,9 @@
 
 use super::Memo;
 use crate::door::fix_content_length;
-use crate::retrieval::{drive, is_plain_json, lookup, offers_retrieve, oneshot, HeadroomRetrieval};
+use crate::retrieval::{
+    drive, is_plain_json, lookup, offers_retrieve, oneshot, resolver_for, HeadroomRetrieval,
+};
 use crate::BoxError;
 use ::async_openai::error::OpenAIError;
 use ::async_openai::middleware::HttpRequestFactory;
@@ -56,11 +58,11 @@ where
             if !offers_retrieve(sent) || !response.status().is_success() {
                 return Ok(response);
             }
-            let Ok(resolver) = Resolver::new(sent) else {
+            let Some(resolver) = resolver_for(&door, sent, max_rounds) else {
                 return Ok(response);
             };
             let round = Round {
-                resolver: resolver.max_rounds(max_rounds),
+                resolver,
                 store: door.engine().store().clone(),
                 inner,
                 factory: memo.factory.clone(),

@@ -126,3 +126,29 @@ fn a_file_named_by_the_tool_call_stays_whole() {
         "src/quality.rs is whole"
     );
 }
+
+#[cfg(feature = "code")]
+#[test]
+fn a_new_source_file_keeps_its_signatures() {
+    // base64 0.23 adds src/engine/simd.rs (807 lines): read as Rust, bodies elided inside comments.
+    let diff = large_fixture("base64-0.22.1-0.23.1.diff");
+    let out = compress_tool_result(
+        "how does the new Symbol type use is_valid_b64_symbol?",
+        "bash",
+        r#"{"command":"git diff --no-index base64-0.22.1 base64-0.23.1"}"#,
+        &diff,
+    );
+    for signature in [
+        "+unsafe fn avx2_encode(kind: SimdKind, input: &[u8], output: &mut [u8]) -> (usize, usize) {",
+        "+    pub fn standard(config: GeneralPurposeConfig) -> Self {",
+    ] {
+        assert!(
+            out.text.lines().any(|l| l.starts_with(signature)),
+            "signature lost: {signature}"
+        );
+    }
+    assert!(
+        out.text.contains("{ /* [… "),
+        "bodies elided inside comments"
+    );
+}

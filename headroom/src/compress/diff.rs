@@ -122,6 +122,9 @@ impl Compressor for DiffCompressor {
                 out.push(hunk.header.to_string());
                 if named || asked.contains(&hunk_index) {
                     out.extend(hunk.body.iter().map(|l| l.to_string()));
+                } else if let Some(lines) = new_file_as_code(file, hunk, ctx) {
+                    out.extend(lines);
+                    add("diff:code");
                 } else if trim_hunk(hunk, config, &ctx.hash, &mut out) {
                     add("diff:trim");
                 }
@@ -243,6 +246,40 @@ fn trim_hunk(hunk: &Hunk<'_>, config: &crate::Config, hash: &str, out: &mut Vec<
         }
     }
     cut
+}
+
+/// A new source file's content through the code compressor (signatures kept, bodies elided inside
+/// comments), each line `+`-prefixed again; `None` when the file is not new source or nothing shrinks.
+#[cfg(feature = "code")]
+fn new_file_as_code(
+    file: &FileDiff<'_>,
+    hunk: &Hunk<'_>,
+    ctx: &SegmentContext<'_>,
+) -> Option<Vec<String>> {
+    let is_new = file
+        .header
+        .iter()
+        .any(|h| *h == "--- /dev/null" || h.starts_with("new file mode"));
+    let language = crate::detect::Language::from_path(&file.path).filter(|_| is_new)?;
+    let mut source = String::new();
+    for line in &hunk.body {
+        match line.strip_prefix('+') {
+            Some(code) => {
+                source.push_str(code);
+                source.push('\n');
+            }
+            None if line.starts_with('\\') => {}
+            None => return None,
+        }
+    }
+    let compressed = super::code::CodeCompressor::new(language).compress(&source, ctx)?;
+    (compressed.lossy && compressed.text.len() < source.len())
+        .then(|| compressed.text.lines().map(|l| format!("+{l}")).collect())
+}
+
+#[cfg(not(feature = "code"))]
+fn new_file_as_code(_: &FileDiff<'_>, _: &Hunk<'_>, _: &SegmentContext<'_>) -> Option<Vec<String>> {
+    None
 }
 
 /// Whether `path` is a lock file or another generated file the config summarises.

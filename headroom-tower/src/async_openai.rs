@@ -10,7 +10,7 @@
 //! Underneath, [`HeadroomService`] implements `Service<HttpRequestFactory>`. async-openai replays the
 //! factory on every retry attempt; the service wraps it in a factory that compresses on its first
 //! build and re-sends the same compressed body on every later one, so a request is compressed once
-//! per call however often it is retried. Put [`HeadroomLayer`] *outside* the retry layer:
+//! per call however often it is retried. Put [`HeadroomLayer`](struct@crate::HeadroomLayer) *outside* the retry layer:
 //!
 //! ```
 //! use async_openai::middleware::{retry::OpenAIRetryLayer, ReqwestService};

@@ -1,4 +1,4 @@
-//! [`HeadroomLayer`]: the cheap, cloneable configuration that wraps services.
+//! [`HeadroomLayer`](struct@crate::HeadroomLayer): the cheap, cloneable configuration that wraps services.
 
 use crate::door::Door;
 use crate::HeadroomService;

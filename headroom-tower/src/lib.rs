@@ -29,9 +29,9 @@
 //! - `http::Request<B>` for any `B: http_body::Body + From<Bytes>` (hyper-util's client, axum,
 //!   `Full<Bytes>`, `reqwest::Body`), error type [`BoxError`] (reading the body can fail with the
 //!   body's own error);
-//! - `reqwest::Request` (feature `reqwest`, module [`reqwest`](crate::reqwest)), reqwest's error passed through;
+//! - `reqwest::Request` (feature `reqwest`, module [`reqwest`]), reqwest's error passed through;
 //! - async-openai's `HttpRequestFactory` and `with_headroom(client)` (feature `async-openai`,
-//!   module [`async_openai`](crate::async_openai)), compressing once per call however often it is retried;
+//!   module [`async_openai`]), compressing once per call however often it is retried;
 //! - [`HeadroomLayer::with_retrieval`] also answers the model's `headroom_retrieve` calls
 //!   ([`retrieval`]).
 //!

@@ -1,7 +1,7 @@
 //! Retrieval rounds: answering the model's `headroom_retrieve` calls before the caller sees them.
 //!
 //! [`HeadroomLayer::with_retrieval`] gives a [`RetrievalLayer`]. Its service compresses like
-//! [`HeadroomService`](crate::HeadroomService) and then, when the request offered `headroom_retrieve`
+//! [`HeadroomService`] and then, when the request offered `headroom_retrieve`
 //! and the reply is a non-streaming JSON body without `Content-Encoding`, drives the engine's
 //! [`Resolver`]: it reads the originals from the engine's own store and re-calls the inner service
 //! until the model answers without our tool (at most the engine's `retrieve_max_rounds`, default
@@ -55,7 +55,7 @@ impl HeadroomLayer {
     }
 }
 
-/// [`HeadroomLayer`] that also answers `headroom_retrieve` calls; made by [`HeadroomLayer::with_retrieval`].
+/// [`HeadroomLayer`](struct@crate::HeadroomLayer) that also answers `headroom_retrieve` calls; made by [`HeadroomLayer::with_retrieval`].
 #[derive(Clone)]
 pub struct RetrievalLayer {
     door: Door,

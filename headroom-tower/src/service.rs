@@ -9,7 +9,7 @@ use http_body::Body;
 use std::task::{Context, Poll};
 use tower_service::Service;
 
-/// The service [`HeadroomLayer`] wraps around an HTTP client.
+/// The service [`HeadroomLayer`](struct@crate::HeadroomLayer) wraps around an HTTP client.
 ///
 /// For `http::Request<B>` it reads a body only when the request is a JSON `POST …/chat/completions`
 /// with no `Content-Encoding`, no `x-headroom-bypass: true`, and a body whose exact size (from its

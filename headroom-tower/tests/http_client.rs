@@ -80,6 +80,34 @@ async fn everything_else_is_forwarded_byte_for_byte() {
         post(upstream.url("/v1/embeddings"), Body::from(sent.clone())),
         sent.clone(),
     ));
+    for path in [
+        "/v1/images/generations",
+        "/v1/audio/speech",
+        "/v1/responses",
+    ] {
+        cases.push((
+            path,
+            HeadroomLayer,
+            post(upstream.url(path), Body::from(sent.clone())),
+            sent.clone(),
+        ));
+    }
+    let form = Bytes::from_static(
+        b"--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--b--\r\n",
+    );
+    let mut files = post(upstream.url("/v1/files"), Body::from(form.clone()));
+    files.headers_mut().insert(
+        "content-type",
+        "multipart/form-data; boundary=b".parse().unwrap(),
+    );
+    cases.push(("files upload", HeadroomLayer, files, form));
+    let mut models = Request::get(upstream.url("/v1/models"))
+        .body(Body::empty())
+        .unwrap();
+    models
+        .headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    cases.push(("models listing", HeadroomLayer, models, Bytes::new()));
     let mut encoded = post(chat.clone(), Body::from(sent.clone()));
     encoded
         .headers_mut()

@@ -134,6 +134,8 @@ case_ apt-term-log logs read_log '{"path":"/var/log/apt/term.log","lines":600}' 
 SERDE_JSON=$(src serde_json 1.0.154)
 (cd "$B" && rustc --edition 2021 --crate-type lib --emit=metadata -o /dev/null "$SERDE_JSON/src/lib.rs" 2>&1 || true) | head -n 700 > "$RAW/rustc-errors.log"
 case_ rustc-errors logs run '{"cmd":"rustc --edition 2021 --crate-type lib serde_json-1.0.154/src/lib.rs"}' rustc-errors.log "rustc on serde_json 1.0.154 without its dependencies"
+# A from-scratch build each time, so the log is the same on every run (a second build prints only "Fresh").
+rm -rf "$B/fetch-target"
 CARGO_TARGET_DIR=$B/fetch-target cargo build -v --manifest-path "$FETCH/Cargo.toml" > "$RAW/cargo-build.log" 2>&1 || true
 case_ cargo-build-log logs run '{"cmd":"cargo build -v"}' cargo-build.log "cargo build -v of the pinned-crates project"
 python3 -m unittest -v json.tests 2> "$RAW/python-unittest.log" > /dev/null || python3 -m test -v test_json 2> /dev/null > "$RAW/python-unittest.log" || true

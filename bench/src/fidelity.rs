@@ -422,8 +422,9 @@ pub fn verified_hashes(
 
 const JSON_UNITS: [&str; 4] = ["items", "rows", "entries", "records"];
 
-/// Line accounting over a whole output: every original line is kept, counted as omitted, or stands
-/// behind a rewritten line (no silent drop), and omitted plus kept lines fit the original (no over-claim).
+/// Line accounting over a whole output: every non-blank original line is kept, counted as omitted,
+/// or stands behind a rewritten line (no silent drop), and omitted plus kept lines fit the original
+/// (no over-claim).
 fn lines_add_up(omitted: usize, lines: &[String], original: &str) -> bool {
     let total = original.lines().count();
     // A final newline may be counted as one more (empty) line.
@@ -433,16 +434,25 @@ fn lines_add_up(omitted: usize, lines: &[String], original: &str) -> bool {
         *pool.entry(l).or_default() += 1;
     }
     let (mut kept, mut other) = (0, 0);
-    for l in lines.iter().filter(|l| !HEADROOM_MARKER.is_match(l)) {
+    for l in lines {
+        let marker = HEADROOM_MARKER.find(l);
+        if marker.is_some_and(|m| l.replace(m.as_str(), "").trim().len() <= 6) {
+            continue; // a marker line (in a comment or not) stands for nothing but its count
+        }
         match pool.get_mut(l.as_str()) {
             Some(n) if *n > 0 => {
                 *n -= 1;
                 kept += 1;
             }
+            // Code with a marker inside (`fn f() { /* [… 18 lines omitted …] */ }`) stands for the
+            // block's opening and closing lines; any other rewritten line for at least one.
+            _ if marker.is_some() => other += 2,
             _ => other += 1,
         }
     }
-    omitted + kept <= total + slack && omitted + kept + other >= total
+    // Blank lines may go uncounted: a silent drop is of content.
+    let blank = original.lines().filter(|l| l.trim().is_empty()).count();
+    omitted + kept <= total + slack && omitted + kept + other + blank >= total
 }
 
 fn arrays_add_up(value: &Value, hash: &str, original: &str) -> bool {
@@ -713,6 +723,34 @@ mod tests {
         );
         assert_eq!(
             score(Kind::Logs, &original, &out(20), &originals, &probes).recoverable,
+            0
+        );
+    }
+
+    #[test]
+    fn a_code_line_holding_a_marker_stands_for_the_block_it_closes() {
+        let original = "fn keep() -> u32 {\n    let a = 1;\n    let b = 2;\n    a + b\n}\n\nfn other_function() {}\n";
+        let hash = segment_hash(original);
+        let marker = Marker::new(3, None, "lines", &hash).to_text();
+        let out = format!("fn keep() -> u32 {{ /* {marker} */ }}\n\nfn other_function() {{}}\n");
+        let originals = HashMap::from([(hash, original.to_string())]);
+        let probes = Probes {
+            needle: Probe::Line {
+                text: "fn other_function() {}".into(),
+            },
+            errors: vec![],
+            records: vec![Probe::Line {
+                text: "let b = 2;".into(),
+            }],
+        };
+        let f = score(Kind::Code, original, &out, &originals, &probes);
+        assert_eq!(
+            (f.zeroed.as_deref(), f.needle, f.verbatim, f.recoverable),
+            (None, true, 0, 1)
+        );
+        let dropped = format!("fn keep() -> u32 {{ /* {marker} */ }}\n");
+        assert_eq!(
+            score(Kind::Code, original, &dropped, &originals, &probes).recoverable,
             0
         );
     }

@@ -179,6 +179,14 @@ pub fn run_case(case: &Case, reference: Option<&ReferenceRun>, repeats: usize) -
         Ok(result) => {
             let sent: Value = serde_json::from_slice(&result.body).unwrap_or(Value::Null);
             let content = last_content(&sent).unwrap_or("").to_string();
+            // The engine's own count must agree with a recount of what it sent (tools included).
+            let recount = request_tokens(&counter, &sent);
+            if recount.abs_diff(result.report.tokens_after) > 2 {
+                eprintln!(
+                    "headroom-bench: {}: report says {} tokens, the sent request counts {recount}",
+                    case.id, result.report.tokens_after
+                );
+            }
             let originals: HashMap<String, String> = result
                 .originals
                 .into_iter()

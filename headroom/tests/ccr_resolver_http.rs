@@ -10,11 +10,16 @@ mod fake_openai;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 
+use axum::body::Bytes;
 use fake_openai::{sse_body, FakeOpenAi, Reply, Script};
 use headroom::marker::{segment_hash, Marker, RETRIEVE_TOOL_NAME};
 use headroom::resolver::{Carry, Resolver, Step};
 use headroom::store::{lookup_all, persist_all, AsyncStore, MemoryStore, StoreLimits};
 use headroom::Headroom;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use redis_server::RedisServer;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -27,7 +32,7 @@ struct Door {
     store: Arc<dyn AsyncStore>,
     namespace: String,
     upstream: String,
-    client: reqwest::Client,
+    client: Client<HttpConnector, Full<Bytes>>,
     max_rounds: usize,
 }
 
@@ -44,7 +49,7 @@ impl Door {
             store,
             namespace: "tenant-a".into(),
             upstream: upstream.url.clone(),
-            client: reqwest::Client::new(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
             max_rounds: headroom::resolver::DEFAULT_MAX_ROUNDS,
         }
     }
@@ -61,21 +66,26 @@ impl Door {
         let mut resolver = Resolver::new(&body).unwrap().max_rounds(self.max_rounds);
         let mut to_agent = Vec::new();
         loop {
+            let request = axum::http::Request::post(&self.upstream)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(body)))
+                .unwrap();
             let mut response = self
                 .client
-                .post(&self.upstream)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
+                .request(request)
                 .await
-                .expect("the upstream answers");
+                .expect("the upstream answers")
+                .into_body();
             let mut step = if resolver.is_streaming() {
-                while let Some(chunk) = response.chunk().await.unwrap() {
-                    to_agent.extend(resolver.on_sse(&chunk));
+                // Chunk by chunk, as the network delivers them.
+                while let Some(frame) = response.frame().await {
+                    if let Some(chunk) = frame.unwrap().data_ref() {
+                        to_agent.extend(resolver.on_sse(chunk));
+                    }
                 }
                 resolver.on_sse_end()
             } else {
-                resolver.on_response(&response.bytes().await.unwrap())
+                resolver.on_response(&response.collect().await.unwrap().to_bytes())
             };
             body = loop {
                 step = match step {

@@ -311,4 +311,122 @@ mod tests {
         assert_eq!(SmartCrusher.compress("\"text\"", &ctx), None);
         assert_eq!(SmartCrusher.compress("not json", &ctx), None);
     }
+
+    /// Whether `crushed` is `original` with runs of array items replaced by markers (counted
+    /// exactly) and everything else as it was, JSON inside strings included.
+    fn accounted(original: &Value, crushed: &Value) -> bool {
+        let is_marker = |v: &Value| v.as_object().is_some_and(|o| o.contains_key("_headroom"));
+        match (original, crushed) {
+            (Value::Array(os), Value::Array(cs)) if cs.iter().any(is_marker) => {
+                let mut at = 0;
+                for c in cs {
+                    if is_marker(c) {
+                        let m = &Marker::parse_all(&c.to_string())[0];
+                        if m.total != Some(os.len()) || m.omitted == 0 {
+                            return false;
+                        }
+                        at += m.omitted;
+                    } else if os.get(at) == Some(c) {
+                        at += 1;
+                    } else {
+                        return false;
+                    }
+                }
+                at == os.len()
+            }
+            (Value::Array(os), Value::Array(cs)) => {
+                os.len() == cs.len() && os.iter().zip(cs).all(|(o, c)| accounted(o, c))
+            }
+            (Value::Object(om), Value::Object(cm)) => {
+                om.len() == cm.len()
+                    && om
+                        .iter()
+                        .zip(cm)
+                        .all(|((ok, ov), (ck, cv))| ok == ck && accounted(ov, cv))
+            }
+            (Value::String(o), Value::String(c)) if o != c => {
+                match (serde_json::from_str(o), serde_json::from_str(c)) {
+                    (Ok(o), Ok(c)) => accounted(&o, &c),
+                    _ => false,
+                }
+            }
+            _ => original == crushed,
+        }
+    }
+
+    fn arb_item() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0i64..2000).prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
+            prop_oneof![
+                Just("ok"),
+                Just("error"),
+                Just("failed"),
+                Just("#1042"),
+                Just("serde_json"),
+                Just("a b, \"c\""),
+                Just("")
+            ]
+            .prop_map(|s| json!(s)),
+        ];
+        leaf.prop_recursive(3, 40, 10, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..12).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("id"),
+                            Just("status"),
+                            Just("level"),
+                            Just("name"),
+                            Just("message")
+                        ],
+                        inner
+                    ),
+                    0..5
+                )
+                .prop_map(|kv| Value::Object(
+                    kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_cut_is_marked_and_counted(
+            items in proptest::collection::vec(arb_item(), 0..40),
+            embed in proptest::bool::ANY,
+            question in proptest::sample::select(vec!["", "what about #1042?", "serde_json errors", "name 7"]),
+        ) {
+            let array = Value::Array(items);
+            let original = if embed {
+                json!({"text": array.to_string(), "n": 1})
+            } else {
+                array
+            };
+            let text = serde_json::to_string_pretty(&original).unwrap();
+            let mut config = crate::Config::default();
+            config.crush.max_items = 4;
+            let mut ctx = ctx_for(&config, question);
+            ctx.json_only = true;
+            if let Some(out) = SmartCrusher.compress(&text, &ctx) {
+                let crushed: Value = serde_json::from_str(&out.text).unwrap();
+                proptest::prop_assert!(accounted(&original, &crushed), "{}", out.text);
+                proptest::prop_assert!(Marker::is_in(&out.text));
+            }
+            ctx.json_only = false;
+            if let Some(out) = SmartCrusher.compress(&text, &ctx) {
+                let crushed = serde_json::from_str(&out.text)
+                    .or_else(|_| crate::table::decode(&out.text))
+                    .unwrap();
+                proptest::prop_assert!(accounted(&original, &crushed), "{}", out.text);
+            }
+        }
+    }
 }

@@ -66,11 +66,14 @@ if [ ! -s "$code/ArrayList.java" ]; then
   [ -n "$zip" ] && python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("java.base/java/util/ArrayList.java"))' "$zip" > "$code/ArrayList.java" \
     || rm -f "$code/ArrayList.java"
 fi
-if [ ! -s "$code/lodash.js" ] || [ ! -s "$code/rxjs-Observable.ts" ]; then
+# node-addon-api's deprecated inline header: C++ that tree-sitter reads without a single error
+# (gtest.cc has macros it cannot expand).
+if [ ! -s "$code/lodash.js" ] || [ ! -s "$code/rxjs-Observable.ts" ] || [ ! -s "$code/napi-inl.deprecated.h" ]; then
   tmp=$(mktemp -d)
-  if (cd "$tmp" && npm pack --silent lodash@4.17.21 rxjs@7.8.2 >/dev/null 2>&1); then
+  if (cd "$tmp" && npm pack --silent lodash@4.17.21 rxjs@7.8.2 node-addon-api@8.3.1 >/dev/null 2>&1); then
     tar -xzf "$tmp"/lodash-4.17.21.tgz -C "$tmp" package/lodash.js && cp "$tmp"/package/lodash.js "$code/lodash.js"
     tar -xzf "$tmp"/rxjs-7.8.2.tgz -C "$tmp" package/src/internal/Observable.ts && cp "$tmp"/package/src/internal/Observable.ts "$code/rxjs-Observable.ts"
+    tar -xzf "$tmp"/node-addon-api-8.3.1.tgz -C "$tmp" package/napi-inl.deprecated.h && cp "$tmp"/package/napi-inl.deprecated.h "$code/napi-inl.deprecated.h"
   fi
   rm -rf "$tmp"
 fi

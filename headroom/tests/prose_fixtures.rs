@@ -204,8 +204,73 @@ fn readme_with_code_and_json_blocks() {
         "A string of JSON data can be parsed into a `serde_json::Value` by the",
     );
     assert!(text.contains(answer), "the answer is not intact:\n{answer}");
-    // Every fenced block that is still there keeps both fence lines.
+    // Every fenced block that is still there keeps both fence lines; the JSON block went through
+    // the JSON compressor.
     assert_eq!(text.matches("```").count() % 2, 0);
+    let segment = out
+        .report
+        .segments
+        .iter()
+        .find(|s| s.message_index == 2)
+        .unwrap();
+    assert!(
+        segment.transforms.contains(&"json:minify".to_string()),
+        "{segment:?}"
+    );
     assert!(saved(&out, "serde_json README") >= 0.3);
     assert_faithful("README", &original, &text, &out);
+}
+
+/// Mixed content: prose around a fenced block of real source. The block goes through the code
+/// compressor (its bodies elided, its fences kept, the Rust still parsing), the prose around it
+/// through the prose compressor.
+#[cfg(feature = "code")]
+#[test]
+fn prose_with_a_fenced_source_file() {
+    let readme = read("tests/fixtures/prose/serde_json-README.md");
+    let source = read("../target/fixtures/code/serde_json-de.rs");
+    let original = format!(
+        "{}\nThe deserializer behind `from_str`:\n\n```rust\n{source}```\n\n{}",
+        &readme[..readme.find("## Operating on untyped JSON values").unwrap()],
+        &readme[readme.find("## Parsing JSON as strongly typed").unwrap()..]
+    );
+    let out = compress(
+        "answer_with_context",
+        json!({}),
+        "Where does serde_json parse integers (parse_integer)?",
+        &original,
+    );
+    let text = tool_text(&out, "mixed.md");
+    let segment = out
+        .report
+        .segments
+        .iter()
+        .find(|s| s.message_index == 2)
+        .unwrap();
+    assert!(
+        segment
+            .transforms
+            .contains(&"code:elide-bodies".to_string()),
+        "{segment:?}"
+    );
+    let open = text.find("```rust\n").expect("the fence stays") + "```rust\n".len();
+    let close = open + text[open..].find("\n```").unwrap() + 1;
+    let block = &text[open..close];
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_rust::LANGUAGE.into())
+        .unwrap();
+    assert!(!parser.parse(block, None).unwrap().root_node().has_error());
+    assert!(
+        block.contains("fn parse_integer(&mut self, positive: bool) -> Result<ParserNumber> {\n")
+    );
+    assert!(saved(&out, "mixed") >= 0.3);
+    for marker in Marker::parse_all(&text) {
+        let stored = out
+            .originals
+            .iter()
+            .find(|o| o.hash == marker.hash)
+            .unwrap();
+        assert_eq!(stored.text, original);
+    }
 }

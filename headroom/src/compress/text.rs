@@ -12,7 +12,7 @@ mod units;
 
 use super::relevance::Question;
 use super::{compressor_for, Compression, Compressor, JsonCompressor, SegmentContext};
-use crate::detect::{detect, ContentType};
+use crate::detect::{detect_with_hints, ContentType, Hints};
 use crate::marker::Marker;
 use select::Candidate;
 use std::ops::Range;
@@ -55,7 +55,11 @@ struct Unit {
 /// A block as it will be written: its replacement (a compressed fenced or JSON block) and how it was cut.
 struct Section {
     block: Block,
+    /// Its tokens (of the replacement, once there is one).
+    tokens: usize,
     replacement: Option<String>,
+    /// Compressed by its own compressor and kept whatever the selection.
+    forced: bool,
     piece: Option<Piece>,
     units: Range<usize>,
 }
@@ -69,38 +73,41 @@ impl Compressor for TextCompressor {
         if ctx.json_only || text.trim().is_empty() {
             return None;
         }
-        let mut transforms: Vec<String> = Vec::new();
-        let mut lossy = false;
+        let keep_ratio = ctx.config.text_keep_ratio.clamp(0.0, 1.0);
         let mut sections: Vec<Section> = units::blocks(text)
             .into_iter()
-            .map(|block| {
-                let replacement = route(text, &block, ctx).map(|c| {
-                    lossy |= c.lossy;
-                    for t in c.transforms {
-                        if !transforms.contains(&t) {
-                            transforms.push(t);
-                        }
-                    }
-                    c.text
-                });
-                Section {
-                    block,
-                    replacement,
-                    piece: None,
-                    units: 0..0,
+            .map(|block| Section {
+                tokens: ctx.counter.count(&text[block.range.clone()]),
+                block,
+                replacement: None,
+                forced: false,
+                piece: None,
+                units: 0..0,
+            })
+            .collect();
+        let total: usize = sections.iter().map(|s| s.tokens).sum();
+        // A unit larger than this is cut into smaller ones (or, for a fenced block, compressed).
+        let max_unit = ((total as f64 * keep_ratio) as usize / 4).max(64);
+
+        // Large fenced or JSON blocks go through their own compressor and stay; small ones are
+        // units like paragraphs (a JSON one minified first).
+        let mut transforms: Vec<String> = Vec::new();
+        let mut lossy = false;
+        for section in &mut sections {
+            let large = section.tokens > max_unit;
+            let Some(c) = route(text, &section.block, large, ctx) else {
+                continue;
+            };
+            lossy |= c.lossy;
+            for t in c.transforms {
+                if !transforms.contains(&t) {
+                    transforms.push(t);
                 }
-            })
-            .collect();
-        let block_tokens: Vec<usize> = sections
-            .iter()
-            .map(|s| match &s.replacement {
-                Some(r) => ctx.counter.count(r),
-                None => ctx.counter.count(&text[s.block.range.clone()]),
-            })
-            .collect();
-        let total: usize = block_tokens.iter().sum();
-        let budget = (total as f64 * ctx.config.text_keep_ratio.clamp(0.0, 1.0)) as usize;
-        let max_unit = (budget / 4).max(64);
+            }
+            section.tokens = c.tokens;
+            section.forced = large;
+            section.replacement = Some(c.text);
+        }
 
         let mut units: Vec<Unit> = Vec::new();
         for (index, section) in sections.iter_mut().enumerate() {
@@ -108,7 +115,7 @@ impl Compressor for TextCompressor {
             let block = &section.block;
             if section.replacement.is_none()
                 && block.kind == BlockKind::Prose
-                && block_tokens[index] > max_unit
+                && section.tokens > max_unit
             {
                 let (piece, ranges) = units::pieces(text, block.range.clone());
                 section.piece = Some(piece);
@@ -126,7 +133,7 @@ impl Compressor for TextCompressor {
                     range: block.range.clone(),
                     content_end: block.content_end,
                     block: index,
-                    tokens: block_tokens[index],
+                    tokens: section.tokens,
                 });
             }
             section.units = start..units.len();
@@ -147,15 +154,25 @@ impl Compressor for TextCompressor {
         let candidates: Vec<Candidate> = units
             .iter()
             .enumerate()
-            .map(|(i, unit)| Candidate {
-                tokens: unit.tokens,
-                score: scores[i],
-                mentioned: question.mentions(contents[i]),
-                duplicate: duplicates[i],
-                heading: sections[unit.block].piece.is_none() && is_heading(contents[i]),
-                lead: i == sections[unit.block].units.start,
+            .map(|(i, unit)| {
+                let section = &sections[unit.block];
+                Candidate {
+                    tokens: unit.tokens,
+                    score: scores[i],
+                    mentioned: question.mentions(contents[i]),
+                    duplicate: duplicates[i],
+                    heading: section.piece.is_none() && is_heading(contents[i]),
+                    lead: i == section.units.start,
+                    forced: section.forced,
+                }
             })
             .collect();
+        let selectable: usize = candidates
+            .iter()
+            .filter(|c| !c.forced)
+            .map(|c| c.tokens)
+            .sum();
+        let budget = (selectable as f64 * keep_ratio) as usize;
         let marker_tokens = ctx
             .counter
             .count(&Marker::new(99, Some(999), "paragraphs", &ctx.hash).to_text());
@@ -186,13 +203,18 @@ fn finish(
     }
 }
 
-/// A fenced code or JSON block, or a paragraph that is JSON, through its own compressor, when
-/// that makes it smaller. The fence lines stay as they were.
-fn route(text: &str, block: &Block, ctx: &SegmentContext<'_>) -> Option<Compression> {
+/// A fenced block or a paragraph that is JSON, through its own compressor, when that makes it
+/// smaller: any content type when the block is `large`, else only JSON (losslessly minified, so a
+/// small example stays whole for the model to read). The fence lines stay as they were.
+fn route(text: &str, block: &Block, large: bool, ctx: &SegmentContext<'_>) -> Option<Compression> {
     let (inner, content_type) = match &block.kind {
-        BlockKind::Fenced { inner, .. } => {
-            let content_type = detect(&text[inner.clone()]);
-            (inner.clone(), content_type)
+        BlockKind::Fenced { inner, tag } => {
+            let hints =
+                Hints::default().with_fence_tag(Some(tag.as_str()).filter(|t| !t.is_empty()));
+            (
+                inner.clone(),
+                detect_with_hints(&text[inner.clone()], &hints),
+            )
         }
         BlockKind::Prose => {
             let content = &text[block.range.start..block.content_end];
@@ -207,7 +229,8 @@ fn route(text: &str, block: &Block, ctx: &SegmentContext<'_>) -> Option<Compress
         // Prose inside prose stays one unit: no recursion.
         ContentType::Text => return None,
         ContentType::Json => &JsonCompressor,
-        other => compressor_for(&other)?,
+        other if large => compressor_for(&other)?,
+        _ => return None,
     };
     let original = &text[inner.clone()];
     let compressed = compressor.compress(original, ctx)?;

@@ -73,7 +73,7 @@ pub(crate) fn grammar(language: Language) -> Grammar {
     }
 }
 
-/// The tree-sitter grammars to try for `language`, in order (TypeScript: plain, then TSX).
+/// The tree-sitter grammars to try for `language`, in order (TypeScript: plain, then TSX; C: C, then C++).
 pub(crate) fn parsers(language: Language) -> Vec<tree_sitter::Language> {
     match language {
         Language::Rust => vec![tree_sitter_rust::LANGUAGE.into()],
@@ -85,7 +85,11 @@ pub(crate) fn parsers(language: Language) -> Vec<tree_sitter::Language> {
         ],
         Language::Go => vec![tree_sitter_go::LANGUAGE.into()],
         Language::Java => vec![tree_sitter_java::LANGUAGE.into()],
-        Language::C => vec![tree_sitter_c::LANGUAGE.into()],
+        // A `.h` file is as often C++ as C: C++ reads what C cannot.
+        Language::C => vec![
+            tree_sitter_c::LANGUAGE.into(),
+            tree_sitter_cpp::LANGUAGE.into(),
+        ],
         Language::Cpp => vec![tree_sitter_cpp::LANGUAGE.into()],
     }
 }

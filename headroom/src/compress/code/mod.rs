@@ -30,10 +30,11 @@ use tree_sitter::{Parser, Tree};
 /// let ctx = SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"))
 ///     .with_question("what does keep do?")
 ///     .with_hash("0123456789abcdef01234567");
-/// let source = "fn keep() {\n    1;\n    2;\n    3;\n    4;\n}\n\nfn drop() {\n    1;\n    2;\n    3;\n    4;\n}\n";
-/// let out = CodeCompressor::new(Language::Rust).compress(source, &ctx).unwrap();
-/// assert!(out.text.starts_with("fn keep() {\n    1;"));
-/// assert!(out.text.ends_with("fn drop() { /* [… 4 lines omitted · headroom_retrieve hash=0123456789abcdef01234567] */ }\n"));
+/// let body: String = (1..=8).map(|i| format!("    println!(\"step {i} of the work\");\n")).collect();
+/// let source = format!("fn keep() {{\n{body}}}\n\nfn other() {{\n{body}}}\n");
+/// let out = CodeCompressor::new(Language::Rust).compress(&source, &ctx).unwrap();
+/// assert!(out.text.starts_with(&format!("fn keep() {{\n{body}}}")));
+/// assert!(out.text.ends_with("fn other() { /* [… 8 lines omitted · headroom_retrieve hash=0123456789abcdef01234567] */ }\n"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeCompressor {
@@ -42,11 +43,16 @@ pub struct CodeCompressor {
 
 impl CodeCompressor {
     /// The compressor for `language`.
+    ///
+    /// ```
+    /// use headroom::{compress::code::CodeCompressor, detect::Language};
+    /// assert_eq!(CodeCompressor::new(Language::Go).language(), Language::Go);
+    /// ```
     pub const fn new(language: Language) -> Self {
         CodeCompressor { language }
     }
 
-    /// The language it reads.
+    /// The language it reads (see [`CodeCompressor::new`]).
     pub fn language(&self) -> Language {
         self.language
     }
@@ -121,23 +127,55 @@ impl Compressor for CodeCompressor {
 }
 
 /// Parses `text` with the first of the language's grammars that reads it without errors (or the
-/// first grammar, errors and all).
+/// one that finds the fewest).
 fn parse(language: Language, text: &str) -> Option<(tree_sitter::Language, Tree)> {
-    let mut first = None;
+    let mut best: Option<(usize, tree_sitter::Language, Tree)> = None;
     for grammar in grammar::parsers(language) {
         let Some(tree) = reparse(&grammar, text) else {
             continue;
         };
-        if !tree.root_node().has_error() {
+        let errors = error_count(&tree);
+        if errors == 0 {
             return Some((grammar, tree));
         }
-        first.get_or_insert((grammar, tree));
+        if best.as_ref().is_none_or(|(fewest, _, _)| errors < *fewest) {
+            best = Some((errors, grammar, tree));
+        }
     }
-    first
+    best.map(|(_, grammar, tree)| (grammar, tree))
 }
 
 fn reparse(grammar: &tree_sitter::Language, text: &str) -> Option<Tree> {
     let mut parser = Parser::new();
     parser.set_language(grammar).ok()?;
     parser.parse(text, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prose that a grammar cannot read takes the prose path, whatever the detector guessed.
+    #[test]
+    fn text_a_grammar_cannot_read_takes_the_prose_path() {
+        let readme = include_str!("../../../tests/fixtures/prose/serde_json-README.md");
+        let ctx =
+            SegmentContext::for_tests("gpt-4o").with_question("How do I parse JSON into a Value?");
+        let as_python = CodeCompressor::new(Language::Python).compress(readme, &ctx);
+        assert!(as_python.is_some());
+        assert_eq!(as_python, TextCompressor.compress(readme, &ctx));
+    }
+
+    /// The same source, config and question give the same bytes.
+    #[test]
+    fn deterministic() {
+        let source = include_str!("elide.rs");
+        let ctx = SegmentContext::for_tests("gpt-4o").with_question("what does elide do?");
+        let rust = CodeCompressor::new(Language::Rust);
+        let first = rust.compress(source, &ctx).unwrap();
+        assert_eq!(Some(first.clone()), rust.compress(source, &ctx));
+        assert!(first.text.contains(
+            "pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided> {\n"
+        ));
+    }
 }

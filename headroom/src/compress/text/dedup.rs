@@ -29,7 +29,7 @@ pub(crate) fn duplicates(units: &[&str]) -> Vec<bool> {
             if words.len() < MIN_WORDS {
                 return false;
             }
-            let mut set: Vec<u64> = words.iter().map(|w| hash(w)).collect();
+            let mut set: Vec<u64> = words.iter().map(hash).collect();
             set.sort_unstable();
             set.dedup();
             let near = recent.iter().any(|other| jaccard(&set, other) >= NEAR);

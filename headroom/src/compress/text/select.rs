@@ -16,6 +16,8 @@ pub(crate) struct Candidate {
     pub(crate) heading: bool,
     /// The first unit of its block.
     pub(crate) lead: bool,
+    /// Kept whatever the budget, and not counted in it (a block its own compressor has shrunk).
+    pub(crate) forced: bool,
 }
 
 /// Share of the budget the opening may take (at least its first unit stays).
@@ -29,6 +31,11 @@ pub(crate) fn select(units: &[Candidate], budget: usize, marker_tokens: usize) -
     let Some(last) = units.len().checked_sub(1) else {
         return Vec::new();
     };
+    for (i, unit) in units.iter().enumerate() {
+        if unit.forced {
+            keep.kept[i] = true;
+        }
+    }
     let mut opening = 0;
     for (i, unit) in units.iter().enumerate() {
         if i > 0 && (opening + unit.tokens) as f64 > OPENING_SHARE * budget as f64 {

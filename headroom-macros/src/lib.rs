@@ -53,9 +53,10 @@ use proc_macro::TokenStream;
 /// | `crate = "path"` | where `headroom` is reachable, if you re-export it |
 ///
 /// Without `config`, each annotated function builds its own engine on first use (a
-/// `static LazyLock`), keeping originals in that engine's in-memory store, out of your code's
-/// reach: an agent that answers `headroom_retrieve` itself names its engine with `config` (see
-/// below), and one that cannot answer it sets `lossless_only`. Each call emits one
+/// `static LazyLock`); engines built without a store of their own share one in-memory store per
+/// process, so `Headroom::default().answer_tool_call(…)` answers the model's `headroom_retrieve`
+/// calls. For a persistent or shared store, name an engine built with one via `config` (see
+/// below); an agent that never answers retrievals sets `lossless_only`. Each call emits one
 /// `tracing` event (target `headroom`, level DEBUG) with `tokens_before`, `tokens_after`,
 /// `tokens_saved`, the transforms and the retrieval hashes. Compression fails open: if it fails,
 /// the function receives its request unchanged and a WARN event says why.

@@ -57,9 +57,17 @@ impl Default for Headroom {
     fn default() -> Self {
         Headroom {
             config: Config::default(),
-            store: Arc::new(MemoryStore::default()),
+            store: process_store(),
         }
     }
+}
+
+/// The store of every engine built without one: one per process, so any engine (a macro's, a layer's,
+/// the agent's own `Headroom::default()`) can answer a retrieval of what another one elided.
+fn process_store() -> Arc<dyn Store> {
+    static STORE: std::sync::LazyLock<Arc<dyn Store>> =
+        std::sync::LazyLock::new(|| Arc::new(MemoryStore::default()));
+    STORE.clone()
 }
 
 /// An original the compressed request refers to: persist it so `headroom_retrieve` can answer.
@@ -145,7 +153,8 @@ impl HeadroomBuilder {
         self.config.query = Some(query.into());
         self
     }
-    /// The store `compress_into` and `answer_tool_call` use by default (default: in memory).
+    /// The store `compress_into` and `answer_tool_call` use by default (default: one in-memory store
+    /// shared by every engine of the process).
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
         self
@@ -168,7 +177,7 @@ impl HeadroomBuilder {
             config: self.config,
             store: self
                 .store
-                .unwrap_or_else(|| Arc::new(MemoryStore::default())),
+                .unwrap_or_else(process_store),
         })
     }
 }

@@ -324,8 +324,16 @@ pub(crate) fn offers_retrieve(body: &[u8]) -> bool {
     std::str::from_utf8(body).is_ok_and(|text| text.contains(RETRIEVE_TOOL_NAME))
 }
 
-/// A JSON reply we can read: `application/json`, no `Content-Encoding`.
-pub(crate) fn is_plain_json(headers: &HeaderMap) -> bool {
+/// Whether a reply is JSON Headroom can read: `application/json`, no `Content-Encoding`.
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("content-type", "application/json; charset=utf-8".parse().unwrap());
+/// assert!(headroom_tower::retrieval::is_plain_json(&headers));
+/// headers.insert("content-encoding", "gzip".parse().unwrap());
+/// assert!(!headroom_tower::retrieval::is_plain_json(&headers));
+/// ```
+pub fn is_plain_json(headers: &HeaderMap) -> bool {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -94,7 +94,7 @@ fn apt_term_log_keeps_its_failure_and_ends() {
         out.assert_line(line);
     }
     out.assert_line(log.lines().next().unwrap());
-    out.assert_line(log.lines().filter(|l| !l.is_empty()).last().unwrap());
+    out.assert_line(log.lines().rfind(|l| !l.is_empty()).unwrap());
     assert!(out.savings() >= 0.80, "saved {:.1}%", out.savings() * 100.0);
 }
 

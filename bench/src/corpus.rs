@@ -310,8 +310,11 @@ fn is_error_leaf(path: &str, value: &Value) -> bool {
 static WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_]{4,}").expect("valid regex"));
 static DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(fn|def|class|struct|enum|trait|function|impl|const|type|macro_rules!)\b")
-        .expect("valid regex")
+    // A line that starts a definition (not prose that mentions a function or a type).
+    Regex::new(
+        r"^\s*(?:(?:pub(?:\([^)]*\))?|export|async|unsafe|const|static|default)\s+)*(?:fn|def|class|struct|enum|trait|function|impl|type|interface|mod|macro_rules!)[\s<(]",
+    )
+    .expect("valid regex")
 });
 
 /// Lines worth probing: long enough that finding them is not luck.

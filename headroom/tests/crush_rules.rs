@@ -224,3 +224,27 @@ fn short_arrays_keep_at_most_their_share() {
     let whole = crush_with(config, "", "list_issues", "{}", &output);
     assert!(whole.markers.is_empty());
 }
+
+#[test]
+fn outliers_in_rows_of_arrays() {
+    // A punch card: 168 rows of [day, hour, commits]; the busiest hour stands out in column 2.
+    let output = large_fixture("github-punch-card.json");
+    let original: Value = serde_json::from_str(&output).unwrap();
+    let busiest = original
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, row)| row[2].as_u64())
+        .map(|(at, _)| at)
+        .unwrap();
+    let on = |sigma| {
+        let mut config = bare(1);
+        config.min_segment_tokens = 100;
+        config.crush.outlier_sigma = sigma;
+        let out = crush_with(config, "", "punch_card", "{}", &output);
+        kept_indices(&original, &out.value)
+    };
+    assert!(on(Some(2.0)).contains(&busiest));
+    assert!(!on(None).contains(&busiest));
+}

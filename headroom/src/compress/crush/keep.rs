@@ -159,7 +159,8 @@ pub(crate) fn plan(
     keep.iter().any(|k| !k).then_some(keep)
 }
 
-/// The scalar fields of an item and of the objects directly inside it; the item itself if it is a scalar.
+/// The scalar fields of an item and of the objects directly inside it, the first cells of a row,
+/// or the item itself if it is a scalar.
 fn scalar_fields(item: &Value) -> Vec<(FieldKey<'_>, &Value)> {
     let mut out = Vec::new();
     match item {
@@ -178,11 +179,23 @@ fn scalar_fields(item: &Value) -> Vec<(FieldKey<'_>, &Value)> {
                 }
             }
         }
-        Value::Array(_) => {}
+        // A row of a table-like array (`[day, hour, commits]`): its columns are its positions.
+        Value::Array(row) => {
+            for (position, cell) in POSITIONS.iter().zip(row) {
+                if !matches!(cell, Value::Object(_) | Value::Array(_)) {
+                    out.push((("[]", position), cell));
+                }
+            }
+        }
         scalar => out.push((("", ""), scalar)),
     }
     out
 }
+
+/// Column names for the first positions of array rows (borrowed, so fields need no allocation).
+const POSITIONS: [&str; 16] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15",
+];
 
 /// Whether an item reports a failure: an error status, a set error field, or a short error message.
 fn looks_like_error(item: &Value, fields: &[(FieldKey<'_>, &Value)]) -> bool {
@@ -201,13 +214,15 @@ fn looks_like_error(item: &Value, fields: &[(FieldKey<'_>, &Value)]) -> bool {
             return true;
         }
     }
-    fields.iter().any(|&((_, key), value)| {
+    fields.iter().any(|&((parent, key), value)| {
+        // A bare string item or a cell of a row has no name to go by: it may be a status or a message.
+        let unnamed = key.is_empty() || parent == "[]";
         let key = key.to_ascii_lowercase();
         match value {
             Value::String(s) => {
-                (STATUS_KEYS.contains(&key.as_str())
+                ((unnamed || STATUS_KEYS.contains(&key.as_str()))
                     && ERROR_VALUES.contains(&s.to_ascii_lowercase().as_str()))
-                    || ((key.is_empty() || MESSAGE_KEYS.contains(&key.as_str()))
+                    || ((unnamed || MESSAGE_KEYS.contains(&key.as_str()))
                         && s.len() <= ERROR_WORDS_MAX_LEN
                         && has_error_word(s))
             }
@@ -498,5 +513,28 @@ mod tests {
         let keep = run(&items, "", &config);
         assert!(!keep[20]);
         assert_eq!(keep.iter().filter(|k| **k).count(), 3);
+    }
+
+    #[test]
+    fn rows_and_bare_strings_can_be_errors() {
+        let rows: Vec<Value> = (0..40)
+            .map(|i| json!([i, if i == 17 { "ERROR" } else { "info" }, "tick"]))
+            .collect();
+        let lines: Vec<Value> = (0..40)
+            .map(|i| {
+                json!(if i == 23 {
+                    "request failed: timeout"
+                } else {
+                    "request served"
+                })
+            })
+            .collect();
+        let config = CrushConfig {
+            max_items: 2,
+            rare_fraction: 0.0,
+            ..CrushConfig::default()
+        };
+        assert!(run(&rows, "", &config)[17]);
+        assert!(run(&lines, "", &config)[23]);
     }
 }

@@ -22,8 +22,9 @@ done
 
 # Recorded GitHub API responses from PyGithub's test ReplayData (its pinned sdist on PyPI, LGPL-3.0 test
 # data, downloaded rather than committed): 500 closed openFrameworks issues (the first 20 pages of 25,
-# concatenated as a paginating client returns them) and a page of 30 Actions workflow runs.
-if [ ! -s "$out/github-closed-issues.json" ] || [ ! -s "$out/github-workflow-runs.json" ]; then
+# concatenated as a paginating client returns them), a page of 30 Actions workflow runs, and a
+# repository's punch card (168 rows of [day, hour, commits]).
+if [ ! -s "$out/github-closed-issues.json" ] || [ ! -s "$out/github-punch-card.json" ]; then
   tmp=$(mktemp -d)
   if python3 -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: PyGithub==2.5.0 -d "$tmp"; then
     python3 - "$tmp"/PyGithub-2.5.0.tar.gz "$tmp"/pygithub-2.5.0.tar.gz "$out" <<'PY'
@@ -44,6 +45,8 @@ pages = [p for p in replies("Issue33.testClosedIssues.txt") if isinstance(p, lis
 json.dump([i for p in pages[:20] for i in p], open(f"{out}/github-closed-issues.json", "w"), indent=2)
 runs = next(r for r in replies("PullRequest1682.test_no_parameters.txt") if isinstance(r, dict) and "workflow_runs" in r)
 json.dump(runs, open(f"{out}/github-workflow-runs.json", "w"), indent=2)
+card = next(r for r in replies("Repository.testStatisticsPunchCard.txt") if isinstance(r, list))
+json.dump(card, open(f"{out}/github-punch-card.json", "w"), indent=2)
 PY
   fi
   rm -rf "$tmp"

@@ -215,12 +215,13 @@ pub fn detect_with_hints(text: &str, hints: &Hints<'_>) -> ContentType {
         return ContentType::SearchHits;
     }
 
-    // A fence tag (given, or the segment is one fenced block), then a path in the tool call.
-    let own_tag = trimmed
-        .strip_prefix("```")
-        .and_then(|rest| rest.lines().next())
-        .filter(|tag| !tag.trim().is_empty());
-    if let Some(tag) = hints.fence_tag.or(own_tag) {
+    // Markdown with fences is prose with blocks in it: the prose compressor splits it and routes
+    // each fenced block here again, its tag as a hint.
+    if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+        return ContentType::Text;
+    }
+    // A fence tag, then a path in the tool call.
+    if let Some(tag) = hints.fence_tag {
         let tag = tag.trim().to_ascii_lowercase();
         if let Some(language) = Language::from_tag(&tag) {
             return ContentType::Code(language);
@@ -654,8 +655,14 @@ mod tests {
 
     #[test]
     fn fence_tags_name_the_language() {
+        // A whole fenced segment is prose for the prose compressor to split; its inside, with the tag, code.
         let block = "```python\nx = 1\n```";
-        assert_eq!(detect(block), ContentType::Code(Language::Python));
+        assert_eq!(detect(block), ContentType::Text);
+        let hints = Hints::default().with_fence_tag(Some("python"));
+        assert_eq!(
+            detect_with_hints("x = 1", &hints),
+            ContentType::Code(Language::Python)
+        );
         let hints = Hints::default().with_fence_tag(Some("ts"));
         assert_eq!(
             detect_with_hints("let a = 1", &hints),

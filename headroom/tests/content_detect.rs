@@ -72,11 +72,18 @@ fn source_files_get_their_language_from_the_path_or_the_content() {
             ContentType::Code(language),
             "{file}"
         );
-        let fenced = format!("```{}\n{source}\n```", file.rsplit('.').next().unwrap());
+        let tag = file.rsplit('.').next().unwrap();
+        let inside = Hints::default().with_fence_tag(Some(tag));
         assert_eq!(
-            detect(&fenced),
+            detect_with_hints(&source, &inside),
             ContentType::Code(language),
             "{file} fenced"
+        );
+        // The whole fenced block is prose with a block in it, for the prose compressor to split.
+        assert_eq!(
+            detect(&format!("```{tag}\n{source}\n```")),
+            ContentType::Text,
+            "{file}"
         );
     }
     // Without any hint, the content alone says Rust and Python.

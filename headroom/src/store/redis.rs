@@ -214,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stopped_server_is_an_error_not_a_hang() {
+    fn a_stopped_server_is_an_error_not_a_hang_and_a_restarted_one_serves_again() {
         let mut server = RedisServer::start();
         let url = server.url(None);
         runtime().block_on(async {
@@ -224,12 +224,27 @@ mod tests {
             let started = std::time::Instant::now();
             let down = store.get("ns", "h").await;
             assert!(down.is_err(), "{down:?}");
+            assert!(store.put("ns", "h", "x").await.is_err());
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "fails fast: {:?}",
                 started.elapsed()
             );
             assert!(RedisStore::connect(&url, Default::default()).await.is_err());
+            // The same connection reconnects by itself once Redis is back (empty: no persistence).
+            server.restart();
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while store.put("ns", "h", "again").await.is_err() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no reconnect within 10 s"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(
+                store.get("ns", "h").await.unwrap().as_deref(),
+                Some("again")
+            );
         });
     }
 }

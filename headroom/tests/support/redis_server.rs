@@ -24,28 +24,50 @@ impl RedisServer {
                 .port();
             let dir =
                 std::env::temp_dir().join(format!("headroom-redis-{}-{port}", std::process::id()));
-            std::fs::create_dir_all(&dir).expect("a temp dir for redis");
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .arg("--dir")
-                .arg(&dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| {
-                    panic!("cannot start redis-server ({e}); install it with `bash scripts/setup.sh` (apt-get install redis-server)")
-                });
             let mut server = RedisServer {
-                child: Some(child),
+                child: None,
                 port,
                 dir,
             };
-            match server.wait_ready() {
+            match server.spawn() {
                 Ok(()) => return server,
                 Err(e) => last_error = e,
             }
         }
         panic!("redis-server did not come up on a loopback port: {last_error}");
+    }
+
+    /// Starts the stopped server again on the same port (empty: it keeps nothing on disk).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn().unwrap_or_else(|e| {
+            panic!("redis-server did not come back on port {}: {e}", self.port)
+        });
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        std::fs::create_dir_all(&self.dir).expect("a temp dir for redis");
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start redis-server ({e}); install it with `bash scripts/setup.sh` (apt-get install redis-server)")
+            });
+        self.child = Some(child);
+        self.wait_ready()
     }
 
     /// `redis://127.0.0.1:PORT`, with `/DB` when asked.

@@ -260,6 +260,11 @@ fn tokens_saved_per_fixture() {
             "which version of cryptography?",
         ),
         (
+            "github-punch-card.json (168 rows)",
+            large_fixture("github-punch-card.json"),
+            "when do people commit?",
+        ),
+        (
             "pip-list.json",
             large_fixture("pip-list.json"),
             "is requests installed?",

@@ -512,7 +512,7 @@ async fn compress_endpoint_speaks_the_sdk_protocol() {
             .all(|l| l.as_str().unwrap().contains("E0308")),
         "{searched}"
     );
-    let call = json!({"tool_call": {"id": "call_9", "type": "function", "function": {"name": "headroom_retrieve", "arguments": json!({"hash": hash}).to_string()}}});
+    let call = json!({"tool_call": {"id": "call_9", "type": "function", "function": {"name": "headroom_retrieve", "arguments": json!({"hash": hash, "query": "E0308"}).to_string()}}});
     let answered: Value = client()
         .post(format!("{}/v1/retrieve/tool_call", proxy.url))
         .json(&call)
@@ -523,7 +523,10 @@ async fn compress_endpoint_speaks_the_sdk_protocol() {
         .await
         .unwrap();
     assert_eq!(answered["tool_result"]["tool_call_id"], "call_9");
-    assert!(answered["tool_result"]["content"].as_str().unwrap().contains("error[E0308]"));
+    assert!(answered["tool_result"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("error[E0308]"));
 
     // Not a compress request: 400 (the SDK reports it); an empty conversation: 200 unchanged.
     let bad = client()
@@ -718,24 +721,40 @@ async fn sigterm_lets_in_flight_streams_finish() {
     let mut body = response.bytes_stream();
     let mut got = String::new();
     while !got.contains("\"content\":\"Hello\"") {
-        got.push_str(&String::from_utf8_lossy(&body.next().await.unwrap().unwrap()));
+        got.push_str(&String::from_utf8_lossy(
+            &body.next().await.unwrap().unwrap(),
+        ));
     }
     let pid = proxy.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let refused = client().get(format!("{}/health", proxy.url)).timeout(Duration::from_secs(2)).send().await;
+    let refused = client()
+        .get(format!("{}/health", proxy.url))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
     assert!(refused.is_err(), "no new requests once shutting down");
     up.gate.notify_one();
     while let Some(chunk) = body.next().await {
         got.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
     }
-    assert!(got.ends_with("data: [DONE]\n\n"), "the in-flight stream finished: {got}");
+    assert!(
+        got.ends_with("data: [DONE]\n\n"),
+        "the in-flight stream finished: {got}"
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(status) = proxy.child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "the proxy did not exit after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "the proxy did not exit after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status}");

@@ -47,7 +47,11 @@ impl Upstream {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(format!("upstream URL {base:?}: use http:// or https://"));
         }
+        // TLS is rustls with ring; the first client of the process picks it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Redirects are not followed: the client sees what the upstream said.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
@@ -290,7 +294,8 @@ mod tests {
         h.insert("authorization", HeaderValue::from_static("Bearer k"));
         h.insert("openai-organization", HeaderValue::from_static("org"));
         let out = end_to_end(&h);
-        let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
+        let mut names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
+        names.sort_unstable();
         assert_eq!(names, ["authorization", "openai-organization"]);
     }
 }

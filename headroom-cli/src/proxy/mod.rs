@@ -117,8 +117,6 @@ pub fn run(args: Args) -> Result<(), Failure> {
 }
 
 async fn serve(args: Args) -> Result<(), Failure> {
-    // TLS to the upstream uses rustls with ring; the process picks it once.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let file = match &args.config {
         Some(path) => config_file::EngineFile::read(path).map_err(Failure::input)?,
         None => config_file::EngineFile::default(),

@@ -10,10 +10,11 @@
 //! The files are real (see `scripts/fixtures.sh`, which writes them to `target/fixtures/code/`).
 #![cfg(feature = "code")]
 
+mod content_support;
+
+use content_support::{compress_tool_result, large_fixture};
 use headroom::marker::Marker;
-use headroom::Headroom;
-use serde_json::{json, Value};
-use std::path::PathBuf;
+use serde_json::json;
 use tree_sitter::{Node, Parser, Tree};
 
 struct Case {
@@ -39,18 +40,6 @@ const BRACED_JS: &[&str] = &[
     "method_definition",
     "arrow_function",
 ];
-
-fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/fixtures/code")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run `bash scripts/fixtures.sh` first)",
-            path.display()
-        )
-    })
-}
 
 fn parse(grammar: fn() -> tree_sitter::Language, text: &str) -> Tree {
     let mut parser = Parser::new();
@@ -114,56 +103,22 @@ fn inside_function(node: Node<'_>, case: &Case) -> bool {
 
 /// Runs one case and checks it; returns the segment's tokens before and after.
 fn check(case: &Case) -> (usize, usize) {
-    let source = fixture(case.file);
+    let source = large_fixture(&format!("code/{}", case.file));
     let question = if case.asked.is_empty() {
         "What does this file define?".to_string()
     } else {
         format!("How does `{}` work, and where is it called?", case.asked)
     };
-    let body = json!({
-        "model": "gpt-4o",
-        "messages": [
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": null, "tool_calls": [{
-                "id": "call_1", "type": "function",
-                "function": {"name": "read_file", "arguments": json!({"path": case.path}).to_string()}
-            }]},
-            {"role": "tool", "tool_call_id": "call_1", "content": source}
-        ]
-    });
-    let bytes = serde_json::to_vec(&body).unwrap();
-    let hr = Headroom::default();
-    let out = hr.compress_json(&bytes).unwrap();
-    assert_eq!(
-        out.body,
-        hr.compress_json(&bytes).unwrap().body,
-        "deterministic"
-    );
-    let sent: Value = serde_json::from_slice(&out.body).unwrap();
-    let text = sent["messages"][2]["content"].as_str().unwrap();
-    let segment = out
-        .report
-        .segments
-        .iter()
-        .find(|s| s.message_index == 2)
-        .unwrap();
-    if let Some(dir) = std::env::var_os("HEADROOM_TEST_DUMP") {
-        std::fs::write(PathBuf::from(dir).join(case.file), text).unwrap();
-    }
-    assert_eq!(segment.content_type, "code", "{}: {segment:?}", case.file);
-    let saved = 1.0 - segment.tokens_after as f64 / segment.tokens_before as f64;
-    eprintln!(
-        "{}: {} -> {} tokens ({:.1}% saved)",
-        case.file,
-        segment.tokens_before,
-        segment.tokens_after,
-        saved * 100.0
-    );
+    let arguments = json!({ "path": case.path }).to_string();
+    // Checks determinism and that every marker's hash retrieves the exact original.
+    let outcome = compress_tool_result(&question, "read_file", &arguments, &source);
+    let text = outcome.text.as_str();
+    assert_eq!(outcome.content_type, "code", "{}", case.file);
     assert!(
-        saved >= case.min_saved,
+        outcome.savings() >= case.min_saved,
         "{}: only {:.1}% saved",
         case.file,
-        saved * 100.0
+        outcome.savings() * 100.0
     );
 
     let reparsed = parse(case.grammar, text);
@@ -260,17 +215,8 @@ fn check(case: &Case) -> (usize, usize) {
         case.asked
     );
 
-    let markers = Marker::parse_all(text);
-    assert!(!markers.is_empty());
-    for marker in markers {
-        let original = out
-            .originals
-            .iter()
-            .find(|o| o.hash == marker.hash)
-            .expect("every marker hash is stored");
-        assert_eq!(original.text, source);
-    }
-    (segment.tokens_before, segment.tokens_after)
+    assert!(Marker::is_in(text), "{}: nothing elided", case.file);
+    (outcome.tokens_before, outcome.tokens_after)
 }
 
 const RUST_SERDE_JSON_DESERIALIZER: Case = Case {

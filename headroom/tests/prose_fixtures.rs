@@ -6,27 +6,13 @@
 //!   URL is split) and in the original order;
 //! - every marker's hash retrieves the exact original; the output is the same on every run.
 //!
-//! Man pages are rendered by `scripts/fixtures.sh` into `target/fixtures/prose/`; the README is
-//! committed under `tests/fixtures/prose/`.
+//! Man pages are rendered by `scripts/fixtures.sh` into `target/fixtures/prose/`; the README
+//! (serde_json 1.0.154's, MIT OR Apache-2.0) is committed under `tests/fixtures/prose/`.
 
+mod content_support;
+
+use content_support::{compress_tool_result, fixture, large_fixture, Outcome};
 use headroom::marker::Marker;
-use headroom::{CompressedJson, Headroom};
-use serde_json::{json, Value};
-use std::path::PathBuf;
-
-fn read(relative: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run `bash scripts/fixtures.sh` first)",
-            path.display()
-        )
-    })
-}
-
-fn man(page: &str) -> String {
-    read(&format!("../target/fixtures/prose/man-{page}.txt"))
-}
 
 /// The paragraph of `text` that starts at the line containing `anchor`: up to the next blank
 /// line, or, when the anchor line is a term with an indented definition (a man page entry), up to
@@ -48,48 +34,10 @@ fn paragraph_at<'t>(text: &'t str, anchor: &str) -> &'t str {
     &text[start..end]
 }
 
-fn compress(tool: &str, arguments: Value, question: &str, content: &str) -> CompressedJson {
-    let body = json!({
-        "model": "gpt-4o",
-        "messages": [
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": null, "tool_calls": [{
-                "id": "call_1", "type": "function",
-                "function": {"name": tool, "arguments": arguments.to_string()}
-            }]},
-            {"role": "tool", "tool_call_id": "call_1", "content": content}
-        ]
-    });
-    let bytes = serde_json::to_vec(&body).unwrap();
-    let hr = Headroom::default();
-    let out = hr.compress_json(&bytes).unwrap();
-    let again = hr.compress_json(&bytes).unwrap();
-    assert_eq!(out.body, again.body, "deterministic");
-    out
-}
-
-fn tool_text(out: &CompressedJson, name: &str) -> String {
-    let sent: Value = serde_json::from_slice(&out.body).unwrap();
-    let text = sent["messages"][2]["content"].as_str().unwrap().to_string();
-    if let Some(dir) = std::env::var_os("HEADROOM_TEST_DUMP") {
-        std::fs::write(PathBuf::from(dir).join(name), &text).unwrap();
-    }
-    text
-}
-
 /// Every run of text between markers is a piece of the original, found in order, starting and
-/// ending at whitespace (or the text's ends); and every marker hash retrieves the original.
-fn assert_faithful(name: &str, original: &str, text: &str, out: &CompressedJson) {
-    let markers = Marker::parse_all(text);
-    assert!(!markers.is_empty(), "{name}: nothing elided");
-    for marker in &markers {
-        let stored = out.originals.iter().find(|o| o.hash == marker.hash);
-        assert_eq!(
-            stored.map(|o| o.text.as_str()),
-            Some(original),
-            "{name}: {marker:?}"
-        );
-    }
+/// ending at whitespace (or the text's ends). (Marker hashes are checked by `compress_tool_result`.)
+fn assert_faithful(name: &str, original: &str, text: &str) {
+    assert!(Marker::is_in(text), "{name}: nothing elided");
     let mut at = 0;
     for piece in split_at_markers(text) {
         let piece = piece.trim_matches(|c: char| c.is_whitespace());
@@ -123,43 +71,23 @@ fn split_at_markers(text: &str) -> Vec<&str> {
     pieces
 }
 
-fn saved(out: &CompressedJson, name: &str) -> f64 {
-    let segment = out
-        .report
-        .segments
-        .iter()
-        .find(|s| s.message_index == 2)
-        .unwrap();
-    assert_eq!(segment.content_type, "text", "{name}: {segment:?}");
-    let saved = 1.0 - segment.tokens_after as f64 / segment.tokens_before as f64;
-    eprintln!(
-        "{name}: {} -> {} tokens ({:.1}% saved), {:?}",
-        segment.tokens_before,
-        segment.tokens_after,
-        saved * 100.0,
-        segment.transforms
-    );
-    saved
-}
-
 fn check_man(page: &str, question: &str, anchor: &str) {
-    let original = man(page);
+    let original = large_fixture(&format!("prose/man-{page}.txt"));
     // A documentation tool: the detector reads a command runner's output as logs.
-    let out = compress(
-        "read_manual",
-        json!({"page": format!("{page}(1)")}),
-        question,
-        &original,
-    );
-    let text = tool_text(&out, page);
-    let saved = saved(&out, page);
+    let arguments = format!(r#"{{"page":"{page}(1)"}}"#);
+    let out = compress_tool_result(question, "read_manual", &arguments, &original);
+    assert_prose(&out, page);
     let answer = paragraph_at(&original, anchor);
     assert!(
-        text.contains(answer),
+        out.text.contains(answer),
         "man {page}: the answer is not intact:\n{answer}"
     );
-    assert!(saved >= 0.3, "man {page}: less than 30% saved");
-    assert_faithful(page, &original, &text, &out);
+    assert_faithful(page, &original, &out.text);
+}
+
+fn assert_prose(out: &Outcome, name: &str) {
+    assert_eq!(out.content_type, "text", "{name}");
+    assert!(out.savings() >= 0.3, "{name}: less than 30% saved");
 }
 
 #[test]
@@ -191,34 +119,29 @@ fn man_git_keeps_the_no_pager_option() {
 
 #[test]
 fn readme_with_code_and_json_blocks() {
-    let original = read("tests/fixtures/prose/serde_json-README.md");
-    let out = compress(
-        "read_file",
-        json!({"path": "README.md"}),
+    let original = fixture("prose/serde_json-README.md");
+    let out = compress_tool_result(
         "How do I turn a string of untyped JSON into a serde_json::Value and index into it?",
+        "read_file",
+        r#"{"path":"README.md"}"#,
         &original,
     );
-    let text = tool_text(&out, "README.md");
+    assert_prose(&out, "README.md");
     let answer = paragraph_at(
         &original,
         "A string of JSON data can be parsed into a `serde_json::Value` by the",
     );
-    assert!(text.contains(answer), "the answer is not intact:\n{answer}");
-    // Every fenced block that is still there keeps both fence lines; the JSON block went through
-    // the JSON compressor.
-    assert_eq!(text.matches("```").count() % 2, 0);
-    let segment = out
-        .report
-        .segments
-        .iter()
-        .find(|s| s.message_index == 2)
-        .unwrap();
     assert!(
-        segment.transforms.contains(&"json:minify".to_string()),
-        "{segment:?}"
+        out.text.contains(answer),
+        "the answer is not intact:\n{answer}"
     );
-    assert!(saved(&out, "serde_json README") >= 0.3);
-    assert_faithful("README", &original, &text, &out);
+    // Every fenced block that is still there keeps both fence lines; the JSON block, if kept, went
+    // through the JSON compressor (minified).
+    assert_eq!(out.text.matches("```").count() % 2, 0);
+    let json_open = original.find("```json\n").unwrap() + "```json\n".len();
+    let json_block = &original[json_open..json_open + original[json_open..].find("```").unwrap()];
+    assert!(!out.text.contains(json_block.trim()));
+    assert_faithful("README", &original, &out.text);
 }
 
 /// Mixed content: prose around a fenced block of real source. The block goes through the code
@@ -227,35 +150,27 @@ fn readme_with_code_and_json_blocks() {
 #[cfg(feature = "code")]
 #[test]
 fn prose_with_a_fenced_source_file() {
-    let readme = read("tests/fixtures/prose/serde_json-README.md");
-    let source = read("../target/fixtures/code/serde_json-de.rs");
+    let readme = fixture("prose/serde_json-README.md");
+    let source = large_fixture("code/serde_json-de.rs");
     let original = format!(
         "{}\nThe deserializer behind `from_str`:\n\n```rust\n{source}```\n\n{}",
         &readme[..readme.find("## Operating on untyped JSON values").unwrap()],
         &readme[readme.find("## Parsing JSON as strongly typed").unwrap()..]
     );
-    let out = compress(
-        "answer_with_context",
-        json!({}),
+    let out = compress_tool_result(
         "Where does serde_json parse integers (parse_integer)?",
+        "answer_with_context",
+        "{}",
         &original,
     );
-    let text = tool_text(&out, "mixed.md");
-    let segment = out
-        .report
-        .segments
-        .iter()
-        .find(|s| s.message_index == 2)
-        .unwrap();
+    assert_prose(&out, "mixed");
+    let open = out.text.find("```rust\n").expect("the fence stays") + "```rust\n".len();
+    let close = open + out.text[open..].find("\n```").unwrap() + 1;
+    let block = &out.text[open..close];
     assert!(
-        segment
-            .transforms
-            .contains(&"code:elide-bodies".to_string()),
-        "{segment:?}"
+        block.contains("{ /* [… "),
+        "the bodies went through the code compressor"
     );
-    let open = text.find("```rust\n").expect("the fence stays") + "```rust\n".len();
-    let close = open + text[open..].find("\n```").unwrap() + 1;
-    let block = &text[open..close];
     let mut parser = tree_sitter::Parser::new();
     parser
         .set_language(&tree_sitter_rust::LANGUAGE.into())
@@ -264,13 +179,4 @@ fn prose_with_a_fenced_source_file() {
     assert!(
         block.contains("fn parse_integer(&mut self, positive: bool) -> Result<ParserNumber> {\n")
     );
-    assert!(saved(&out, "mixed") >= 0.3);
-    for marker in Marker::parse_all(&text) {
-        let stored = out
-            .originals
-            .iter()
-            .find(|o| o.hash == marker.hash)
-            .unwrap();
-        assert_eq!(stored.text, original);
-    }
 }

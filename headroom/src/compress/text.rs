@@ -287,21 +287,14 @@ fn assemble(
             gap_whitespace = &text[section.block.content_end..section.block.range.end];
             continue;
         }
-        if dropped_blocks > 0 {
-            let marker = Marker::new(
-                dropped_blocks,
-                Some(sections.len()),
-                "paragraphs",
-                &ctx.hash,
-            );
-            out.push_str(&marker.to_text());
-            out.push_str(if gap_whitespace.is_empty() {
-                "\n\n"
-            } else {
-                gap_whitespace
-            });
-            dropped_blocks = 0;
-        }
+        push_paragraphs_marker(
+            &mut out,
+            dropped_blocks,
+            sections.len(),
+            gap_whitespace,
+            ctx,
+        );
+        dropped_blocks = 0;
         match (&section.replacement, section.piece) {
             (Some(replacement), _) => {
                 out.push_str(replacement);
@@ -331,15 +324,31 @@ fn assemble(
             }
         }
     }
-    if dropped_blocks > 0 {
-        let marker = Marker::new(
-            dropped_blocks,
-            Some(sections.len()),
-            "paragraphs",
-            &ctx.hash,
-        );
-        out.push_str(&marker.to_text());
-        out.push_str(gap_whitespace);
-    }
+    push_paragraphs_marker(
+        &mut out,
+        dropped_blocks,
+        sections.len(),
+        gap_whitespace,
+        ctx,
+    );
     out
+}
+
+/// The marker for a run of `dropped` whole blocks (of `total`), then the run's trailing whitespace.
+fn push_paragraphs_marker(
+    out: &mut String,
+    dropped: usize,
+    total: usize,
+    whitespace: &str,
+    ctx: &SegmentContext<'_>,
+) {
+    if dropped == 0 {
+        return;
+    }
+    out.push_str(&Marker::new(dropped, Some(total), "paragraphs", &ctx.hash).to_text());
+    out.push_str(if whitespace.is_empty() {
+        "\n\n"
+    } else {
+        whitespace
+    });
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{assert_compressed, chat_body, Upstream};
+use common::{assert_compressed, chat_body, RetryServerErrors, Upstream};
 use headroom_tower::{BoxError, HeadroomLayer};
 use http::{Request, Response};
 use http_body_util::Full;
@@ -12,42 +12,8 @@ use hyper_util::rt::TokioExecutor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tower::retry::{Policy, RetryLayer};
+use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
-
-/// Retries 5xx answers and transport errors, re-sending the request it was given (for a stack with
-/// Headroom outside, that is the compressed body).
-#[derive(Clone)]
-struct RetryServerErrors {
-    left: usize,
-}
-
-impl<B, E> Policy<Request<Full<Bytes>>, Response<B>, E> for RetryServerErrors {
-    type Future = std::future::Ready<()>;
-
-    fn retry(
-        &mut self,
-        _request: &mut Request<Full<Bytes>>,
-        result: &mut Result<Response<B>, E>,
-    ) -> Option<Self::Future> {
-        let failed = result
-            .as_ref()
-            .map_or(true, |response| response.status().is_server_error());
-        (failed && self.left > 0).then(|| {
-            self.left -= 1;
-            std::future::ready(())
-        })
-    }
-
-    fn clone_request(&mut self, request: &Request<Full<Bytes>>) -> Option<Request<Full<Bytes>>> {
-        let mut clone = Request::new(request.body().clone());
-        *clone.method_mut() = request.method().clone();
-        *clone.uri_mut() = request.uri().clone();
-        *clone.version_mut() = request.version();
-        *clone.headers_mut() = request.headers().clone();
-        Some(clone)
-    }
-}
 
 fn chat_request(upstream: &Upstream, body: Bytes) -> Request<Full<Bytes>> {
     Request::post(upstream.url("/v1/chat/completions"))

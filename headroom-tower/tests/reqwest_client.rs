@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::{assert_compressed, chat_body, Upstream};
+use common::{assert_compressed, chat_body, RetryServerErrors, Upstream};
 use headroom_tower::HeadroomLayer;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tower::retry::{Policy, RetryLayer};
+use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
 
 fn post(client: &reqwest::Client, url: String, body: bytes::Bytes) -> reqwest::Request {
@@ -82,34 +82,6 @@ async fn other_requests_pass_through_byte_for_byte() {
             upstream.seen()[index].body == *body,
             "case {index} ({path})"
         );
-    }
-}
-
-/// Retries a 5xx by re-sending a clone of the (already compressed) request.
-#[derive(Clone)]
-struct RetryServerErrors {
-    left: usize,
-}
-
-impl Policy<reqwest::Request, reqwest::Response, reqwest::Error> for RetryServerErrors {
-    type Future = std::future::Ready<()>;
-
-    fn retry(
-        &mut self,
-        _request: &mut reqwest::Request,
-        result: &mut Result<reqwest::Response, reqwest::Error>,
-    ) -> Option<Self::Future> {
-        let failed = result
-            .as_ref()
-            .map_or(true, |response| response.status().is_server_error());
-        (failed && self.left > 0).then(|| {
-            self.left -= 1;
-            std::future::ready(())
-        })
-    }
-
-    fn clone_request(&mut self, request: &reqwest::Request) -> Option<reqwest::Request> {
-        request.try_clone()
     }
 }
 

@@ -1,6 +1,10 @@
 //! A fake OpenAI upstream on loopback that records what it receives, and a real compressible request.
 #![allow(dead_code)]
 
+mod retry;
+#[allow(unused_imports)]
+pub use retry::RetryServerErrors;
+
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};

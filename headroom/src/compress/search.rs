@@ -96,6 +96,10 @@ impl Compressor for SearchHitsCompressor {
             out.push('\n');
             out.push_str(line);
         }
+        if !Marker::is_in(&out) {
+            // Every hit kept, only regrouped under its path: nothing to retrieve.
+            return Some(Compression::lossless(out, "search:group", ctx));
+        }
         let mut transforms = vec!["search:group".to_string()];
         if elided {
             transforms.push("search:select".into());
@@ -296,6 +300,19 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert!(!files[0].lines[0].is_hit && files[0].lines[1].is_hit);
         assert_eq!(other, vec!["Binary file c matches"]);
+    }
+
+    #[test]
+    fn regrouping_alone_is_lossless() {
+        let ctx = SegmentContext::for_tests("gpt-4o").with_hash("0123456789abcdef01234567");
+        let hits: String = (1..=12)
+            .map(|i| format!("src/f{i}.rs:{i}:let a = {i};\n"))
+            .collect();
+        let out = SearchHitsCompressor.compress(&hits, &ctx).unwrap();
+        assert!(!out.lossy);
+        assert!(out
+            .text
+            .starts_with("src/f1.rs\n1:let a = 1;\n\nsrc/f2.rs\n2:let a = 2;"));
     }
 
     #[test]

@@ -91,6 +91,18 @@ pub struct Resolver {
     pending: Option<Pending>,
     tap: SseTap,
     carry: Option<Carry>,
+    hidden_usage: Usage,
+}
+
+/// Tokens the upstream billed for the replies the agent never saw (the retrieval rounds).
+///
+/// The agent's final reply carries only its own `usage`; a door that accounts for cost adds this.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Prompt tokens of the consumed replies.
+    pub prompt_tokens: u64,
+    /// Completion tokens of the consumed replies.
+    pub completion_tokens: u64,
 }
 
 impl std::fmt::Debug for Resolver {
@@ -214,6 +226,7 @@ impl Resolver {
             pending: None,
             tap: SseTap::default(),
             carry: None,
+            hidden_usage: Usage::default(),
         })
     }
 
@@ -277,6 +290,17 @@ impl Resolver {
         self.carry.take()
     }
 
+    /// Tokens billed for the retrieval rounds' replies, which the agent did not see.
+    ///
+    /// ```
+    /// let r = headroom::resolver::Resolver::new(br#"{"messages":[]}"#)?;
+    /// assert_eq!(r.hidden_usage().prompt_tokens, 0);
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn hidden_usage(&self) -> Usage {
+        self.hidden_usage
+    }
+
     /// Reads a whole (non-streamed) reply. A reply without `headroom_retrieve` calls — or one that
     /// is not a chat completion at all, such as an error — comes back as `Done` byte for byte.
     pub fn on_response(&mut self, body: &[u8]) -> Step {
@@ -293,6 +317,24 @@ impl Resolver {
     /// none while the resolver decides; then whole events). A stream whose first tool-call delta
     /// is `headroom_retrieve` is consumed; any other is forwarded byte for byte, except that a
     /// `headroom_retrieve` call arriving after the agent's own is taken out of it.
+    ///
+    /// ```
+    /// use headroom::resolver::{Resolver, Step};
+    /// let mut r = Resolver::new(br#"{"model":"gpt-4o","stream":true,"messages":[]}"#)?;
+    /// let stream = concat!(
+    ///     "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",",
+    ///     "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n",
+    ///     "data: [DONE]\n\n",
+    /// );
+    /// let mut to_agent = Vec::new();
+    /// for piece in stream.as_bytes().chunks(10) {
+    ///     to_agent.extend(r.on_sse(piece)); // forward as soon as it is released
+    /// }
+    /// let Step::Done(rest) = r.on_sse_end() else { unreachable!() };
+    /// to_agent.extend(rest);
+    /// assert_eq!(to_agent, stream.as_bytes()); // not ours: byte for byte
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
     pub fn on_sse(&mut self, chunk: &[u8]) -> Vec<u8> {
         self.tap.feed(chunk)
     }
@@ -384,6 +426,9 @@ impl Resolver {
             return Step::Done(self.render(&response));
         }
         self.rounds += 1;
+        let usage = &response["usage"];
+        self.hidden_usage.prompt_tokens += usage["prompt_tokens"].as_u64().unwrap_or(0);
+        self.hidden_usage.completion_tokens += usage["completion_tokens"].as_u64().unwrap_or(0);
         let message = &response["choices"][0]["message"];
         let mut assistant =
             json!({"role": "assistant", "content": message["content"], "tool_calls": calls});

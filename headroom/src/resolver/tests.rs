@@ -77,6 +77,8 @@ fn one_round_sends_the_original_in_a_paired_tool_message() {
         "tools kept while rounds remain"
     );
     assert_eq!(r.rounds(), 1);
+    let hidden = r.hidden_usage();
+    assert_eq!((hidden.prompt_tokens, hidden.completion_tokens), (10, 5));
 }
 
 #[test]

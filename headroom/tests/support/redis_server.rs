@@ -1,5 +1,7 @@
 //! A real `redis-server` on a free loopback port, for tests and benchmarks; stopped on drop.
 //! `scripts/setup.sh` installs it; without it the tests fail with a message saying so.
+// Shared by several test binaries and the benchmark; each uses part of it.
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

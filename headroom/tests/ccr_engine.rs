@@ -32,6 +32,11 @@ fn a_retrieved_original_is_never_compressed_again() {
     let out = hr.compress_json(&body).unwrap();
     let sent: Value = serde_json::from_slice(&out.body).unwrap();
     assert_eq!(sent["messages"][2]["content"].as_str().unwrap(), ISSUES);
-    let segment = out.report.segments.iter().find(|s| s.message_index == 2).unwrap();
+    let segment = out
+        .report
+        .segments
+        .iter()
+        .find(|s| s.message_index == 2)
+        .unwrap();
     assert_eq!(segment.skipped.as_deref(), Some("retrieved original"));
 }

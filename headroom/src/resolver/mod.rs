@@ -64,6 +64,21 @@ use serde_json::{json, Map, Value};
 use sse::{SseTap, Tapped};
 use std::sync::Arc;
 
+/// Whether a request body offers the `headroom_retrieve` tool: only then can the model call it,
+/// so a door needs a [`Resolver`] only for such requests. A quick byte search (a false positive
+/// only costs a resolver that passes the reply through).
+///
+/// ```
+/// assert!(!headroom::resolver::offers_retrieve(br#"{"messages":[]}"#));
+/// let def = headroom::retrieve::tool_definition();
+/// let body = serde_json::json!({"messages": [], "tools": [def]}).to_string();
+/// assert!(headroom::resolver::offers_retrieve(body.as_bytes()));
+/// ```
+pub fn offers_retrieve(request: &[u8]) -> bool {
+    let needle = RETRIEVE_TOOL_NAME.as_bytes();
+    request.windows(needle.len()).any(|w| w == needle)
+}
+
 /// Retrieval rounds one agent request may take before the retrieve tool is withdrawn.
 pub const DEFAULT_MAX_ROUNDS: usize = 3;
 

@@ -17,6 +17,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
+#[path = "../../headroom/tests/support/redis_server.rs"]
+#[allow(dead_code)]
+mod redis_server;
+use redis_server::RedisServer;
+
 const BUILD_LOG: &str =
     include_str!("../../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt");
 
@@ -240,6 +245,24 @@ fn build_log_request(model: &str, stream: bool) -> Value {
     ]})
 }
 
+/// POSTs `body` as JSON to `path` of `base`, with a bearer token when given.
+async fn send_json(base: &str, path: &str, auth: Option<&str>, body: &Value) -> reqwest::Response {
+    let mut request = client().post(format!("{base}{path}")).json(body);
+    if let Some(token) = auth {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+/// [`send_json`], and the JSON reply.
+async fn post_json(base: &str, path: &str, auth: Option<&str>, body: &Value) -> Value {
+    send_json(base, path, auth, body)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn stats(proxy: &Proxy) -> Value {
     client()
         .get(format!("{}/stats", proxy.url))
@@ -257,13 +280,13 @@ async fn stats(proxy: &Proxy) -> Value {
 async fn chat_is_compressed_and_forwarded() {
     let (up_url, up) = start_upstream().await;
     let proxy = start_proxy(&up_url, &[]);
-    let response = client()
-        .post(format!("{}/v1/chat/completions", proxy.url))
-        .bearer_auth("sk-test")
-        .json(&build_log_request("gpt-4o", false))
-        .send()
-        .await
-        .unwrap();
+    let response = send_json(
+        &proxy.url,
+        "/v1/chat/completions",
+        Some("sk-test"),
+        &build_log_request("gpt-4o", false),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let before: usize = response.headers()["x-headroom-tokens-before"]
         .to_str()
@@ -322,12 +345,13 @@ async fn chat_is_compressed_and_forwarded() {
 async fn streams_are_relayed_chunk_by_chunk() {
     let (up_url, up) = start_upstream().await;
     let proxy = start_proxy(&up_url, &[]);
-    let response = client()
-        .post(format!("{}/v1/chat/completions", proxy.url))
-        .json(&build_log_request("gated", true))
-        .send()
-        .await
-        .unwrap();
+    let response = send_json(
+        &proxy.url,
+        "/v1/chat/completions",
+        None,
+        &build_log_request("gated", true),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"]
         .to_str()
@@ -404,12 +428,7 @@ async fn other_paths_pass_through_byte_identical() {
     );
 
     // /v1/responses is forwarded (uncompressed) and counted.
-    let r = client()
-        .post(format!("{}/v1/responses", proxy.url))
-        .json(&json!({"input":"hi"}))
-        .send()
-        .await
-        .unwrap();
+    let r = send_json(&proxy.url, "/v1/responses", None, &json!({"input":"hi"})).await;
     assert_eq!(
         r.status(),
         404,
@@ -446,15 +465,13 @@ async fn compress_endpoint_speaks_the_sdk_protocol() {
     let (up_url, _up) = start_upstream().await;
     let proxy = start_proxy(&up_url, &[]);
     let messages = build_log_request("gpt-4o", false)["messages"].clone();
-    let reply: Value = client()
-        .post(format!("{}/v1/compress", proxy.url))
-        .json(&json!({"messages": messages, "model": "gpt-4o", "token_budget": 4000}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply: Value = post_json(
+        &proxy.url,
+        "/v1/compress",
+        None,
+        &json!({"messages": messages, "model": "gpt-4o", "token_budget": 4000}),
+    )
+    .await;
     let before = reply["tokens_before"].as_u64().unwrap();
     let after = reply["tokens_after"].as_u64().unwrap();
     assert_eq!(reply["tokens_saved"].as_u64().unwrap(), before - after);
@@ -476,33 +493,23 @@ async fn compress_endpoint_speaks_the_sdk_protocol() {
     );
 
     // Anonymous retrieve of what anonymous compress stored; another tenant cannot see it.
-    let got: Value = client()
-        .post(format!("{}/v1/retrieve", proxy.url))
-        .json(&json!({"hash": hash}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = post_json(&proxy.url, "/v1/retrieve", None, &json!({"hash": hash})).await;
     assert_eq!(got["original_content"], BUILD_LOG);
-    let other = client()
-        .post(format!("{}/v1/retrieve", proxy.url))
-        .bearer_auth("sk-other")
-        .json(&json!({"hash": hash}))
-        .send()
-        .await
-        .unwrap();
+    let other = send_json(
+        &proxy.url,
+        "/v1/retrieve",
+        Some("sk-other"),
+        &json!({"hash": hash}),
+    )
+    .await;
     assert_eq!(other.status(), 404);
-    let searched: Value = client()
-        .post(format!("{}/v1/retrieve", proxy.url))
-        .json(&json!({"hash": hash, "query": "E0308"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let searched: Value = post_json(
+        &proxy.url,
+        "/v1/retrieve",
+        None,
+        &json!({"hash": hash, "query": "E0308"}),
+    )
+    .await;
     assert!(searched["count"].as_u64().unwrap() >= 1);
     assert!(
         searched["results"]
@@ -513,15 +520,7 @@ async fn compress_endpoint_speaks_the_sdk_protocol() {
         "{searched}"
     );
     let call = json!({"tool_call": {"id": "call_9", "type": "function", "function": {"name": "headroom_retrieve", "arguments": json!({"hash": hash, "query": "E0308"}).to_string()}}});
-    let answered: Value = client()
-        .post(format!("{}/v1/retrieve/tool_call", proxy.url))
-        .json(&call)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answered: Value = post_json(&proxy.url, "/v1/retrieve/tool_call", None, &call).await;
     assert_eq!(answered["tool_result"]["tool_call_id"], "call_9");
     assert!(answered["tool_result"]["content"]
         .as_str()
@@ -529,22 +528,21 @@ async fn compress_endpoint_speaks_the_sdk_protocol() {
         .contains("error[E0308]"));
 
     // Not a compress request: 400 (the SDK reports it); an empty conversation: 200 unchanged.
-    let bad = client()
-        .post(format!("{}/v1/compress", proxy.url))
-        .json(&json!({"model": "gpt-4o"}))
-        .send()
-        .await
-        .unwrap();
+    let bad = send_json(
+        &proxy.url,
+        "/v1/compress",
+        None,
+        &json!({"model": "gpt-4o"}),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
-    let empty: Value = client()
-        .post(format!("{}/v1/compress", proxy.url))
-        .json(&json!({"messages": [], "model": "gpt-4o"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let empty: Value = post_json(
+        &proxy.url,
+        "/v1/compress",
+        None,
+        &json!({"messages": [], "model": "gpt-4o"}),
+    )
+    .await;
     assert_eq!(empty["messages"], json!([]));
     assert_eq!(empty["tokens_saved"], 0);
     assert_eq!(
@@ -558,16 +556,13 @@ async fn retrieval_rounds_are_resolved_inside_the_proxy() {
     let (up_url, up) = start_upstream().await;
     let proxy = start_proxy(&up_url, &[]);
     // Non-streaming: the model asks for the original, gets it, answers; the client sees the answer.
-    let reply: Value = client()
-        .post(format!("{}/v1/chat/completions", proxy.url))
-        .bearer_auth("sk-tenant")
-        .json(&build_log_request("retrieve-me", false))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply: Value = post_json(
+        &proxy.url,
+        "/v1/chat/completions",
+        Some("sk-tenant"),
+        &build_log_request("retrieve-me", false),
+    )
+    .await;
     let expected = "retrieved error[E0308]: true";
     assert_eq!(reply["choices"][0]["message"]["content"], expected);
     let seen = up.seen();
@@ -587,16 +582,16 @@ async fn retrieval_rounds_are_resolved_inside_the_proxy() {
     );
 
     // Streaming: the same, as SSE.
-    let text = client()
-        .post(format!("{}/v1/chat/completions", proxy.url))
-        .bearer_auth("sk-tenant")
-        .json(&build_log_request("retrieve-me", true))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = send_json(
+        &proxy.url,
+        "/v1/chat/completions",
+        Some("sk-tenant"),
+        &build_log_request("retrieve-me", true),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(
         !text.contains("headroom_retrieve"),
         "the client never sees our tool call: {text}"
@@ -625,12 +620,13 @@ async fn upstream_failures_are_openai_style_errors() {
         format!("http://{}", l.local_addr().unwrap())
     };
     let down = start_proxy(&dead, &[]);
-    let r = client()
-        .post(format!("{}/v1/chat/completions", down.url))
-        .json(&build_log_request("gpt-4o", false))
-        .send()
-        .await
-        .unwrap();
+    let r = send_json(
+        &down.url,
+        "/v1/chat/completions",
+        None,
+        &build_log_request("gpt-4o", false),
+    )
+    .await;
     assert_eq!(r.status(), 502);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["code"], "upstream_unreachable");
@@ -651,12 +647,13 @@ async fn upstream_failures_are_openai_style_errors() {
         ],
     );
     let started = Instant::now();
-    let r = client()
-        .post(format!("{}/v1/chat/completions", proxy.url))
-        .json(&json!({"model":"slow","messages":[]}))
-        .send()
-        .await
-        .unwrap();
+    let r = send_json(
+        &proxy.url,
+        "/v1/chat/completions",
+        None,
+        &json!({"model":"slow","messages":[]}),
+    )
+    .await;
     assert_eq!(r.status(), 504);
     assert!(started.elapsed() < Duration::from_millis(2500));
     assert_eq!(
@@ -666,15 +663,16 @@ async fn upstream_failures_are_openai_style_errors() {
 
     // A stream that goes silent: what came is relayed, then an error event, then the end.
     let started = Instant::now();
-    let text = client()
-        .post(format!("{}/v1/chat/completions", proxy.url))
-        .json(&json!({"model":"stall","stream":true,"messages":[]}))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = send_json(
+        &proxy.url,
+        "/v1/chat/completions",
+        None,
+        &json!({"model":"stall","stream":true,"messages":[]}),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(text.contains("\"content\":\"Hello\""), "{text}");
     assert!(text.contains("stream idle timeout"), "{text}");
@@ -682,23 +680,13 @@ async fn upstream_failures_are_openai_style_errors() {
 
     // Over the body limit: 413, announced or chunked.
     let big = json!({"model":"gpt-4o","messages":[{"role":"user","content":"x".repeat(200_000)}]});
-    let r = client()
-        .post(format!("{}/v1/chat/completions", proxy.url))
-        .json(&big)
-        .send()
-        .await
-        .unwrap();
+    let r = send_json(&proxy.url, "/v1/chat/completions", None, &big).await;
     assert_eq!(r.status(), 413);
     assert_eq!(
         r.json::<Value>().await.unwrap()["error"]["code"],
         "body_too_large"
     );
-    let r = client()
-        .post(format!("{}/v1/embeddings", proxy.url))
-        .json(&big)
-        .send()
-        .await
-        .unwrap();
+    let r = send_json(&proxy.url, "/v1/embeddings", None, &big).await;
     assert_eq!(r.status(), 413);
     let s = stats(&proxy).await;
     assert!(
@@ -712,12 +700,13 @@ async fn upstream_failures_are_openai_style_errors() {
 async fn sigterm_lets_in_flight_streams_finish() {
     let (up_url, up) = start_upstream().await;
     let mut proxy = start_proxy(&up_url, &[]);
-    let response = client()
-        .post(format!("{}/v1/chat/completions", proxy.url))
-        .json(&build_log_request("gated", true))
-        .send()
-        .await
-        .unwrap();
+    let response = send_json(
+        &proxy.url,
+        "/v1/chat/completions",
+        None,
+        &build_log_request("gated", true),
+    )
+    .await;
     let mut body = response.bytes_stream();
     let mut got = String::new();
     while !got.contains("\"content\":\"Hello\"") {
@@ -762,81 +751,34 @@ async fn sigterm_lets_in_flight_streams_finish() {
 
 // ---------------------------------------------------------------- Redis shared by two proxies
 
-struct Redis(Child);
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_redis() -> (Redis, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server is installed (scripts/setup.sh installs it)");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Redis(child), port)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_proxies_share_one_redis() {
     let (up_url, _up) = start_upstream().await;
-    let (_redis, port) = start_redis();
-    let store = format!("redis://127.0.0.1:{port}");
+    let redis = RedisServer::start();
+    let store = redis.url(None);
     let a = start_proxy(&up_url, &["--store", &store]);
     let b = start_proxy(&up_url, &["--store", &store]);
     let messages = build_log_request("gpt-4o", false)["messages"].clone();
-    let reply: Value = client()
-        .post(format!("{}/v1/compress", a.url))
-        .bearer_auth("sk-team")
-        .json(&json!({"messages": messages, "model": "gpt-4o"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply: Value = post_json(
+        &a.url,
+        "/v1/compress",
+        Some("sk-team"),
+        &json!({"messages": messages, "model": "gpt-4o"}),
+    )
+    .await;
     let hash = reply["ccr_hashes"][0]
         .as_str()
         .expect("a lossy compression")
         .to_string();
-    let got: Value = client()
-        .post(format!("{}/v1/retrieve", b.url))
-        .bearer_auth("sk-team")
-        .json(&json!({"hash": hash}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = post_json(
+        &b.url,
+        "/v1/retrieve",
+        Some("sk-team"),
+        &json!({"hash": hash}),
+    )
+    .await;
     assert_eq!(got["original_content"], BUILD_LOG);
-    let anonymous = client()
-        .post(format!("{}/v1/retrieve", b.url))
-        .json(&json!({"hash": hash}))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = send_json(&b.url, "/v1/retrieve", None, &json!({"hash": hash})).await;
     assert_eq!(anonymous.status(), 404, "another namespace");
 }
 

@@ -175,14 +175,16 @@ pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
 
 /// Whether a response is a Server-Sent Events stream.
 pub fn is_event_stream(headers: &HeaderMap) -> bool {
+    media_type_is(headers, "text/event-stream")
+}
+
+/// Whether the `Content-Type` names `media_type` (parameters and case aside).
+pub fn media_type_is(headers: &HeaderMap, media_type: &str) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("text/event-stream")
-        })
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(media_type))
 }
 
 /// The status and end-to-end headers of an upstream response.

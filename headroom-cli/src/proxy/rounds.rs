@@ -4,7 +4,7 @@
 //! SSE streams alike (a stream that is not a retrieve call is relayed as it comes).
 
 use super::error::ProxyError;
-use super::forward::{self, head_of, is_event_stream, response_from};
+use super::forward::{self, head_of, is_event_stream, media_type_is, response_from};
 use super::App;
 use axum::body::Body;
 use axum::response::Response;
@@ -58,15 +58,7 @@ pub async fn resolve(call: Call, sent: &[u8], response: reqwest::Response) -> Re
 
 /// A JSON reply without `Content-Encoding`.
 fn is_plain_json(headers: &HeaderMap) -> bool {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    json && !headers.contains_key(header::CONTENT_ENCODING)
+    media_type_is(headers, "application/json") && !headers.contains_key(header::CONTENT_ENCODING)
 }
 
 impl Call {

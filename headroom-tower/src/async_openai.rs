@@ -157,6 +157,11 @@ impl Memo {
 pin_project! {
     /// The response future of [`HeadroomService`] for async-openai's `HttpRequestFactory`:
     /// puts the call's report in the response's extensions.
+    ///
+    /// ```
+    /// use async_openai::middleware::ReqwestService;
+    /// fn named(_: headroom_tower::async_openai::ResponseFuture<<ReqwestService as tower::Service<async_openai::middleware::HttpRequestFactory>>::Future>) {}
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         future: F,

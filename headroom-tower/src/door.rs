@@ -11,9 +11,20 @@ use std::task::{Context, Poll};
 
 /// Bodies above this many bytes are compressed on tokio's blocking pool, so a big body does not
 /// stall a runtime worker.
+///
+/// ```
+/// assert_eq!(headroom_tower::BLOCKING_THRESHOLD, 64 * 1024);
+/// ```
 pub const BLOCKING_THRESHOLD: usize = 64 * 1024;
 
 /// The header that sends a request on untouched when its value is `true`.
+///
+/// ```
+/// let request = http::Request::post("http://localhost/v1/chat/completions")
+///     .header(headroom_tower::BYPASS_HEADER, "true")
+///     .body(())?;
+/// # Ok::<(), http::Error>(())
+/// ```
 pub const BYPASS_HEADER: &str = "x-headroom-bypass";
 
 /// A callback that sees every report.

@@ -18,6 +18,17 @@ use tower_service::Service;
 
 pin_project! {
     /// The response future of [`HeadroomService`](crate::HeadroomService) for `http::Request<B>`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use tower::{Layer, Service};
+    /// let mut service = headroom_tower::HeadroomLayer.layer(tower::service_fn(|_: http::Request<Full<Bytes>>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+    /// }));
+    /// let future = service.call(http::Request::new(Full::new(Bytes::new())));
+    /// # let _ = future;
+    /// ```
     pub struct ResponseFuture<S, B>
     where
         S: Service<Request<B>>,

@@ -116,4 +116,9 @@ pub use layer::HeadroomLayer;
 pub use service::HeadroomService;
 
 /// The error of the `http::Request` service: the inner service's error or the request body's.
+///
+/// ```
+/// let error: headroom_tower::BoxError = "upstream closed the connection".into();
+/// assert_eq!(error.to_string(), "upstream closed the connection");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

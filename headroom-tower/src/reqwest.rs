@@ -70,6 +70,14 @@ pub(crate) fn compressible_body(door: &Door, request: &::reqwest::Request) -> Op
 
 pin_project! {
     /// The response future of [`HeadroomService`] for `reqwest::Request`.
+    ///
+    /// ```
+    /// use tower::{Layer, Service};
+    /// let mut service = headroom_tower::HeadroomLayer.layer(reqwest::Client::new());
+    /// let request = reqwest::Request::new(reqwest::Method::GET, "http://localhost/v1/models".parse().unwrap());
+    /// let future: headroom_tower::reqwest::ResponseFuture<reqwest::Client> = service.call(request);
+    /// # drop(future);
+    /// ```
     pub struct ResponseFuture<S>
     where
         S: Service<::reqwest::Request>,

@@ -56,6 +56,11 @@ impl HeadroomLayer {
 }
 
 /// [`HeadroomLayer`](struct@crate::HeadroomLayer) that also answers `headroom_retrieve` calls; made by [`HeadroomLayer::with_retrieval`].
+///
+/// ```
+/// let layer: headroom_tower::retrieval::RetrievalLayer = headroom_tower::HeadroomLayer.with_retrieval();
+/// # let _ = layer;
+/// ```
 #[derive(Clone)]
 pub struct RetrievalLayer {
     door: Door,
@@ -96,6 +101,16 @@ impl<S> Layer<S> for RetrievalLayer {
 }
 
 /// The service of [`RetrievalLayer`]: compression (a [`HeadroomService`]), then retrieval rounds.
+///
+/// ```
+/// use tower::Layer;
+/// let service = headroom_tower::HeadroomLayer.with_retrieval().layer(tower::service_fn(
+///     |_: http::Request<http_body_util::Full<bytes::Bytes>>| async {
+///         Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+///     },
+/// ));
+/// # let _ = service;
+/// ```
 #[derive(Clone)]
 pub struct HeadroomRetrieval<S> {
     pub(crate) compress: HeadroomService<S>,
@@ -127,6 +142,11 @@ impl<S> HeadroomRetrieval<S> {
     }
 
     /// Unwraps the inner service.
+    ///
+    /// ```
+    /// use tower::Layer;
+    /// assert_eq!(headroom_tower::HeadroomLayer.with_retrieval().layer("inner").into_inner(), "inner");
+    /// ```
     pub fn into_inner(self) -> S {
         self.compress.into_inner()
     }
@@ -145,6 +165,14 @@ where
 }
 
 /// The boxed response body of [`HeadroomRetrieval`].
+///
+/// ```
+/// use http_body_util::BodyExt;
+/// let body: headroom_tower::retrieval::RetrievalBody = http_body_util::Full::new(bytes::Bytes::from_static(b"{}"))
+///     .map_err(|never| match never {})
+///     .boxed_unsync();
+/// # let _ = body;
+/// ```
 pub type RetrievalBody = UnsyncBoxBody<Bytes, BoxError>;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 #[path = "../../headroom/tests/support/redis_server.rs"]
-#[allow(dead_code)]
 mod redis_server;
 use redis_server::RedisServer;
 

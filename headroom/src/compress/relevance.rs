@@ -217,7 +217,10 @@ impl Question {
             let mut length = 0usize;
             // One lowercase copy per unit, then borrowed words: no allocation per word.
             let lower = unit.to_lowercase();
-            for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            for word in lower
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
                 length += 1;
                 if let Some(&i) = index.get(word) {
                     tf[i] += 1;

@@ -9,17 +9,26 @@ use std::sync::{LazyLock, Mutex};
 /// (segment hash, fingerprint of config + question + output constraints + tokenizer).
 type Key = (String, u64);
 
+/// The memo's bound in bytes of kept text, whatever the entry count (lossless forms can be large).
+const MAX_BYTES: usize = 32 * 1024 * 1024;
+
 #[derive(Default)]
 struct Memo {
     entries: HashMap<Key, Option<Compression>>,
     /// Insertion order: the oldest entry goes first when the memo is full.
     order: VecDeque<Key>,
+    /// Bytes of text held.
+    bytes: usize,
+}
+
+fn size(entry: &Option<Compression>) -> usize {
+    entry.as_ref().map_or(0, |c| c.text.len())
 }
 
 static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(Mutex::default);
 
 /// The memoized result of `compute` for this segment and context, computing it on a miss.
-/// Holds at most `ctx.config.crush.cache_entries` results (0: no memo).
+/// Holds at most `ctx.config.crush.cache_entries` results (0: no memo) and 32 MiB of text.
 pub(crate) fn remember(
     text: &str,
     ctx: &SegmentContext<'_>,
@@ -35,14 +44,18 @@ pub(crate) fn remember(
     }
     let result = compute();
     let mut memo = lock();
-    if !memo.entries.contains_key(&key) {
-        while memo.order.len() >= capacity {
-            if let Some(old) = memo.order.pop_front() {
-                memo.entries.remove(&old);
-            }
+    let bytes = size(&result);
+    if !memo.entries.contains_key(&key) && bytes <= MAX_BYTES {
+        while memo.order.len() >= capacity || memo.bytes + bytes > MAX_BYTES {
+            let Some(old) = memo.order.pop_front() else {
+                break;
+            };
+            let freed = memo.entries.remove(&old).as_ref().map_or(0, size);
+            memo.bytes -= freed;
         }
         memo.order.push_back(key.clone());
         memo.entries.insert(key, result.clone());
+        memo.bytes += bytes;
     }
     result
 }
@@ -110,5 +123,26 @@ mod tests {
         });
         assert_eq!(calls.get(), 1, "the oldest entries were evicted");
         assert!(lock().order.len() <= Config::default().crush.cache_entries);
+    }
+
+    #[test]
+    fn results_over_the_byte_bound_are_not_kept() {
+        let config = Config::default();
+        let ctx = SegmentContext::new(&config, crate::tokens::counter_for_model("gpt-4o"))
+            .with_question("byte bound");
+        let calls = Cell::new(0);
+        let huge = || {
+            calls.set(calls.get() + 1);
+            Some(Compression {
+                text: "x".repeat(MAX_BYTES + 1),
+                tokens: 1,
+                transforms: Vec::new(),
+                lossy: false,
+            })
+        };
+        remember("[ 2 ] byte bound", &ctx, huge);
+        remember("[ 2 ] byte bound", &ctx, huge);
+        assert_eq!(calls.get(), 2);
+        assert!(lock().bytes <= MAX_BYTES);
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! ```json
 //! {"model": "gpt-4o", "min_segment_tokens": 250, "compress_user_messages": false,
-//!  "exclude_tools": ["secrets_*"], "lossless_only": false, "retrieve_tool": true}
+//!  "exclude_tools": ["secrets_*"], "lossless_only": false, "retrieve_tool": true,
+//!  "retrieve_answer_tokens": 8000, "retrieve_max_rounds": 3,
+//!  "store_ttl_secs": 86400, "store_max_bytes": 536870912}
 //! ```
 //! Unknown keys are an error, so a typo does not go unnoticed.
 
-use headroom::{Headroom, HeadroomBuilder};
+use headroom::{Config, Headroom, HeadroomBuilder};
 use serde::Deserialize;
 use std::path::Path;
+use std::time::Duration;
 
 /// The settings a config file may hold; every one is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -17,10 +20,13 @@ pub struct EngineFile {
     model: Option<String>,
     min_segment_tokens: Option<usize>,
     compress_user_messages: Option<bool>,
-    #[serde(default)]
-    exclude_tools: Vec<String>,
+    exclude_tools: Option<Vec<String>>,
     lossless_only: Option<bool>,
     retrieve_tool: Option<bool>,
+    retrieve_answer_tokens: Option<usize>,
+    retrieve_max_rounds: Option<usize>,
+    store_ttl_secs: Option<u64>,
+    store_max_bytes: Option<usize>,
 }
 
 impl EngineFile {
@@ -31,28 +37,36 @@ impl EngineFile {
         serde_json::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))
     }
 
-    /// A builder with these settings applied.
-    pub fn builder(&self) -> HeadroomBuilder {
-        let mut b = Headroom::builder();
+    /// The engine's defaults with these settings applied.
+    pub fn config(&self) -> Config {
+        let mut c = Config::default();
         if let Some(m) = &self.model {
-            b = b.model(m);
+            c.model = Some(m.clone());
         }
-        if let Some(n) = self.min_segment_tokens {
-            b = b.min_segment_tokens(n);
-        }
-        if let Some(on) = self.compress_user_messages {
-            b = b.compress_user_messages(on);
-        }
-        for glob in &self.exclude_tools {
-            b = b.exclude_tool(glob);
-        }
-        if let Some(on) = self.lossless_only {
-            b = b.lossless_only(on);
-        }
-        if let Some(on) = self.retrieve_tool {
-            b = b.retrieve_tool(on);
-        }
-        b
+        set(&mut c.min_segment_tokens, self.min_segment_tokens);
+        set(&mut c.compress_user_messages, self.compress_user_messages);
+        set(&mut c.exclude_tools, self.exclude_tools.clone());
+        set(&mut c.lossless_only, self.lossless_only);
+        set(&mut c.retrieve_tool, self.retrieve_tool);
+        set(&mut c.retrieve_answer_tokens, self.retrieve_answer_tokens);
+        set(&mut c.retrieve_max_rounds, self.retrieve_max_rounds);
+        set(
+            &mut c.store_ttl,
+            self.store_ttl_secs.map(Duration::from_secs),
+        );
+        set(&mut c.store_max_bytes, self.store_max_bytes);
+        c
+    }
+
+    /// A builder with these settings.
+    pub fn builder(&self) -> HeadroomBuilder {
+        Headroom::builder().config(self.config())
+    }
+}
+
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
     }
 }
 
@@ -62,11 +76,20 @@ mod tests {
 
     #[test]
     fn settings_apply_and_typos_are_errors() {
-        let file: EngineFile =
-            serde_json::from_str(r#"{"min_segment_tokens": 40, "lossless_only": true}"#).unwrap();
+        let file: EngineFile = serde_json::from_str(
+            r#"{"min_segment_tokens": 40, "lossless_only": true, "retrieve_max_rounds": 1, "store_ttl_secs": 60}"#,
+        )
+        .unwrap();
         let engine = file.builder().build().unwrap();
         assert_eq!(engine.config().min_segment_tokens, 40);
         assert!(engine.config().lossless_only);
+        assert_eq!(engine.config().retrieve_max_rounds, 1);
+        assert_eq!(engine.config().store_limits().ttl, Duration::from_secs(60));
+        assert_eq!(
+            engine.config().crush,
+            Config::default().crush,
+            "the rest stays default"
+        );
         assert!(serde_json::from_str::<EngineFile>(r#"{"min_segment_token": 40}"#).is_err());
     }
 }

@@ -179,7 +179,7 @@ pub fn is_event_stream(headers: &HeaderMap) -> bool {
 }
 
 /// Whether the `Content-Type` names `media_type` (parameters and case aside).
-pub fn media_type_is(headers: &HeaderMap, media_type: &str) -> bool {
+fn media_type_is(headers: &HeaderMap, media_type: &str) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

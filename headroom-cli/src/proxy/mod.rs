@@ -21,8 +21,7 @@ mod stats;
 mod tenant;
 
 use crate::{store_url, Failure};
-use headroom::resolver::DEFAULT_MAX_ROUNDS;
-use headroom::store::{AsyncStore, StoreLimits};
+use headroom::store::AsyncStore;
 use headroom::Headroom;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -67,9 +66,10 @@ pub struct Args {
     /// Compressions running at once (default: the number of CPUs); others wait their turn.
     #[arg(long)]
     max_concurrent_compressions: Option<usize>,
-    /// Retrieval rounds per request before the retrieve tool is withdrawn.
-    #[arg(long, default_value_t = DEFAULT_MAX_ROUNDS)]
-    max_retrieval_rounds: usize,
+    /// Retrieval rounds per request before the retrieve tool is withdrawn (default: the config's
+    /// `retrieve_max_rounds`, 3).
+    #[arg(long)]
+    max_retrieval_rounds: Option<usize>,
 }
 
 /// Parses `500ms`, `30s`, `5m` or a plain number of seconds.
@@ -131,7 +131,7 @@ async fn serve(args: Args) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::input(e.to_string()))?;
     let store_url = args.store.clone().unwrap_or_else(store_url::default_url);
-    let store = headroom::store::open_async(&store_url, StoreLimits::default())
+    let store = headroom::store::open_async(&store_url, engine.config().store_limits())
         .await
         .map_err(|e| Failure::input(format!("cannot open store {}: {e}", redact(&store_url))))?;
     let upstream_url = args
@@ -149,6 +149,9 @@ async fn serve(args: Args) -> Result<(), Failure> {
     let workers = args
         .max_concurrent_compressions
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let max_rounds = args
+        .max_retrieval_rounds
+        .unwrap_or(engine.config().retrieve_max_rounds);
     let app = Arc::new(App {
         engine: Arc::new(engine),
         lossless: Arc::new(lossless),
@@ -157,7 +160,7 @@ async fn serve(args: Args) -> Result<(), Failure> {
         compressions: Semaphore::new(workers.max(1)),
         stats: Arc::default(),
         max_body_bytes: args.max_body_bytes,
-        max_rounds: args.max_retrieval_rounds,
+        max_rounds,
         upstream_label: redact(&upstream_url),
         store_label: redact(&store_url),
     });

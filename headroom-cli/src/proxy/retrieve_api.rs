@@ -49,7 +49,7 @@ pub async fn retrieve(State(app): State<Arc<App>>, request: Request) -> Response
         &args,
         Ok(Some(original)),
         counter.as_ref(),
-        retrieve::DEFAULT_ANSWER_TOKENS,
+        app.engine.config().retrieve_answer_tokens,
     );
     let results: Vec<&str> = content.lines().filter(|l| !l.starts_with("[")).collect();
     Json(json!({
@@ -96,7 +96,7 @@ pub async fn tool_call(State(app): State<Arc<App>>, request: Request) -> Respons
                 &args,
                 lookup,
                 counter.as_ref(),
-                retrieve::DEFAULT_ANSWER_TOKENS,
+                app.engine.config().retrieve_answer_tokens,
             );
             (text, found)
         }

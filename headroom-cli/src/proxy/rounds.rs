@@ -4,7 +4,7 @@
 //! SSE streams alike (a stream that is not a retrieve call is relayed as it comes).
 
 use super::error::ProxyError;
-use super::forward::{self, head_of, is_event_stream, media_type_is, response_from};
+use super::forward::{self, head_of, is_event_stream, response_from};
 use super::App;
 use axum::body::Body;
 use axum::response::Response;
@@ -12,6 +12,7 @@ use bytes::Bytes;
 use headroom::marker::RETRIEVE_TOOL_NAME;
 use headroom::resolver::{Resolver, Step};
 use headroom::store::lookup_all;
+use headroom_tower::retrieval::is_plain_json;
 use http::{header, HeaderMap, Method};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -42,7 +43,9 @@ pub async fn resolve(call: Call, sent: &[u8], response: reqwest::Response) -> Re
     let Ok(resolver) = Resolver::new(sent) else {
         return forward::relay(call.app.upstream.clone(), response, call.app.stats.clone());
     };
-    let resolver = resolver.max_rounds(call.app.max_rounds);
+    let resolver = resolver
+        .max_rounds(call.app.max_rounds)
+        .answer_tokens(call.app.engine.config().retrieve_answer_tokens);
     let streamed = is_event_stream(response.headers());
     if resolver.is_streaming() && streamed {
         stream(call, resolver, response)
@@ -54,11 +57,6 @@ pub async fn resolve(call: Call, sent: &[u8], response: reqwest::Response) -> Re
     } else {
         forward::relay(call.app.upstream.clone(), response, call.app.stats.clone())
     }
-}
-
-/// A JSON reply without `Content-Encoding`.
-fn is_plain_json(headers: &HeaderMap) -> bool {
-    media_type_is(headers, "application/json") && !headers.contains_key(header::CONTENT_ENCODING)
 }
 
 impl Call {

@@ -205,6 +205,11 @@ impl Drop for Proxy {
 }
 
 fn start_proxy(upstream: &str, extra: &[&str]) -> Proxy {
+    start_proxy_logging(upstream, extra, "warn", Stdio::inherit())
+}
+
+/// The proxy at log level `level`, its standard error going to `stderr`.
+fn start_proxy_logging(upstream: &str, extra: &[&str], level: &str, stderr: Stdio) -> Proxy {
     let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
         .args(["proxy", "--port", "0", "--upstream", upstream])
         .args(if extra.contains(&"--store") {
@@ -213,10 +218,10 @@ fn start_proxy(upstream: &str, extra: &[&str]) -> Proxy {
             &["--store", "memory:"][..]
         })
         .args(extra)
-        .env("HEADROOM_LOG", "warn")
+        .env("HEADROOM_LOG", level)
         .env_remove("OPENAI_BASE_URL")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("the headroom binary runs");
     let mut line = String::new();
@@ -338,6 +343,37 @@ async fn chat_is_compressed_and_forwarded() {
     assert_eq!(response.status(), 200);
     assert!(!response.headers().contains_key("x-headroom-tokens-before"));
     assert_eq!(serde_json::to_vec(&up.seen()[1]).unwrap(), raw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_carry_request_ids_and_never_credentials() {
+    let (up_url, _up) = start_upstream().await;
+    let log = std::env::temp_dir().join(format!("headroom-proxy-log-{}.txt", std::process::id()));
+    let file = std::fs::File::create(&log).unwrap();
+    let mut proxy = start_proxy_logging(&up_url, &[], "trace", Stdio::from(file));
+    let secret = "sk-proj-never-in-logs-4242";
+    let response = client()
+        .post(format!("{}/v1/chat/completions", proxy.url))
+        .bearer_auth(secret)
+        .header("x-request-id", "req-from-client-7")
+        .json(&build_log_request("gpt-4o", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "req-from-client-7");
+    let _ = response.bytes().await.unwrap();
+    let _ = proxy.child.kill();
+    let _ = proxy.child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(
+        text.contains("req-from-client-7") && text.contains("compressed"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(secret) && !text.contains("never-in-logs"),
+        "a credential was logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -128,8 +128,12 @@ impl Marker {
 
 /// Reads `N [of M] unit omitted · ` backwards from the end of `before`.
 fn parse_sentence(before: &str, hash: &str) -> Option<Marker> {
-    let sentence_start = before.rfind(['[', '"']).map_or(0, |i| i + 1);
-    let sentence = before[sentence_start..].trim_start_matches("… ");
+    // The sentence starts after the bracket (text), the quote (JSON), or the cell separator or
+    // line start (a bare cell of the table form).
+    let sentence_start = before.rfind(['[', '"', ',', '\n']).map_or(0, |i| i + 1);
+    let sentence = before[sentence_start..]
+        .trim_start()
+        .trim_start_matches("… ");
     let sentence = sentence.strip_suffix(" omitted · ")?;
     let (omitted, rest) = sentence.split_once(' ')?;
     let omitted = omitted.parse().ok()?;
@@ -163,6 +167,18 @@ mod tests {
                 Marker::new(42, None, "lines", &h),
                 Marker::new(5, Some(8), "items", &h)
             ]
+        );
+    }
+
+    #[test]
+    fn parses_a_bare_table_cell() {
+        let h = segment_hash("x");
+        let table = format!(
+            "[3]{{id,_headroom}}:\n1,\n,5 of 7 items omitted · headroom_retrieve hash={h}\n9,"
+        );
+        assert_eq!(
+            Marker::parse_all(&table),
+            vec![Marker::new(5, Some(7), "items", &h)]
         );
     }
 

@@ -267,18 +267,28 @@ mod tests {
         );
         let config = crate::Config::default();
         let out = SmartCrusher.compress(&text, &ctx_for(&config, "")).unwrap();
-        let value: Value = serde_json::from_str(&out.text).unwrap();
+        // The kept rows may come out in the table form (values equal) or as JSON (bytes as written).
+        let (value, as_json) = match serde_json::from_str::<Value>(&out.text) {
+            Ok(v) => (v, true),
+            Err(_) => (crate::table::decode(&out.text).unwrap(), false),
+        };
         let items = value.as_array().unwrap();
         let omitted: usize = Marker::parse_all(&out.text).iter().map(|m| m.omitted).sum();
-        let kept = items
+        let kept: Vec<&Value> = items
             .iter()
             .filter(|v| v.get("_headroom").is_none())
-            .count();
-        assert_eq!(omitted + kept, 60);
+            .collect();
+        assert_eq!(omitted + kept.len(), 60);
         assert!(
-            out.text.contains("{\"id\":0,\"price\":0.50}"),
-            "numbers as written"
+            kept.contains(&&json!({"id": 0, "price": 0.5})),
+            "the first item is kept"
         );
+        if as_json {
+            assert!(
+                out.text.contains("{\"id\":0,\"price\":0.50}"),
+                "numbers as written"
+            );
+        }
     }
 
     #[test]

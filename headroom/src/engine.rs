@@ -175,9 +175,7 @@ impl HeadroomBuilder {
         }
         Ok(Headroom {
             config: self.config,
-            store: self
-                .store
-                .unwrap_or_else(process_store),
+            store: self.store.unwrap_or_else(process_store),
         })
     }
 }

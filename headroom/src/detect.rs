@@ -251,6 +251,9 @@ pub fn detect_with_hints(text: &str, hints: &Hints<'_>) -> ContentType {
     if tool_says(&[
         "bash", "shell", "terminal", "exec", "command", "run", "build", "test", "log",
     ]) && sample.lines.len() >= 3
+        // A command's output with no log line at all (a man page, a file listing) reads better
+        // through the prose path, which keeps what the question asks about.
+        && sample.lines.iter().any(|l| is_log_line(l))
     {
         return ContentType::Logs;
     }

@@ -107,3 +107,22 @@ fn prose_stays_prose() {
         ContentType::Text
     );
 }
+
+#[test]
+fn a_man_page_read_through_a_shell_tool_stays_prose() {
+    let hints = Hints::default()
+        .with_tool_name(Some("run_command"))
+        .with_tool_arguments(Some(r#"{"command":"man tar"}"#));
+    for page in ["prose/man-git.txt", "prose/man-tar.txt"] {
+        assert_eq!(
+            detect_with_hints(&large_fixture(page), &hints),
+            ContentType::Text,
+            "{page}"
+        );
+    }
+    // Real command output through the same tool is still logs.
+    assert_eq!(
+        detect_with_hints(&fixture("logs/cargo-test-failure.txt"), &hints),
+        ContentType::Logs
+    );
+}

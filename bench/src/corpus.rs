@@ -223,27 +223,33 @@ fn json_probes(artifact: &Artifact) -> Result<(String, Probes), String> {
             artifact.id
         ));
     }
-    let anchor_path = anchor(&records);
+    let anchor_paths = anchor(&records).unwrap_or_default();
     let flat: Vec<_> = records.iter().map(|r| flatten(r)).collect();
-    let anchor_of = |leaves: &[(String, Value)]| {
-        anchor_path
-            .as_ref()
-            .and_then(|a| leaves.iter().find(|(p, _)| p == a).cloned())
+    // The record's identifying leaves (empty when nothing identifies the records).
+    let anchor_of = |leaves: &[(String, Value)]| -> Vec<(String, Value)> {
+        anchor_paths
+            .iter()
+            .filter_map(|a| leaves.iter().find(|(p, _)| p == a).cloned())
+            .collect()
     };
 
     let mut draw = Draw::new(&artifact.id, "needle");
     let needle_index = draw.below(records.len());
     let needle_leaves = &flat[needle_index];
-    let question = match anchor_of(needle_leaves) {
-        Some((path, value)) => format!(
-            "In the {} result, find the entry whose `{path}` is {value}. Report every field of that entry exactly as returned.",
-            artifact.tool
-        ),
-        None => format!(
+    let named = anchor_of(needle_leaves);
+    let question = if named.is_empty() {
+        format!(
             "In the {} result, report every field of entry number {} (counting from 1) exactly as returned.",
             artifact.tool,
             needle_index + 1
-        ),
+        )
+    } else {
+        let by: Vec<String> = named.iter().map(|(p, v)| format!("`{p}` is {v}")).collect();
+        format!(
+            "In the {} result, find the entry whose {}. Report every field of that entry exactly as returned.",
+            artifact.tool,
+            by.join(" and ")
+        )
     };
     let needle = Probe::Fields {
         pairs: needle_leaves.clone(),
@@ -252,7 +258,7 @@ fn json_probes(artifact: &Artifact) -> Result<(String, Probes), String> {
     let mut errors = Vec::new();
     for leaves in &flat {
         if let Some(pair) = leaves.iter().find(|(p, v)| is_error_leaf(p, v)) {
-            let mut pairs: Vec<_> = anchor_of(leaves).into_iter().collect();
+            let mut pairs = anchor_of(leaves);
             if !pairs.contains(pair) {
                 pairs.push(pair.clone());
             }
@@ -268,7 +274,7 @@ fn json_probes(artifact: &Artifact) -> Result<(String, Probes), String> {
             continue;
         }
         let pair = leaves[draw.below(leaves.len())].clone();
-        let mut pairs: Vec<_> = anchor_of(leaves).into_iter().collect();
+        let mut pairs = anchor_of(leaves);
         if !pairs.contains(&pair) {
             pairs.push(pair);
         }

@@ -29,12 +29,15 @@ macro_rules! regex {
     };
 }
 
-// Headroom (this crate's engine): one marker format, text and JSON-element forms.
+// Headroom (this crate's engine): one marker format, in text (`[… …]`), as a JSON element's string,
+// or bare in a table cell.
 regex!(
     HEADROOM_MARKER,
-    r"(?:\[… |\x22)(\d+) (?:of (\d+) )?([^\[\]\x22\n]*?) omitted · headroom_retrieve hash=([0-9a-f]{24})(?:\]|\x22)"
+    r"(?:\[… |\x22)?\b(\d+) (?:of (\d+) )?([^\[\]\x22\n,]*?) omitted · headroom_retrieve hash=([0-9a-f]{24})(?:\]|\x22)?"
 );
-regex!(HEADROOM_KEY, r#""_headroom"\s*:"#);
+// The marker's key, as a JSON key or a table column (`[28]{_headroom,name}:` rows carry the marker
+// text in that cell).
+regex!(HEADROOM_KEY, r#""_headroom"\s*:|\b_headroom\b"#);
 // Headroom's table form: `key[N]{a,b}:` headers (the count is Headroom's own).
 regex!(
     TABLE_HEADER,
@@ -688,6 +691,32 @@ mod tests {
 
         let f = score(Kind::Json, &original, &honest, &HashMap::new(), &probes);
         assert_eq!(f.recoverable, 0, "nothing stored under the hash");
+    }
+
+    #[test]
+    fn marker_rows_of_the_table_form_are_counted_like_json_elements() {
+        let original = serde_json::to_string_pretty(&rows(10)).unwrap();
+        let hash = segment_hash(&original);
+        let table = |omitted: usize| {
+            format!(
+                "[3]{{_headroom,id,name,ok}}:\n,0,pkg-0,true\n{omitted} of 10 items omitted · headroom_retrieve hash={hash},,,\n,9,pkg-9,false"
+            )
+        };
+        let originals = HashMap::from([(hash.clone(), original.clone())]);
+        let probes = Probes {
+            needle: fields(&[("id", json!(9)), ("name", json!("pkg-9"))]),
+            errors: vec![],
+            records: vec![fields(&[("id", json!(4)), ("ok", json!(true))])],
+        };
+        let f = score(Kind::Json, &original, &table(8), &originals, &probes);
+        assert_eq!(
+            (f.zeroed.as_deref(), f.needle, f.verbatim, f.recoverable),
+            (None, true, 0, 1)
+        );
+        assert_eq!(
+            score(Kind::Json, &original, &table(7), &originals, &probes).recoverable,
+            0
+        );
     }
 
     #[test]

@@ -86,34 +86,61 @@ const ANCHOR_NAMES: [&str; 12] = [
     "url",
 ];
 
-/// The path that identifies each record: present in every record with a value unique to it
-/// (well-known names first, then document order). `None` when no field is unique.
+/// The paths that identify each record: one field present in every record with a short string or
+/// number unique to it (well-known names first, then document order), else the first pair of such
+/// fields whose values are unique together. `None` when nothing identifies the records.
 ///
 /// ```
 /// let v = serde_json::json!([{"state": "open", "number": 1}, {"state": "open", "number": 2}]);
 /// let records = headroom_bench::records::main_records(&v);
-/// assert_eq!(headroom_bench::records::anchor(&records).as_deref(), Some("number"));
+/// assert_eq!(headroom_bench::records::anchor(&records), Some(vec!["number".to_string()]));
+/// let v = serde_json::json!([{"m": "get", "p": "/a"}, {"m": "post", "p": "/a"}, {"m": "get", "p": "/b"}]);
+/// let records = headroom_bench::records::main_records(&v);
+/// assert_eq!(headroom_bench::records::anchor(&records), Some(vec!["m".to_string(), "p".to_string()]));
 /// ```
-pub fn anchor(records: &[&Map<String, Value>]) -> Option<String> {
+pub fn anchor(records: &[&Map<String, Value>]) -> Option<Vec<String>> {
     let flat: Vec<Leaves> = records.iter().map(|r| flatten(r)).collect();
     let first = flat.first()?;
-    let unique = |path: &str| {
+    // A name is a short scalar, not a list or a document.
+    let name_of = |leaves: &Leaves, path: &str| {
+        leaves
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v)
+            .filter(|v| (v.is_string() || v.is_number()) && v.to_string().len() <= 200)
+            .map(Value::to_string)
+    };
+    let unique = |paths: &[&str]| {
         let mut seen = std::collections::HashSet::new();
         flat.iter().all(|leaves| {
-            leaves
+            paths
                 .iter()
-                .find(|(p, _)| p == path)
-                .is_some_and(|(_, v)| !v.is_null() && seen.insert(v.to_string()))
+                .map(|p| name_of(leaves, p))
+                .collect::<Option<Vec<_>>>()
+                .is_some_and(|key| seen.insert(key))
         })
     };
     let candidates: Vec<&str> = first.iter().map(|(p, _)| p.as_str()).collect();
-    ANCHOR_NAMES
+    let single = ANCHOR_NAMES
         .iter()
         .copied()
         .filter(|n| candidates.contains(n))
         .chain(candidates.iter().copied())
-        .find(|p| unique(p))
-        .map(str::to_string)
+        .find(|p| unique(&[p]));
+    if let Some(p) = single {
+        return Some(vec![p.to_string()]);
+    }
+    let named: Vec<&str> = candidates
+        .iter()
+        .copied()
+        .filter(|p| flat.iter().all(|l| name_of(l, p).is_some()))
+        .collect();
+    named.iter().enumerate().find_map(|(i, a)| {
+        named[i + 1..]
+            .iter()
+            .find(|b| unique(&[a, b]))
+            .map(|b| vec![a.to_string(), b.to_string()])
+    })
 }
 
 #[cfg(test)]
@@ -133,7 +160,16 @@ mod tests {
         let v = json!([{"s": "x"}, {"s": "x"}]);
         assert_eq!(anchor(&main_records(&v)), None);
         let v = json!([{"s": "x", "user": {"login": "a"}}, {"s": "x", "user": {"login": "b"}}]);
-        assert_eq!(anchor(&main_records(&v)).as_deref(), Some("user.login"));
+        assert_eq!(
+            anchor(&main_records(&v)),
+            Some(vec!["user.login".to_string()])
+        );
+    }
+
+    #[test]
+    fn lists_and_long_texts_do_not_name_a_record() {
+        let v = json!([{"headers": ["a"], "body": "x".repeat(300)}, {"headers": ["b"], "body": "y".repeat(300)}]);
+        assert_eq!(anchor(&main_records(&v)), None);
     }
 
     #[test]

@@ -203,8 +203,17 @@ pub fn losses(outcomes: &[Outcome]) -> Vec<String> {
             }
             let no_worse = of_.asked_and_errors() >= hf.asked_and_errors()
                 && of_.recoverable >= hf.recoverable;
-            if o.tokens_after < hr.tokens_after && no_worse {
-                why.push(format!("{} tokens vs {}", o.tokens_after, hr.tokens_after));
+            // Head+tail is cut to Headroom's token count: a token or two under it is the cut, not a win.
+            if o.tokens_after < hr.tokens_after && other != Method::HeadTail {
+                let cost = if no_worse {
+                    String::new()
+                } else {
+                    format!(" (its own cost: {})", fidelity_cost(of_))
+                };
+                why.push(format!(
+                    "{} tokens vs {}{cost}",
+                    o.tokens_after, hr.tokens_after
+                ));
             }
             if !why.is_empty() {
                 out.push(format!(
@@ -217,6 +226,18 @@ pub fn losses(outcomes: &[Outcome]) -> Vec<String> {
         }
     }
     out
+}
+
+/// What a method that sends fewer tokens gives up for it.
+fn fidelity_cost(f: &crate::fidelity::Fidelity) -> String {
+    let mut parts = Vec::new();
+    if !f.asked_and_errors() {
+        parts.push(fidelity_reason(f));
+    }
+    if f.zeroed.is_none() && f.recoverable < f.probes {
+        parts.push(format!("recoverable {}/{}", f.recoverable, f.probes));
+    }
+    parts.join("; ")
 }
 
 fn fidelity_reason(f: &crate::fidelity::Fidelity) -> String {
@@ -294,6 +315,18 @@ mod tests {
         let l = losses(&outs);
         assert_eq!(l.len(), 2, "{l:?}");
         assert!(l[0].contains("asked-about item") && l[0].contains("recoverable 15/20 vs 20/20"));
-        assert!(l[1].contains("headroom-ai") && l[1].contains("200 tokens vs 300"));
+        assert!(l[1].contains("headroom-ai") && l[1].ends_with("200 tokens vs 300"));
+        let cheaper_but_lossy = [
+            outcome(Method::Headroom, 300, true, 20, 1.0),
+            outcome(Method::Reference, 100, false, 20, 1.0),
+        ];
+        let l = losses(&cheaper_but_lossy);
+        assert_eq!(l.len(), 1, "{l:?}");
+        assert!(
+            l[0].ends_with(
+                "100 tokens vs 300 (its own cost: asked-about item not verbatim in one unit)"
+            ),
+            "{l:?}"
+        );
     }
 }

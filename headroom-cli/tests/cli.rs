@@ -1,5 +1,9 @@
 //! The `headroom` binary as scripts use it: real process, real stdin/stdout, real SQLite store.
 
+#[path = "../../headroom/tests/support/redis_server.rs"]
+#[allow(dead_code)]
+mod redis_server;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -205,4 +209,37 @@ fn retrieve_prints_the_original_and_fails_clearly_for_unknown_hashes() {
 
     let out = headroom(&["retrieve", "not-a-hash", "--store", &store], b"");
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn compress_and_retrieve_share_a_real_redis_store() {
+    let redis = redis_server::RedisServer::start();
+    let store = redis.url(Some(3));
+    let log = include_str!("../../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt");
+    let request = serde_json::json!({"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "Why does the build fail?"},
+        {"role": "tool", "tool_call_id": "c1", "content": log}
+    ]});
+    let out = headroom(
+        &["compress", "--stats", "--store", &store],
+        &serde_json::to_vec(&request).unwrap(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(out.stderr.trim_ascii()).unwrap();
+    let hash = stats["ccr_hashes"][0]
+        .as_str()
+        .expect("the build log is elided behind a marker")
+        .to_string();
+
+    let back = headroom(&["retrieve", &hash, "--store", &store], b"");
+    assert!(
+        back.status.success(),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
+    assert_eq!(String::from_utf8(back.stdout).unwrap(), format!("{log}\n"));
 }

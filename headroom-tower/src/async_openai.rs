@@ -35,6 +35,7 @@ use ::async_openai::Client;
 
 mod retrieval;
 use bytes::Bytes;
+use headroom::store::DEFAULT_NAMESPACE;
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
@@ -145,7 +146,10 @@ impl Memo {
         let Some(original) = crate::reqwest::compressible_body(&self.door, request) else {
             return Prepared::default();
         };
-        let outcome = self.door.compress_task(original.clone()).await;
+        let outcome = self
+            .door
+            .compress_task(original.clone(), DEFAULT_NAMESPACE)
+            .await;
         let sent = outcome.body.clone().unwrap_or(original);
         Prepared {
             outcome,

@@ -1,13 +1,14 @@
 //! What every door shares: the decision made before a body is read, and compression that fails open.
 
 use bytes::Bytes;
-use headroom::store::DEFAULT_NAMESPACE;
-use headroom::{Headroom, Report};
+use headroom::store::{persist_all, AsyncStore, Store, StoreError, DEFAULT_NAMESPACE};
+use headroom::{CompressedJson, Headroom, Report};
 use http::{header, HeaderMap, Method};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
+use tokio::sync::Semaphore;
 
 /// Bodies above this many bytes are compressed on tokio's blocking pool, so a big body does not
 /// stall a runtime worker.
@@ -33,11 +34,16 @@ pub(crate) type ReportHook = Arc<dyn Fn(&Report) + Send + Sync>;
 /// The engine used when the layer was not given one, built on first use.
 static DEFAULT_ENGINE: OnceLock<Headroom> = OnceLock::new();
 
-/// The engine and the report hook, shared by the layer and every service it makes.
+/// The engine, the report hook, the store and the concurrency limit, shared by the layer and
+/// every service it makes.
 #[derive(Clone, Default)]
 pub(crate) struct Door {
     pub(crate) engine: Option<Arc<Headroom>>,
     pub(crate) on_report: Option<ReportHook>,
+    /// Where originals go instead of the engine's sync store.
+    pub(crate) store: Option<Arc<dyn AsyncStore>>,
+    /// At most this many compressions at once.
+    pub(crate) limit: Option<Arc<Semaphore>>,
 }
 
 /// The result of compressing one body.
@@ -93,11 +99,95 @@ impl Door {
         }
     }
 
-    /// Compresses a chat-completions body, persisting originals in the engine's store.
-    /// Fails open: a body the engine cannot read is reported as unchanged.
-    pub(crate) fn compress(&self, body: &Bytes) -> Outcome {
+    /// Compresses a chat-completions body, persisting originals in the engine's store under
+    /// `namespace`. Fails open: a body the engine cannot read is reported as unchanged.
+    pub(crate) fn compress(&self, body: &Bytes, namespace: &str) -> Outcome {
         let engine = self.engine();
-        match engine.compress_json_into(body, engine.store().as_ref(), DEFAULT_NAMESPACE) {
+        self.finish(
+            body,
+            engine.compress_json_into(body, engine.store().as_ref(), namespace),
+        )
+    }
+
+    /// [`Door::compress`], on the blocking pool when the body is big and a tokio runtime is there;
+    /// with an async store or a concurrency limit, a future that waits its turn and persists.
+    pub(crate) fn compress_task(&self, body: Bytes, namespace: &str) -> Task {
+        if self.store.is_some() || self.limit.is_some() {
+            let door = self.clone();
+            return Task::Async(Box::pin(door.compress_async(body, namespace.to_owned())));
+        }
+        if body.len() > BLOCKING_THRESHOLD {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let door = self.clone();
+                let namespace = namespace.to_owned();
+                return Task::Blocking(
+                    runtime.spawn_blocking(move || door.compress(&body, &namespace)),
+                );
+            }
+        }
+        Task::Ready(Some(self.compress(&body, namespace)))
+    }
+
+    /// Compression within the concurrency limit; originals persisted in the async store before the
+    /// body is sent, or, when that store fails, a lossless-only compression (nothing to retrieve).
+    async fn compress_async(self, body: Bytes, namespace: String) -> Outcome {
+        let _permit = match &self.limit {
+            Some(limit) => limit.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        let Some(store) = self.store.clone() else {
+            let compressed = self
+                .off_runtime_if_big(&body, move |door, body| door.compress(body, &namespace))
+                .await;
+            return compressed.unwrap_or_default();
+        };
+        let out = self
+            .off_runtime_if_big(&body, |door, body| door.engine().compress_json(body))
+            .await;
+        let out = match out {
+            Some(Ok(out)) if !out.originals.is_empty() => {
+                match persist_all(store.as_ref(), &namespace, &out.originals).await {
+                    Ok(()) => Ok(out),
+                    Err(error) => {
+                        tracing::warn!(%error, "headroom: store unavailable, lossless compression only");
+                        // The engine's own fallback, given a store that refuses as this one did.
+                        self.off_runtime_if_big(&body, |door, body| {
+                            door.engine()
+                                .compress_json_into(body, &Unavailable, DEFAULT_NAMESPACE)
+                        })
+                        .await
+                        .unwrap_or_else(|| Err(panicked()))
+                    }
+                }
+            }
+            Some(result) => result,
+            None => Err(panicked()),
+        };
+        self.finish(&body, out)
+    }
+
+    /// Runs `work` on the blocking pool when the body is big, inline otherwise. `None` when it
+    /// panicked on the pool.
+    async fn off_runtime_if_big<T: Send + 'static>(
+        &self,
+        body: &Bytes,
+        work: impl FnOnce(&Door, &Bytes) -> T + Send + 'static,
+    ) -> Option<T> {
+        if body.len() > BLOCKING_THRESHOLD {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let (door, body) = (self.clone(), body.clone());
+                return runtime
+                    .spawn_blocking(move || work(&door, &body))
+                    .await
+                    .ok();
+            }
+        }
+        Some(work(self, body))
+    }
+
+    /// The outcome of an engine run: reported to the hook, or "unchanged" when the engine failed.
+    fn finish(&self, body: &Bytes, result: headroom::Result<CompressedJson>) -> Outcome {
+        match result {
             Ok(out) => {
                 if let Some(hook) = &self.on_report {
                     hook(&out.report);
@@ -113,16 +203,22 @@ impl Door {
             }
         }
     }
+}
 
-    /// [`Door::compress`], on the blocking pool when the body is big and a tokio runtime is there.
-    pub(crate) fn compress_task(&self, body: Bytes) -> Task {
-        if body.len() > BLOCKING_THRESHOLD {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                let door = self.clone();
-                return Task::Blocking(runtime.spawn_blocking(move || door.compress(&body)));
-            }
-        }
-        Task::Ready(Some(self.compress(&body)))
+fn panicked() -> headroom::Error {
+    headroom::Error::InvalidRequest("compression panicked".into())
+}
+
+/// The sync face of an async store that just failed: every call refuses, so that
+/// [`Headroom::compress_json_into`] takes its lossless-only fallback.
+struct Unavailable;
+
+impl Store for Unavailable {
+    fn put(&self, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
+        Err(StoreError("the async store refused the originals".into()))
+    }
+    fn get(&self, _: &str, _: &str) -> Result<Option<String>, StoreError> {
+        Ok(None)
     }
 }
 
@@ -131,6 +227,7 @@ impl Door {
 pub(crate) enum Task {
     Ready(Option<Outcome>),
     Blocking(tokio::task::JoinHandle<Outcome>),
+    Async(Pin<Box<dyn Future<Output = Outcome> + Send>>),
 }
 
 impl Future for Task {
@@ -142,6 +239,7 @@ impl Future for Task {
             Task::Blocking(handle) => Pin::new(handle)
                 .poll(cx)
                 .map(|joined| joined.unwrap_or_default()),
+            Task::Async(future) => future.as_mut().poll(cx),
         }
     }
 }
@@ -153,8 +251,14 @@ fn header_is(headers: &HeaderMap, name: &str, test: impl Fn(&str) -> bool) -> bo
         .is_some_and(|v| test(v.trim()))
 }
 
-/// `application/json`, `application/json; charset=utf-8`, `application/vnd.x+json`.
-fn is_json_media_type(value: &str) -> bool {
+/// Whether a `Content-Type` value is JSON: `application/json`, `application/json; charset=utf-8`,
+/// `application/vnd.x+json`.
+///
+/// ```
+/// assert!(headroom_tower::is_json_media_type("application/json; charset=utf-8"));
+/// assert!(!headroom_tower::is_json_media_type("text/plain"));
+/// ```
+pub fn is_json_media_type(value: &str) -> bool {
     let essence = value.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
         || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
@@ -232,17 +336,23 @@ mod tests {
     async fn big_bodies_compress_on_the_blocking_pool() {
         let door = Door::default();
         let small = Bytes::from_static(br#"{"model":"gpt-4o","messages":[]}"#);
-        assert!(matches!(door.compress_task(small), Task::Ready(_)));
+        assert!(matches!(
+            door.compress_task(small, DEFAULT_NAMESPACE),
+            Task::Ready(_)
+        ));
         let filler = "x".repeat(BLOCKING_THRESHOLD);
         let big = serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content": filler}]});
-        let task = door.compress_task(Bytes::from(serde_json::to_vec(&big).unwrap()));
+        let task = door.compress_task(
+            Bytes::from(serde_json::to_vec(&big).unwrap()),
+            DEFAULT_NAMESPACE,
+        );
         assert!(matches!(task, Task::Blocking(_)));
         assert!(task.await.report.is_some());
     }
 
     #[test]
     fn unreadable_bodies_are_left_unchanged() {
-        let out = Door::default().compress(&Bytes::from_static(b"{not json"));
+        let out = Door::default().compress(&Bytes::from_static(b"{not json"), DEFAULT_NAMESPACE);
         assert!(out.body.is_none() && out.report.is_none());
     }
 }

@@ -122,7 +122,8 @@ where
                 StateProj::Reading { collect, pending } => {
                     let body = ready!(collect.poll(cx))?.to_bytes();
                     let pending = pending.take().expect("polled after completion");
-                    let task = pending.door.compress_task(body.clone());
+                    let namespace = crate::Namespace::of(&pending.parts.extensions);
+                    let task = pending.door.compress_task(body.clone(), namespace);
                     this.state.set(State::Compressing {
                         task,
                         pending: Some(pending),

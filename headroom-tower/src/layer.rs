@@ -2,8 +2,11 @@
 
 use crate::door::Door;
 use crate::HeadroomService;
+use headroom::store::AsyncStore;
 use headroom::{Headroom, Report};
+use http::{HeaderMap, Method};
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tower_layer::Layer;
 
 /// Compresses chat-completion request bodies on their way to the inner service.
@@ -31,6 +34,8 @@ pub const HeadroomLayer: HeadroomLayer = HeadroomLayer {
     door: Door {
         engine: None,
         on_report: None,
+        store: None,
+        limit: None,
     },
 };
 
@@ -59,7 +64,7 @@ impl HeadroomLayer {
         HeadroomLayer {
             door: Door {
                 engine: Some(engine),
-                on_report: None,
+                ..Door::default()
             },
         }
     }
@@ -79,6 +84,53 @@ impl HeadroomLayer {
         self
     }
 
+    /// Persists originals in `store` instead of the engine's sync store: in the service's future,
+    /// under the request's [`Namespace`](crate::Namespace), before the inner service is called.
+    /// When the store fails, the request is compressed lossless-only (nothing to retrieve) and its
+    /// report's `passthrough_reason` says so.
+    ///
+    /// ```
+    /// use headroom::store::{AsyncStore, MemoryStore};
+    /// use std::sync::Arc;
+    /// let store: Arc<dyn AsyncStore> = Arc::new(MemoryStore::default());
+    /// let layer = headroom_tower::HeadroomLayer.with_async_store(store);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_async_store(mut self, store: Arc<dyn AsyncStore>) -> Self {
+        self.door.store = Some(store);
+        self
+    }
+
+    /// Runs at most `n` compressions at once (at least one); later requests wait their turn.
+    ///
+    /// ```
+    /// let layer = headroom_tower::HeadroomLayer.max_concurrent_compressions(4);
+    /// # let _ = layer;
+    /// ```
+    pub fn max_concurrent_compressions(mut self, n: usize) -> Self {
+        self.door.limit = Some(Arc::new(Semaphore::new(n.max(1))));
+        self
+    }
+
+    /// Why a request would be forwarded unread, judged from its head and its body's exact length;
+    /// `None` when the layer reads and compresses it.
+    ///
+    /// ```
+    /// let headers = http::HeaderMap::new();
+    /// let layer = headroom_tower::HeadroomLayer;
+    /// let why = layer.skip_reason(&http::Method::GET, "/v1/chat/completions", &headers, Some(2));
+    /// assert_eq!(why, Some("not a POST"));
+    /// ```
+    pub fn skip_reason(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        exact_len: Option<u64>,
+    ) -> Option<&'static str> {
+        self.door.skip_reason(method, path, headers, exact_len)
+    }
+
     /// The engine this layer compresses with.
     ///
     /// ```
@@ -95,6 +147,8 @@ impl std::fmt::Debug for HeadroomLayer {
         f.debug_struct("HeadroomLayer")
             .field("engine", self.engine())
             .field("on_report", &self.door.on_report.is_some())
+            .field("async_store", &self.door.store.is_some())
+            .field("limit", &self.door.limit.is_some())
             .finish()
     }
 }

@@ -35,6 +35,11 @@
 //! - [`HeadroomLayer::with_retrieval`] also answers the model's `headroom_retrieve` calls
 //!   ([`retrieval`]).
 //!
+//! Originals go to the engine's store under the request's [`Namespace`] extension (`default` when
+//! it has none); [`HeadroomLayer::with_async_store`] sends them to an async store (Redis) instead,
+//! persisted before the request goes on, and [`HeadroomLayer::max_concurrent_compressions`] bounds
+//! the work in flight.
+//!
 //! Bodies over [`BLOCKING_THRESHOLD`] (64 KiB) are compressed on tokio's blocking pool. Memory is
 //! bounded by the engine's `max_body_bytes`: larger bodies are never read.
 //!
@@ -105,14 +110,16 @@ pub mod async_openai;
 mod door;
 mod future;
 mod layer;
+mod namespace;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 pub mod retrieval;
 mod service;
 
-pub use door::{BLOCKING_THRESHOLD, BYPASS_HEADER};
+pub use door::{is_json_media_type, BLOCKING_THRESHOLD, BYPASS_HEADER};
 pub use future::ResponseFuture;
 pub use layer::HeadroomLayer;
+pub use namespace::Namespace;
 pub use service::HeadroomService;
 
 /// The error of the `http::Request` service: the inner service's error or the request body's.

@@ -15,6 +15,7 @@
 use crate::door::{fix_content_length, Door, Task};
 use crate::HeadroomService;
 use bytes::Bytes;
+use headroom::store::DEFAULT_NAMESPACE;
 use headroom::Report;
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -37,7 +38,7 @@ where
     fn call(&mut self, request: ::reqwest::Request) -> Self::Future {
         match compressible_body(&self.door, &request) {
             Some(bytes) => {
-                let task = self.door.compress_task(bytes);
+                let task = self.door.compress_task(bytes, DEFAULT_NAMESPACE);
                 ResponseFuture {
                     state: State::Compressing {
                         task,

@@ -28,7 +28,7 @@ use bytes::Bytes;
 use headroom::marker::RETRIEVE_TOOL_NAME;
 pub use headroom::resolver::DEFAULT_MAX_ROUNDS;
 use headroom::resolver::{Resolver, Step};
-use headroom::store::{Store, StoreError, DEFAULT_NAMESPACE};
+use headroom::store::{Store, StoreError};
 use http::{header, HeaderMap, Request, Response};
 use http_body::Body;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -231,7 +231,8 @@ where
 {
     let (mut parts, body) = request.into_parts();
     let original = read_at_most_its_size(body).collect().await?.to_bytes();
-    let outcome = door.compress_task(original.clone()).await;
+    let namespace = crate::Namespace::of(&parts.extensions).to_owned();
+    let outcome = door.compress_task(original.clone(), &namespace).await;
     let sent = match outcome.body {
         Some(body) => {
             fix_content_length(&mut parts.headers, body.len());
@@ -274,7 +275,7 @@ where
             Ok::<_, BoxError>((head, bytes.to_vec()))
         }
     };
-    let (last_head, answer) = drive(&mut resolver, &store, step, send).await?;
+    let (last_head, answer) = drive(&mut resolver, &store, &namespace, step, send).await?;
     if let Some(last) = last_head {
         head = last;
     }
@@ -305,6 +306,7 @@ pub(crate) fn resolver_for(
 pub(crate) async fn drive<H, E, F, Fut>(
     resolver: &mut Resolver,
     store: &Arc<dyn Store>,
+    namespace: &str,
     mut step: Step,
     mut send: F,
 ) -> Result<(Option<H>, Vec<u8>), E>
@@ -315,7 +317,7 @@ where
     let mut head = None;
     loop {
         step = match step {
-            Step::Lookup(hashes) => resolver.resume(lookup(store, hashes).await),
+            Step::Lookup(hashes) => resolver.resume(lookup(store, namespace, hashes).await),
             Step::Send(body) => {
                 let (last, reply) = send(body).await?;
                 head = Some(last);
@@ -329,13 +331,15 @@ where
 /// Reads `hashes` from the store on the blocking pool (stores may do file or network I/O).
 pub(crate) async fn lookup(
     store: &Arc<dyn Store>,
+    namespace: &str,
     hashes: Vec<String>,
 ) -> Vec<Result<Option<String>, StoreError>> {
     let store = store.clone();
+    let namespace = namespace.to_owned();
     let read = move || {
         hashes
             .iter()
-            .map(|hash| store.get(DEFAULT_NAMESPACE, hash))
+            .map(|hash| store.get(&namespace, hash))
             .collect::<Vec<_>>()
     };
     match tokio::runtime::Handle::try_current() {

@@ -12,6 +12,7 @@ use ::async_openai::middleware::HttpRequestFactory;
 use bytes::Bytes;
 use headroom::resolver::{Resolver, Step};
 use headroom::store::Store;
+use headroom::store::DEFAULT_NAMESPACE;
 use headroom::Report;
 use http::{header, HeaderMap, StatusCode, Version};
 use std::future::Future;
@@ -116,7 +117,14 @@ where
                 Ok::<_, OpenAIError>((head, bytes.to_vec()))
             }
         };
-        let (last, answer) = drive(&mut self.resolver, &self.store, step, send).await?;
+        let (last, answer) = drive(
+            &mut self.resolver,
+            &self.store,
+            DEFAULT_NAMESPACE,
+            step,
+            send,
+        )
+        .await?;
         if let Some(last) = last {
             head = last;
         }
@@ -167,7 +175,8 @@ where
                     loop {
                         step = match step {
                             Step::Lookup(hashes) => {
-                                let found = lookup(&self.round.store, hashes).await;
+                                let found =
+                                    lookup(&self.round.store, DEFAULT_NAMESPACE, hashes).await;
                                 self.round.resolver.resume(found)
                             }
                             Step::Send(body) => {

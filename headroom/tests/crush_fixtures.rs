@@ -8,7 +8,7 @@ mod crush_support;
 
 use crush_support::*;
 use headroom::marker::Marker;
-use headroom::Config;
+use headroom::{Config, Headroom};
 use serde_json::Value;
 
 fn parse(text: &str) -> Value {
@@ -337,4 +337,32 @@ fn json_inside_a_json_string_is_crushed() {
     assert!(kept(&inner).contains(&&original[250]));
     assert_eq!(out.value["isError"], false);
     assert!(out.savings() >= 0.9, "saved {:.1}%", out.savings() * 100.0);
+}
+
+#[test]
+fn a_lossy_form_is_never_chosen_over_a_smaller_lossless_one() {
+    // `pip list --format json` of a virtualenv: short records whose table form is already small;
+    // the crushed form saves a few tokens in the segment but would bring the retrieve tool along.
+    let output = fixture("json/pip-list-venv.json");
+    let questions = [
+        "In the pip_list result, find the entry whose `name` is \"frozenlist\". Report every field.",
+        "Which version of pip is installed?",
+    ];
+    for question in questions {
+        let body = |lossless_only: bool| {
+            let mut config = Config::default();
+            config.lossless_only = lossless_only;
+            let hr = Headroom::builder().config(config).build().unwrap();
+            let body = request(question, "pip_list", r#"{"format":"json"}"#, &output);
+            let out = hr
+                .compress_json(&serde_json::to_vec(&body).unwrap())
+                .unwrap();
+            out.report.tokens_after
+        };
+        let (lossy, lossless) = (body(false), body(true));
+        assert!(
+            lossy <= lossless,
+            "{question}: default {lossy} tokens, lossless_only {lossless}"
+        );
+    }
 }

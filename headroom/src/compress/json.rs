@@ -33,16 +33,21 @@ impl Compressor for JsonCompressor {
                 return Some(forms.best(ctx));
             };
             // Counting the tokens of a large lossless form costs more than the whole crush: skip it
-            // when the crushed form is at most half its bytes and still above the size the engine
-            // would leave alone (so the lossless form certainly still had to shrink).
-            if crushed.tokens >= ctx.config.min_segment_tokens
+            // when that form is large, the crushed form is at most half its bytes and still above
+            // the size the engine would leave alone (so the lossless form certainly had to shrink).
+            // Small forms are always counted: bytes are no proof of tokens (pip list: a table of
+            // 794 tokens beat a crushed JSON of half the bytes and 841 tokens).
+            if forms.smallest_len() >= SKIP_COUNTING_ABOVE_BYTES
+                && crushed.tokens >= ctx.config.min_segment_tokens
                 && crushed.text.len() * 2 <= forms.smallest_len()
             {
                 return Some(crushed);
             }
             let best = forms.best(ctx);
             // Crush only what lossless forms leave above the size the engine would leave alone.
-            if best.tokens >= ctx.config.min_segment_tokens && crushed.tokens < best.tokens {
+            // A lossy form must also pay for the retrieve tool its markers bring into the request.
+            let lossy_cost = crushed.tokens + super::retrieve_tool_tokens(ctx);
+            if best.tokens >= ctx.config.min_segment_tokens && lossy_cost < best.tokens {
                 Some(crushed)
             } else {
                 Some(best)
@@ -50,6 +55,9 @@ impl Compressor for JsonCompressor {
         })
     }
 }
+
+/// Lossless forms at least this large are not counted when the crushed form is far smaller.
+const SKIP_COUNTING_ABOVE_BYTES: usize = 64 * 1024;
 
 /// The lossless renderings of a JSON text, not yet counted.
 struct LosslessForms {

@@ -269,7 +269,8 @@ pub(crate) fn contains_term(haystack: &str, term: &str) -> bool {
     if term.is_empty() {
         return false;
     }
-    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    // Only ASCII letters and digits join a token: `worker_27118æ` still names `worker_27118`.
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     let mut from = 0;
     while let Some(at) = haystack[from..].find(term) {
         let start = from + at;
@@ -315,7 +316,10 @@ fn quoted_phrases(text: &str) -> Vec<&str> {
             .step_by(2)
         {
             let inside = inside.trim();
-            if inside.contains(' ') && !inside.contains('\n') {
+            // A phrase in quotes, or one word in backticks (a code reference: `timers`). A lone
+            // word in double quotes is more often a JSON key of the tool call's arguments.
+            let code_word = quote == '`' && !inside.is_empty();
+            if (inside.contains(' ') || code_word) && !inside.contains('\n') {
                 phrases.push(inside);
             }
         }
@@ -332,6 +336,24 @@ fn push_unique(list: &mut Vec<String>, term: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backticked_word_is_named_exactly_even_inside_paths() {
+        let q = Question::parse("This output mentions `timers`. What does it say?");
+        assert!(q.mentions("Created symlink /etc/systemd/system/timers.target.wants/man-db.timer"));
+        assert!(!q.mentions("Setting up man-db (2.11.2-2) ..."));
+        let q = Question::parse("What about `test_python_worker_27118`?");
+        assert!(
+            q.mentions("== cwd: /tmp/test_python_worker_27118æ"),
+            "a non-ASCII letter ends a token"
+        );
+        assert!(!q.mentions("== cwd: /tmp/test_python_worker_271189"));
+        let args = Question::parse(r#"{"cmd":"ls"}"#);
+        assert!(
+            !args.mentions("cmd line"),
+            "a lone double-quoted word (a JSON key) names nothing"
+        );
+    }
 
     #[test]
     fn extracts_numbers_references_identifiers_and_words() {

@@ -1,7 +1,6 @@
 //! The `headroom` binary as scripts use it: real process, real stdin/stdout, real SQLite store.
 
 #[path = "../../headroom/tests/support/redis_server.rs"]
-#[allow(dead_code)]
 mod redis_server;
 
 use std::io::Write;

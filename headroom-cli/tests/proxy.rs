@@ -267,6 +267,18 @@ async fn post_json(base: &str, path: &str, auth: Option<&str>, body: &Value) -> 
         .unwrap()
 }
 
+/// `GET /metrics`: the Prometheus text.
+async fn metrics(proxy: &Proxy) -> String {
+    client()
+        .get(format!("{}/metrics", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn stats(proxy: &Proxy) -> Value {
     client()
         .get(format!("{}/stats", proxy.url))
@@ -343,6 +355,52 @@ async fn chat_is_compressed_and_forwarded() {
     assert_eq!(response.status(), 200);
     assert!(!response.headers().contains_key("x-headroom-tokens-before"));
     assert_eq!(serde_json::to_vec(&up.seen()[1]).unwrap(), raw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_originals_are_kept_in_the_callers_namespace() {
+    let (up_url, up) = start_upstream().await;
+    let proxy = start_proxy(&up_url, &[]);
+    // curl-style: JSON with no Content-Type is compressed all the same.
+    let raw = serde_json::to_vec(&build_log_request("gpt-4o", false)).unwrap();
+    let response = client()
+        .post(format!("{}/v1/chat/completions", proxy.url))
+        .bearer_auth("sk-alpha")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("x-headroom-tokens-saved"));
+    let sent = up.seen()[0]["messages"][2]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hash = marker_hash(&sent).expect("the log was elided with a marker");
+    let own = send_json(
+        &proxy.url,
+        "/v1/retrieve",
+        Some("sk-alpha"),
+        &json!({"hash": hash}),
+    )
+    .await;
+    assert_eq!(own.status(), 200);
+    let own: Value = own.json().await.unwrap();
+    assert_eq!(own["original_content"], BUILD_LOG);
+    for other in [Some("sk-beta"), None] {
+        let seen = send_json(&proxy.url, "/v1/retrieve", other, &json!({"hash": hash})).await;
+        assert_eq!(
+            seen.status(),
+            404,
+            "{other:?} must not see sk-alpha's originals"
+        );
+    }
+    let metrics = metrics(&proxy).await;
+    assert!(
+        metrics.contains("headroom_compression_seconds_count 1\n"),
+        "{metrics}"
+    );
+    assert!(stats(&proxy).await["compression"]["ccr_entries"].as_u64() >= Some(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -472,14 +530,7 @@ async fn other_paths_pass_through_byte_identical() {
     let s = stats(&proxy).await;
     assert_eq!(s["requests"]["by_route"]["responses"], 1);
     assert_eq!(s["requests"]["by_route"]["passthrough"], 1);
-    let metrics = client()
-        .get(format!("{}/metrics", proxy.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&proxy).await;
     assert!(
         metrics.contains("headroom_requests_total{route=\"responses\"} 1"),
         "{metrics}"

@@ -48,27 +48,6 @@ pub fn wants_bypass(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// A body we may rewrite: JSON (or no content type, as curl users send) and no content encoding.
-pub fn is_plain_json_request(headers: &HeaderMap) -> bool {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| {
-            let essence = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        });
-    let encoded = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
-    json && !encoded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,23 +73,12 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_json_is_rewritten() {
+    fn bypass_is_asked_by_header() {
         let mut h = HeaderMap::new();
-        assert!(is_plain_json_request(&h));
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
-        assert!(is_plain_json_request(&h));
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        assert!(!is_plain_json_request(&h));
-        h.remove(header::CONTENT_ENCODING);
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("multipart/form-data"),
-        );
-        assert!(!is_plain_json_request(&h));
+        assert!(!wants_bypass(&h));
         h.insert(BYPASS_HEADER, HeaderValue::from_static("TRUE"));
         assert!(wants_bypass(&h));
+        h.insert(BYPASS_HEADER, HeaderValue::from_static("no"));
+        assert!(!wants_bypass(&h));
     }
 }

@@ -1,14 +1,20 @@
-//! `POST /v1/chat/completions`: compress, forward, resolve retrieval rounds, relay the answer.
+//! `POST /v1/chat/completions`: compress (the proxy's [`HeadroomLayer`](headroom_tower::HeadroomLayer)
+//! around the forwarding service), forward, resolve retrieval rounds, relay the answer.
 
-use super::body::{is_plain_json_request, read_limited, wants_bypass};
-use super::compression::Compressed;
+use super::body::{read_limited, wants_bypass};
+use super::error::ProxyError;
 use super::stats::Route;
 use super::{forward, rounds, tenant, App};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use headroom::Report;
+use headroom_tower::Namespace;
 use http::{header, HeaderMap, HeaderValue, Method};
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Instant;
+use tower::{Layer, ServiceExt};
 
 /// The response headers that carry a compression's token counts.
 pub const TOKENS_BEFORE: &str = "x-headroom-tokens-before";
@@ -17,38 +23,98 @@ pub const TOKENS_AFTER: &str = "x-headroom-tokens-after";
 /// See [`TOKENS_BEFORE`].
 pub const TOKENS_SAVED: &str = "x-headroom-tokens-saved";
 
-/// The chat-completions route.
+/// A request extension: the client sent no `Content-Type` (curl users' JSON), one was added so
+/// the layer reads the body, and forwarding takes it off again.
+#[derive(Clone, Copy)]
+struct ContentTypeAdded;
+
+/// A request extension: when the layer was handed a request it compresses, for the histogram.
+#[derive(Clone, Copy)]
+struct CompressionStarted(Instant);
+
+/// The chat-completions route: the body read within the limit, the caller's namespace attached,
+/// then the proxy's layer around [`forward_chat`]; the report comes back in the response's
+/// extensions and becomes the `x-headroom-tokens-*` headers.
 pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> Response {
     app.stats.request(Route::ChatCompletions);
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let body = match read_limited(body, &parts.headers, app.max_body_bytes).await {
         Ok(body) => body,
         Err(e) => return app.fail(e),
     };
     let namespace = tenant::namespace(&parts.headers);
-    let bypass = wants_bypass(&parts.headers);
-    let Compressed { body, report } = if bypass || !is_plain_json_request(&parts.headers) {
-        Compressed { body, report: None }
-    } else {
-        app.compress(body, &namespace).await
-    };
-    let model = report
-        .as_ref()
-        .map(|r| r.model.clone())
-        .unwrap_or_else(|| model_of(&body));
-    app.stats.model(&model);
-    if let Some(r) = &report {
-        tracing::info!(
-            model = %r.model,
-            tokens_before = r.tokens_before,
-            tokens_after = r.tokens_after,
-            transforms = ?r.transforms_applied,
-            "compressed"
+    parts.extensions.insert(Namespace::new(namespace));
+    if !parts.headers.contains_key(header::CONTENT_TYPE) {
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
         );
+        parts.extensions.insert(ContentTypeAdded);
     }
+    let len = Some(body.len() as u64);
+    let path = parts.uri.path();
+    if (app.layer)
+        .skip_reason(&parts.method, path, &parts.headers, len)
+        .is_none()
+    {
+        parts.extensions.insert(CompressionStarted(Instant::now()));
+    }
+    let model = model_of(&body);
+    let forwarder = {
+        let app = app.clone();
+        tower::service_fn(move |request| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(forward_chat(app, request).await) }
+        })
+    };
+    let request = http::Request::from_parts(parts, Body::from(body));
+    let response = match app.layer.layer(forwarder).oneshot(request).await {
+        Ok(response) => response,
+        Err(e) => {
+            return app.fail(ProxyError::BadRequest(format!(
+                "cannot read the request body: {e}"
+            )))
+        }
+    };
+    let report = response.extensions().get::<Report>().cloned();
+    match &report {
+        Some(r) => {
+            app.stats.model(&r.model);
+            tracing::info!(
+                model = %r.model,
+                tokens_before = r.tokens_before,
+                tokens_after = r.tokens_after,
+                transforms = ?r.transforms_applied,
+                "compressed"
+            );
+        }
+        None => app.stats.model(&model),
+    }
+    with_report(response, report.as_ref())
+}
 
+/// The service inside the layer: forwards the (compressed) request upstream and answers the
+/// model's retrieval rounds from the caller's namespace.
+async fn forward_chat(app: Arc<App>, request: http::Request<Body>) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Some(CompressionStarted(started)) = parts.extensions.get() {
+        app.stats.compression.observe(started.elapsed());
+    }
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(e) => {
+            return app.fail(ProxyError::BadRequest(format!(
+                "cannot read the request body: {e}"
+            )))
+        }
+    };
+    let namespace = Namespace::of(&parts.extensions).to_owned();
+    let bypass = wants_bypass(&parts.headers);
     let mut headers = forward::end_to_end(&parts.headers);
     headers.remove(header::CONTENT_LENGTH);
+    if parts.extensions.get::<ContentTypeAdded>().is_some() {
+        headers.remove(header::CONTENT_TYPE);
+    }
     let resolve = !bypass && rounds::offers_retrieve(&body);
     if resolve {
         // The resolver reads the replies: ask for them unencoded.
@@ -71,9 +137,9 @@ pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> 
         .await;
     let upstream_response = match sent {
         Ok(response) => response,
-        Err(e) => return with_report(app.fail(e), report.as_ref()),
+        Err(e) => return app.fail(e),
     };
-    let response = if resolve && upstream_response.status().is_success() {
+    if resolve && upstream_response.status().is_success() {
         let call = rounds::Call {
             app: app.clone(),
             namespace,
@@ -83,8 +149,7 @@ pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> 
         rounds::resolve(call, &body, upstream_response).await
     } else {
         forward::relay(app.upstream.clone(), upstream_response, app.stats.clone())
-    };
-    with_report(response, report.as_ref())
+    }
 }
 
 /// Adds the `x-headroom-tokens-*` headers of a compression.

@@ -6,6 +6,10 @@
 //! a request gets 400; when compression itself fails the reply is 200 with the messages unchanged
 //! (the SDK's own fallback shape). `token_budget` is accepted and counted (fitting a window comes
 //! later); `config` is accepted and ignored (the proxy's `--config` sets the engine).
+//!
+//! This is an engine API endpoint, not a forwarding path: the body is compressed by the same
+//! `HeadroomLayer` as chat completions (originals in the caller's namespace), but the compressed
+//! messages are returned to the caller instead of being sent upstream.
 
 use super::body::read_limited;
 use super::chat::set_token_headers;

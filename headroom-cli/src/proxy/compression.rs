@@ -1,14 +1,20 @@
-//! Compression for the proxy's routes: the engine's `compress_json` on a bounded number of
-//! workers, originals persisted in the (async) store under the caller's namespace, and fail open.
+//! Compression for the proxy's routes, done by [`HeadroomLayer`]: the engine, the proxy's (async)
+//! store under each caller's [`Namespace`], at most N compressions at once, big bodies on the
+//! blocking pool, and fail open. The proxy holds no compression logic of its own.
 
+use super::stats::Stats;
 use super::App;
+use axum::body::Body;
 use bytes::Bytes;
-use headroom::store::persist_all;
+use headroom::store::AsyncStore;
 use headroom::{Headroom, Report};
-use headroom_tower::BLOCKING_THRESHOLD;
+use headroom_tower::{HeadroomLayer, Namespace};
+use http::{header, HeaderValue, Response};
+use std::convert::Infallible;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
+use tower::{Layer, ServiceExt};
 
 /// What compressing one body gave.
 #[derive(Debug)]
@@ -19,76 +25,58 @@ pub struct Compressed {
     pub report: Option<Report>,
 }
 
-impl App {
-    /// Compresses a chat-completions body for `namespace`. Never fails: a body the engine cannot
-    /// read, an engine error or a panic forwards the original; a store that cannot keep the
-    /// originals gets a lossless-only compression (nothing to retrieve).
-    pub async fn compress(&self, body: Bytes, namespace: &str) -> Compressed {
-        let Ok(_permit) = self.compressions.acquire().await else {
-            return Compressed { body, report: None };
-        };
-        let started = Instant::now();
-        let out = run(&self.engine, &body).await;
-        let out = match out {
-            Some(out) if !out.originals.is_empty() => {
-                match persist_all(self.store.as_ref(), namespace, &out.originals).await {
-                    Ok(()) => {
-                        self.stats
-                            .originals_stored
-                            .fetch_add(out.originals.len() as u64, Relaxed);
-                        Some(out)
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "store unavailable: lossless compression only");
-                        self.stats.error("store_unavailable");
-                        run(&self.lossless, &body).await.map(|mut out| {
-                            out.report.passthrough_reason =
-                                Some("store unavailable: lossless transforms only".into());
-                            out
-                        })
-                    }
-                }
+/// The layer every route compresses with, built once; its reports feed the proxy's counters.
+pub fn layer(
+    engine: Arc<Headroom>,
+    store: Arc<dyn AsyncStore>,
+    max_concurrent: usize,
+    stats: Arc<Stats>,
+) -> HeadroomLayer {
+    HeadroomLayer::with_engine(engine)
+        .with_async_store(store)
+        .max_concurrent_compressions(max_concurrent)
+        .on_report(move |report| {
+            stats.compressed(report);
+            let store_failed = report
+                .passthrough_reason
+                .as_deref()
+                .is_some_and(|reason| reason.starts_with("store unavailable"));
+            if store_failed {
+                stats.error("store_unavailable");
+            } else {
+                stats
+                    .originals_stored
+                    .fetch_add(report.ccr_hashes.len() as u64, Relaxed);
             }
-            other => other,
-        };
-        self.stats.compression.observe(started.elapsed());
-        match out {
-            Some(out) => {
-                self.stats.compressed(&out.report);
-                let body = if out.body == body.as_ref() {
-                    body
-                } else {
-                    Bytes::from(out.body)
-                };
-                Compressed {
-                    body,
-                    report: Some(out.report),
-                }
-            }
-            None => Compressed { body, report: None },
-        }
-    }
+        })
 }
 
-/// The engine on `body`, on the blocking pool when it is big. `None` when it failed.
-async fn run(engine: &Arc<Headroom>, body: &Bytes) -> Option<headroom::CompressedJson> {
-    let result = if body.len() > BLOCKING_THRESHOLD {
-        let (engine, body) = (engine.clone(), body.clone());
-        tokio::task::spawn_blocking(move || engine.compress_json(&body))
-            .await
-            .unwrap_or_else(|panic| {
-                Err(headroom::Error::InvalidRequest(format!(
-                    "compression panicked: {panic}"
-                )))
-            })
-    } else {
-        engine.compress_json(body)
-    };
-    match result {
-        Ok(out) => Some(out),
-        Err(error) => {
-            tracing::debug!(%error, "forwarding a body the engine cannot compress unchanged");
-            None
+impl App {
+    /// Compresses a chat-completions body for `namespace` through the layer, keeping the body it
+    /// would send on (used by `/v1/compress`, which answers with it instead of forwarding it).
+    /// Never fails: a body the layer does not compress comes back as it went in.
+    pub async fn compress(&self, body: Bytes, namespace: &str) -> Compressed {
+        let mut request = http::Request::post("/v1/chat/completions")
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .body(Body::from(body.clone()))
+            .expect("a static request head is valid");
+        request.extensions_mut().insert(Namespace::new(namespace));
+        let keep = tower::service_fn(|request: http::Request<Body>| async move {
+            Ok::<_, Infallible>(Response::new(request.into_body()))
+        });
+        let started = Instant::now();
+        let kept = self.layer.layer(keep).oneshot(request).await;
+        self.stats.compression.observe(started.elapsed());
+        let Ok(response) = kept else {
+            return Compressed { body, report: None };
+        };
+        let report = response.extensions().get::<Report>().cloned();
+        match axum::body::to_bytes(response.into_body(), usize::MAX).await {
+            Ok(sent) => Compressed { body: sent, report },
+            Err(_) => Compressed { body, report: None },
         }
     }
 }

@@ -1,9 +1,9 @@
 //! `headroom proxy`: an OpenAI-compatible HTTP proxy that compresses chat-completion requests.
 //!
 //! Point any OpenAI client's base URL at `http://HOST:PORT/v1`. `POST /v1/chat/completions` is
-//! compressed by the engine (originals kept in the store, in the caller's namespace), forwarded,
-//! and the model's `headroom_retrieve` calls are answered here; every other `/v1/*` request is
-//! forwarded untouched. `/v1/compress`, `/v1/retrieve`, `/v1/retrieve/tool_call`, `/health`,
+//! compressed by `headroom_tower::HeadroomLayer` wrapped around the forwarding service (the
+//! engine; originals kept in the store, in the caller's namespace), forwarded, and the model's
+//! `headroom_retrieve` calls are answered here; every other `/v1/*` request is forwarded untouched. `/v1/compress`, `/v1/retrieve`, `/v1/retrieve/tool_call`, `/health`,
 //! `/stats` and `/metrics` are the proxy's own (the Headroom TypeScript SDK speaks to them).
 
 mod body;
@@ -23,11 +23,11 @@ mod tenant;
 use crate::{store_url, Failure};
 use headroom::store::AsyncStore;
 use headroom::Headroom;
+use headroom_tower::HeadroomLayer;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// The OpenAI API, when neither `--upstream` nor `OPENAI_BASE_URL` says otherwise.
 pub const DEFAULT_UPSTREAM: &str = "https://api.openai.com";
@@ -94,11 +94,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 /// What every route shares.
 pub struct App {
     engine: Arc<Headroom>,
-    /// The same settings, lossless only: used when the store cannot keep originals.
-    lossless: Arc<Headroom>,
+    /// Compresses with `engine`, originals in `store` under the caller's namespace, at most
+    /// `--max-concurrent-compressions` at once: the only compression the proxy does.
+    layer: HeadroomLayer,
     store: Arc<dyn AsyncStore>,
     upstream: forward::Upstream,
-    compressions: Semaphore,
     stats: Arc<stats::Stats>,
     max_body_bytes: usize,
     max_rounds: usize,
@@ -125,11 +125,6 @@ async fn serve(args: Args) -> Result<(), Failure> {
         .builder()
         .build()
         .map_err(|e| Failure::input(e.to_string()))?;
-    let lossless = file
-        .builder()
-        .lossless_only(true)
-        .build()
-        .map_err(|e| Failure::input(e.to_string()))?;
     let store_url = args.store.clone().unwrap_or_else(store_url::default_url);
     let store = headroom::store::open_async(&store_url, engine.config().store_limits())
         .await
@@ -152,13 +147,15 @@ async fn serve(args: Args) -> Result<(), Failure> {
     let max_rounds = args
         .max_retrieval_rounds
         .unwrap_or(engine.config().retrieve_max_rounds);
+    let engine = Arc::new(engine);
+    let stats = Arc::<stats::Stats>::default();
+    let layer = compression::layer(engine.clone(), store.clone(), workers, stats.clone());
     let app = Arc::new(App {
-        engine: Arc::new(engine),
-        lossless: Arc::new(lossless),
+        engine,
+        layer,
         store,
         upstream,
-        compressions: Semaphore::new(workers.max(1)),
-        stats: Arc::default(),
+        stats,
         max_body_bytes: args.max_body_bytes,
         max_rounds,
         upstream_label: redact(&upstream_url),

@@ -236,8 +236,6 @@ fn start_proxy_logging(upstream: &str, extra: &[&str], level: &str, stderr: Stdi
 }
 
 fn client() -> reqwest::Client {
-    // reqwest here shares the proxy's TLS features (rustls without a default provider).
-    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().build().unwrap()
 }
 

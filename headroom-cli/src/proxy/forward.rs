@@ -47,8 +47,6 @@ impl Upstream {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(format!("upstream URL {base:?}: use http:// or https://"));
         }
-        // TLS is rustls with ring; the first client of the process picks it.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         // Redirects are not followed: the client sees what the upstream said.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

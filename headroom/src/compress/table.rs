@@ -143,6 +143,16 @@ fn uniform_columns(objects: &[&Map<String, Value>]) -> Option<Vec<String>> {
         }
         union
     });
+    let mut columns = columns;
+    // Marker elements only have the marker key: its column goes last, so a marker row reads
+    // `,,12 of 200 items omitted · …` after the data columns (the marker objects' order is kept).
+    if let Some(at) = columns
+        .iter()
+        .position(|c| c == crate::marker::JSON_MARKER_KEY)
+    {
+        let marker = columns.remove(at);
+        columns.push(marker);
+    }
     (!columns.is_empty()).then_some(columns)
 }
 

@@ -60,10 +60,10 @@ const CASES: &[Case] = &[
         question: "How do I parse untyped JSON into a Value?",
     },
     Case {
-        file: "code/large.rs",
+        file: "code/serde_json-map.rs",
         tool: "read_file",
-        arguments: r#"{"path":"src/lib.rs"}"#,
-        question: "What does the main entry point do?",
+        arguments: r#"{"path":"serde_json/src/map.rs"}"#,
+        question: "How does Map::entry work?",
     },
 ];
 
@@ -77,8 +77,12 @@ fn main() {
     );
     let (mut total_before, mut total_after) = (0, 0);
     for case in CASES {
-        let Ok(artifact) = std::fs::read_to_string(format!("{fixtures}/{}", case.file)) else {
-            continue;
+        let artifact = match std::fs::read_to_string(format!("{fixtures}/{}", case.file)) {
+            Ok(artifact) => artifact,
+            Err(e) => {
+                println!("{:<42} missing: {e}", case.file);
+                continue;
+            }
         };
         let request = json!({
             "model": "gpt-4o",

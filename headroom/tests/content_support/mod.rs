@@ -75,17 +75,7 @@ pub fn compress_tool_result(question: &str, tool: &str, arguments: &str, output:
         .as_str()
         .expect("tool content stays a string")
         .to_string();
-    for marker in Marker::parse_all(&text) {
-        let original = out
-            .originals
-            .iter()
-            .find(|o| o.hash == marker.hash)
-            .unwrap_or_else(|| panic!("marker hash {} has no original", marker.hash));
-        assert_eq!(
-            original.text, output,
-            "the marker's original is the exact tool output"
-        );
-    }
+    assert_markers_resolve(&text, &out.originals, output);
     if std::env::var_os("HEADROOM_SHOW").is_some() {
         eprintln!("----- compressed ({tool}) -----\n{text}\n-----");
     }
@@ -107,5 +97,20 @@ pub fn compress_tool_result(question: &str, tool: &str, arguments: &str, output:
         tokens_before: segment.tokens_before,
         tokens_after: segment.tokens_after,
         content_type: segment.content_type.clone(),
+    }
+}
+
+/// Every marker in `text` carries the hash of an original in `originals`, and that original is
+/// exactly `output`.
+pub fn assert_markers_resolve(text: &str, originals: &[headroom::Original], output: &str) {
+    for marker in Marker::parse_all(text) {
+        let original = originals
+            .iter()
+            .find(|o| o.hash == marker.hash)
+            .unwrap_or_else(|| panic!("marker hash {} has no original", marker.hash));
+        assert_eq!(
+            original.text, output,
+            "the marker's original is the exact tool output"
+        );
     }
 }

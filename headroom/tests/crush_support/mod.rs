@@ -71,17 +71,7 @@ pub fn crush_with(
         .or_else(|_| headroom::table::decode(&text))
         .unwrap_or_else(|e| panic!("output is neither JSON nor the table form: {e}\n{text}"));
     let markers = Marker::parse_all(&text);
-    for marker in &markers {
-        let original = out
-            .originals
-            .iter()
-            .find(|o| o.hash == marker.hash)
-            .unwrap_or_else(|| panic!("marker hash {} has no original", marker.hash));
-        assert_eq!(
-            original.text, output,
-            "the marker's original is the exact tool output"
-        );
-    }
+    super::content_support::assert_markers_resolve(&text, &out.originals, output);
     let segment = out
         .report
         .segments

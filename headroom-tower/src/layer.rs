@@ -89,6 +89,10 @@ impl HeadroomLayer {
     /// When the store fails, the request is compressed lossless-only (nothing to retrieve) and its
     /// report's `passthrough_reason` says so.
     ///
+    /// Retrieval rounds run by [`HeadroomLayer::with_retrieval`] read the engine's own store, so
+    /// a layer with an async store answers `headroom_retrieve` itself only if that is the same
+    /// store; otherwise drive the engine's `Resolver` with lookups in this store (as the proxy does).
+    ///
     /// ```
     /// use headroom::store::{AsyncStore, MemoryStore};
     /// use std::sync::Arc;

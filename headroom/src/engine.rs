@@ -19,6 +19,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The report's `passthrough_reason` when the store failed and only lossless transforms were used.
+///
+/// ```
+/// assert!(headroom::STORE_UNAVAILABLE.starts_with("store unavailable"));
+/// ```
+pub const STORE_UNAVAILABLE: &str = "store unavailable: lossless transforms only";
+
 /// The model assumed when neither the config nor the request names one.
 pub const DEFAULT_MODEL: &str = "gpt-4o";
 
@@ -218,12 +225,12 @@ impl Headroom {
     ) -> Result<Compressed> {
         let before = request.clone();
         let out = self.compress(request)?;
-        if persist(store, &out.originals).is_ok() {
+        if persist(store, DEFAULT_NAMESPACE, &out.originals).is_ok() {
             return Ok(out);
         }
         *request = before;
         let mut out = self.compress_typed(request, &self.lossless_config())?;
-        out.report.passthrough_reason = Some("store unavailable: lossless transforms only".into());
+        out.report.passthrough_reason = Some(STORE_UNAVAILABLE.into());
         Ok(out)
     }
 
@@ -241,16 +248,11 @@ impl Headroom {
         namespace: &str,
     ) -> Result<CompressedJson> {
         let out = self.compress_json(body)?;
-        if out
-            .originals
-            .iter()
-            .try_for_each(|o| store.put(namespace, &o.hash, &o.text))
-            .is_ok()
-        {
+        if persist(store, namespace, &out.originals).is_ok() {
             return Ok(out);
         }
         let mut out = self.run(body, &self.lossless_config())?;
-        out.report.passthrough_reason = Some("store unavailable: lossless transforms only".into());
+        out.report.passthrough_reason = Some(STORE_UNAVAILABLE.into());
         Ok(out)
     }
 
@@ -640,9 +642,10 @@ fn tool_edit(
 
 fn persist(
     store: &dyn Store,
+    namespace: &str,
     originals: &[Original],
 ) -> std::result::Result<(), crate::store::StoreError> {
     originals
         .iter()
-        .try_for_each(|o| store.put(DEFAULT_NAMESPACE, &o.hash, &o.text))
+        .try_for_each(|o| store.put(namespace, &o.hash, &o.text))
 }

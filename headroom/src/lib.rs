@@ -39,7 +39,10 @@ pub mod tokens;
 
 pub use compress::table;
 pub use config::Config;
-pub use engine::{Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL};
+pub use engine::{
+    Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL,
+    STORE_UNAVAILABLE,
+};
 pub use error::{Error, Result};
 pub use headroom_macros::headroom;
 pub use report::{Report, SegmentReport};

@@ -40,7 +40,7 @@ pub fn layer(
             let store_failed = report
                 .passthrough_reason
                 .as_deref()
-                .is_some_and(|reason| reason.starts_with("store unavailable"));
+                .is_some_and(|reason| reason == headroom::STORE_UNAVAILABLE);
             if store_failed {
                 stats.error("store_unavailable");
             } else {

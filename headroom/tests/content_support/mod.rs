@@ -49,16 +49,7 @@ impl Outcome {
 /// `question`, through `Headroom::compress_json`; checks that every marker's hash maps to the exact
 /// original in `originals`.
 pub fn compress_tool_result(question: &str, tool: &str, arguments: &str, output: &str) -> Outcome {
-    let body = json!({
-        "model": "gpt-4o",
-        "messages": [
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": null, "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": arguments}}
-            ]},
-            {"role": "tool", "tool_call_id": "call_1", "content": output}
-        ]
-    });
+    let body = request(question, tool, arguments, output);
     let hr = Headroom::builder().model("gpt-4o").build().expect("engine");
     let out = hr
         .compress_json(&serde_json::to_vec(&body).unwrap())
@@ -113,4 +104,18 @@ pub fn assert_markers_resolve(text: &str, originals: &[headroom::Original], outp
             "the marker's original is the exact tool output"
         );
     }
+}
+
+/// The chat-completions body: `question`, a call of `tool` with `arguments`, and its `output`.
+pub fn request(question: &str, tool: &str, arguments: &str, output: &str) -> serde_json::Value {
+    json!({
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": arguments}}
+            ]},
+            {"role": "tool", "tool_call_id": "call_1", "content": output}
+        ]
+    })
 }

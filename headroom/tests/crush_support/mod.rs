@@ -5,11 +5,11 @@
 
 use headroom::marker::Marker;
 use headroom::{Config, Headroom};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 // The fixture loaders are shared with the other content tests.
 #[allow(unused_imports)] // not every test uses both
-pub use super::content_support::{fixture, large_fixture};
+pub use super::content_support::{fixture, large_fixture, request};
 
 /// A tool result as the engine sent it.
 pub struct Crushed {
@@ -31,20 +31,6 @@ impl Crushed {
     pub fn savings(&self) -> f64 {
         1.0 - self.tokens_after as f64 / self.tokens_before as f64
     }
-}
-
-/// The chat-completions body: `question`, a call of `tool` with `arguments`, and its `output`.
-pub fn request(question: &str, tool: &str, arguments: &str, output: &str) -> Value {
-    json!({
-        "model": "gpt-4o",
-        "messages": [
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": null, "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": arguments}}
-            ]},
-            {"role": "tool", "tool_call_id": "call_1", "content": output}
-        ]
-    })
 }
 
 /// Compresses `output` as the result of `tool(arguments)` asked for by `question`, through

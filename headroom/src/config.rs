@@ -40,7 +40,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// JSON nested deeper than this is left as it is.
     pub max_depth: usize,
-    /// Work stops after this long; segments not reached stay as they are.
+    /// Work on one request stops after this long, and the request then goes out as it came (the
+    /// report says why): how busy the machine is never changes the bytes of a compressed request.
     pub time_budget: Duration,
     /// Arrays with fewer items are never cut by the lossy JSON compressor.
     pub json_min_array_items: usize,

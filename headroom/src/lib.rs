@@ -26,6 +26,7 @@ pub mod __private;
 pub mod compress;
 mod config;
 mod conversation;
+mod deadline;
 pub mod detect;
 mod engine;
 mod error;

@@ -6,7 +6,8 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{LazyLock, Mutex};
 
-/// (segment hash, fingerprint of config + question + output constraints + tokenizer).
+/// (hash of the text compressed, fingerprint of config + question + output constraints + tokenizer
+/// + the hash its markers carry).
 type Key = (String, u64);
 
 /// The memo's bound in bytes of kept text, whatever the entry count (lossless forms can be large).
@@ -43,6 +44,10 @@ pub(crate) fn remember(
         return hit.clone();
     }
     let result = compute();
+    if ctx.out_of_time() {
+        // A compressor that ran out of time may have given up early: never remember that.
+        return result;
+    }
     let mut memo = lock();
     let bytes = size(&result);
     if !memo.entries.contains_key(&key) && bytes <= MAX_BYTES {
@@ -66,20 +71,17 @@ fn lock() -> std::sync::MutexGuard<'static, Memo> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The key of a result: the hash of the exact text compressed (never the enclosing segment's: two
+/// JSON blocks of one prose segment are two entries), plus everything else the result depends on.
 fn key(text: &str, ctx: &SegmentContext<'_>) -> Key {
-    let hash = if ctx.hash.is_empty() {
-        segment_hash(text)
-    } else {
-        ctx.hash.clone()
-    };
     let mut hasher = DefaultHasher::new();
     format!("{:?}", ctx.config).hash(&mut hasher);
     ctx.question.hash(&mut hasher);
     ctx.json_only.hash(&mut hasher);
     ctx.counter.name().hash(&mut hasher);
-    // Markers carry the hash: a caller-given hash that differs from the text's own must not collide.
-    text.len().hash(&mut hasher);
-    (hash, hasher.finish())
+    // Markers carry the segment's hash: the same text in two segments gets two different results.
+    ctx.hash.hash(&mut hasher);
+    (segment_hash(text), hasher.finish())
 }
 
 #[cfg(test)]
@@ -105,6 +107,22 @@ mod tests {
         let other = ctx.clone().with_question("another question");
         remember("[ 1 ] memo test", &other, compute);
         assert_eq!(calls.get(), 2, "the question is part of the key");
+    }
+
+    #[test]
+    fn two_texts_of_equal_length_in_one_segment_are_two_entries() {
+        let config = Config::default();
+        let ctx = SegmentContext::new(&config, crate::tokens::counter_for_model("gpt-4o"))
+            .with_question("equal length")
+            .with_hash("0123456789abcdef01234567");
+        let open = remember(r#"{"status": "open", "n": 1}"#, &ctx, || {
+            Some(Compression::lossless("open".into(), "t", &ctx))
+        });
+        let done = remember(r#"{"status": "done", "n": 2}"#, &ctx, || {
+            Some(Compression::lossless("done".into(), "t", &ctx))
+        });
+        assert_eq!(open.unwrap().text, "open");
+        assert_eq!(done.unwrap().text, "done", "not the first block's result");
     }
 
     #[test]

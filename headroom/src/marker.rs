@@ -20,7 +20,12 @@ pub const HASH_LEN: usize = 24;
 /// assert_eq!(h, "2cf24dba5fb0a30e26e83b2a");
 /// ```
 pub fn segment_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
+    hash_of_digest(&Sha256::digest(text.as_bytes()))
+}
+
+/// The marker hash of a text whose SHA-256 is `digest` (so a caller that needs the digest too
+/// hashes the text once).
+pub(crate) fn hash_of_digest(digest: &[u8]) -> String {
     let mut hex = String::with_capacity(HASH_LEN);
     for byte in &digest[..HASH_LEN / 2] {
         hex.push_str(&format!("{byte:02x}"));

@@ -108,7 +108,7 @@ pub(crate) struct Unit {
 }
 
 /// What the plan needs to know besides the units.
-pub(crate) struct Limits {
+pub(crate) struct Limits<'a> {
     pub target: usize,
     pub low_water: usize,
     pub protect_recent_units: usize,
@@ -116,6 +116,8 @@ pub(crate) struct Limits {
     pub fixed: usize,
     /// Tokens one eviction marker message is assumed to take (at least what it takes).
     pub marker_tokens: usize,
+    /// Per item: whether it may go with the evicted units around it.
+    pub fold: &'a [Fold],
 }
 
 /// Which items go at which level, and which units are evicted.
@@ -142,7 +144,7 @@ pub(crate) struct DoesNotFit {
 pub(crate) fn plan(
     items: usize,
     units: &[Unit],
-    limits: &Limits,
+    limits: &Limits<'_>,
     movable: &dyn Fn(usize) -> bool,
     cost: &mut dyn FnMut(usize, usize) -> usize,
 ) -> Result<Plan, DoesNotFit> {
@@ -215,7 +217,7 @@ impl State {
         old: usize,
         units: &[Unit],
         unit_of: &[Option<usize>],
-        limits: &Limits,
+        limits: &Limits<'_>,
         cost: &mut dyn FnMut(usize, usize) -> usize,
     ) -> bool {
         let mut levels = self.levels(end, units, unit_of);
@@ -254,44 +256,105 @@ impl State {
             .collect()
     }
 
-    /// Tokens of items `..end` at `levels` with the evicted units replaced by marker messages.
+    /// Tokens of items `..end` at `levels` with the evicted runs replaced by marker messages.
+    #[allow(clippy::too_many_arguments)]
     fn total(
         &self,
         end: usize,
         _units: &[Unit],
         unit_of: &[Option<usize>],
-        limits: &Limits,
+        limits: &Limits<'_>,
         levels: &[usize],
         cost: &mut dyn FnMut(usize, usize) -> usize,
     ) -> usize {
+        let gone = gone(end, unit_of, &self.evicted, limits.fold);
         let mut tokens = limits.fixed;
-        let mut in_run = false;
         for i in 0..end {
-            let evicted = unit_of[i].is_some_and(|u| self.evicted[u]);
-            if evicted {
-                if !in_run {
+            if gone[i] {
+                if i == 0 || !gone[i - 1] {
                     tokens += limits.marker_tokens;
                 }
-                in_run = true;
                 continue;
             }
-            in_run = false;
             tokens += cost(i, levels[i]);
         }
         tokens
     }
 }
 
-/// The runs of consecutive evicted items (one marker message each), with the calls they hold.
-pub(crate) fn evicted_runs(units: &[Unit], evicted: &[bool]) -> Vec<(Range<usize>, usize)> {
-    let mut runs: Vec<(Range<usize>, usize)> = Vec::new();
-    for (unit, _) in units.iter().zip(evicted).filter(|(_, e)| **e) {
+/// Whether an item outside every unit may go with the evicted units around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fold {
+    /// Never (a system or developer prompt, a frozen item).
+    Never,
+    /// Yes (an assistant's text reply between evicted units).
+    Always,
+    /// Unless it is the latest such item of the request (a user turn: never the last one).
+    UnlessLatest,
+}
+
+/// Which of items `..end` are gone: those of evicted units, and the foldable items lying between
+/// two evicted units (so the old history becomes one marker, not one per turn).
+fn gone(end: usize, unit_of: &[Option<usize>], evicted: &[bool], fold: &[Fold]) -> Vec<bool> {
+    let latest = (0..end)
+        .rev()
+        .find(|&i| unit_of[i].is_none() && fold[i] == Fold::UnlessLatest);
+    let may_fold = |i: usize| match fold[i] {
+        Fold::Never => false,
+        Fold::Always => true,
+        Fold::UnlessLatest => Some(i) != latest,
+    };
+    let mut gone: Vec<bool> = (0..end)
+        .map(|i| unit_of[i].is_some_and(|u| evicted[u]))
+        .collect();
+    let mut i = 0;
+    while i < end {
+        if gone[i] || unit_of[i].is_some() {
+            i += 1;
+            continue;
+        }
+        // A gap of items outside units: folded when all may fold and evicted units close it on both sides.
+        let start = i;
+        while i < end && unit_of[i].is_none() {
+            i += 1;
+        }
+        let closed = start > 0 && gone[start - 1] && i < end && gone[i];
+        if closed && (start..i).all(may_fold) {
+            gone[start..i].iter_mut().for_each(|g| *g = true);
+        }
+    }
+    gone
+}
+
+/// The runs of consecutive gone items (one marker message each), with the tool calls they hold
+/// and how many of their items lie outside units.
+pub(crate) fn evicted_runs(
+    units: &[Unit],
+    evicted: &[bool],
+    fold: &[Fold],
+) -> Vec<(Range<usize>, usize, usize)> {
+    let items = fold.len();
+    let mut unit_of = vec![None; items];
+    for (u, unit) in units.iter().enumerate() {
+        for i in unit.items.clone() {
+            unit_of[i] = Some(u);
+        }
+    }
+    let gone = gone(items, &unit_of, evicted, fold);
+    let mut runs: Vec<(Range<usize>, usize, usize)> = Vec::new();
+    for i in (0..items).filter(|&i| gone[i]) {
+        let calls = match unit_of[i] {
+            Some(u) if units[u].items.start == i => units[u].calls,
+            _ => 0,
+        };
+        let other = usize::from(unit_of[i].is_none());
         match runs.last_mut() {
-            Some((range, calls)) if range.end == unit.items.start => {
-                range.end = unit.items.end;
-                *calls += unit.calls;
+            Some((range, c, o)) if range.end == i => {
+                range.end = i + 1;
+                *c += calls;
+                *o += other;
             }
-            _ => runs.push((unit.items.clone(), unit.calls)),
+            _ => runs.push((i..i + 1, calls, other)),
         }
     }
     runs
@@ -316,14 +379,28 @@ mod tests {
         (1 + turns * 3, units)
     }
 
-    fn limits(target: usize) -> Limits {
+    /// Item 0 a system prompt, the rest user turns and units.
+    fn limits(target: usize, fold: &[Fold]) -> Limits<'_> {
         Limits {
             target,
             low_water: target * 3 / 4,
             protect_recent_units: 3,
             fixed: 10,
             marker_tokens: 40,
+            fold,
         }
+    }
+
+    fn folds(items: usize) -> Vec<Fold> {
+        (0..items)
+            .map(|i| {
+                if i == 0 {
+                    Fold::Never
+                } else {
+                    Fold::UnlessLatest
+                }
+            })
+            .collect()
     }
 
     /// Tool results (the second item of a unit) cost 1000 at level 0, 500 harder, 200 at the floor.
@@ -340,10 +417,11 @@ mod tests {
     #[test]
     fn under_the_target_nothing_changes() {
         let (items, units) = session(3);
+        let fold = folds(items);
         let plan = plan(
             items,
             &units,
-            &limits(100_000),
+            &limits(100_000, &fold),
             &|_| true,
             &mut cost(&units),
         )
@@ -355,7 +433,15 @@ mod tests {
     #[test]
     fn evicts_oldest_first_and_keeps_the_newest_units() {
         let (items, units) = session(20);
-        let plan = plan(items, &units, &limits(6_000), &|_| true, &mut cost(&units)).unwrap();
+        let fold = folds(items);
+        let plan = plan(
+            items,
+            &units,
+            &limits(6_000, &fold),
+            &|_| true,
+            &mut cost(&units),
+        )
+        .unwrap();
         let evicted: Vec<usize> = (0..20).filter(|u| plan.evicted[*u]).collect();
         assert!(!evicted.is_empty());
         assert_eq!(
@@ -373,7 +459,15 @@ mod tests {
         let mut previous: Option<Plan> = None;
         for turns in 1..40 {
             let (items, units) = session(turns);
-            let plan = plan(items, &units, &limits(target), &|_| true, &mut cost(&units)).unwrap();
+            let fold = folds(items);
+            let plan = plan(
+                items,
+                &units,
+                &limits(target, &fold),
+                &|_| true,
+                &mut cost(&units),
+            )
+            .unwrap();
             if let Some(p) = &previous {
                 let same_levels = plan.levels[..p.levels.len()] == p.levels[..];
                 let same_evictions = plan.evicted[..p.evicted.len()] == p.evicted[..];
@@ -393,7 +487,15 @@ mod tests {
     #[test]
     fn refuses_what_cannot_fit() {
         let (items, units) = session(3);
-        let err = plan(items, &units, &limits(100), &|_| true, &mut cost(&units)).unwrap_err();
+        let fold = folds(items);
+        let err = plan(
+            items,
+            &units,
+            &limits(100, &fold),
+            &|_| true,
+            &mut cost(&units),
+        )
+        .unwrap_err();
         assert!(err.tokens > 100);
     }
 
@@ -419,7 +521,23 @@ mod tests {
                 evictable: true,
             },
         ];
-        let runs = evicted_runs(&units, &[true, true, true]);
-        assert_eq!(runs, vec![(1..5, 3), (6..8, 1)]);
+        let mut fold = vec![Fold::Always; 9];
+        fold[0] = Fold::Never;
+        let runs = evicted_runs(&units, &[true, true, true], &fold);
+        assert_eq!(
+            runs,
+            vec![(1..8, 4, 1)],
+            "the item between two evicted units goes with them"
+        );
+        fold[5] = Fold::Never;
+        let runs = evicted_runs(&units, &[true, true, true], &fold);
+        assert_eq!(runs, vec![(1..5, 3, 0), (6..8, 1, 0)]);
+        fold[5] = Fold::UnlessLatest;
+        let runs = evicted_runs(&units, &[true, true, true], &fold);
+        assert_eq!(
+            runs,
+            vec![(1..5, 3, 0), (6..8, 1, 0)],
+            "the latest user turn stays"
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! {"model": "gpt-4o", "min_segment_tokens": 250, "compress_user_messages": false,
 //!  "exclude_tools": ["secrets_*"], "lossless_only": false, "retrieve_tool": true,
 //!  "retrieve_answer_tokens": 8000, "retrieve_max_rounds": 3,
-//!  "store_ttl_secs": 86400, "store_max_bytes": 536870912}
+//!  "store_ttl_secs": 86400, "store_max_bytes": 536870912,
+//!  "token_budget": 100000, "fit_to_window": true, "protect_recent_units": 3,
+//!  "eviction_low_water": 0.75}
 //! ```
 //! Unknown keys are an error, so a typo does not go unnoticed.
 
@@ -27,6 +29,10 @@ pub struct EngineFile {
     retrieve_max_rounds: Option<usize>,
     store_ttl_secs: Option<u64>,
     store_max_bytes: Option<usize>,
+    token_budget: Option<usize>,
+    fit_to_window: Option<bool>,
+    protect_recent_units: Option<usize>,
+    eviction_low_water: Option<f64>,
 }
 
 impl EngineFile {
@@ -55,6 +61,12 @@ impl EngineFile {
             self.store_ttl_secs.map(Duration::from_secs),
         );
         set(&mut c.store_max_bytes, self.store_max_bytes);
+        if self.token_budget.is_some() {
+            c.token_budget = self.token_budget;
+        }
+        set(&mut c.fit_to_window, self.fit_to_window);
+        set(&mut c.protect_recent_units, self.protect_recent_units);
+        set(&mut c.eviction_low_water, self.eviction_low_water);
         c
     }
 

@@ -17,6 +17,7 @@ mod metrics;
 mod retrieve_api;
 mod rounds;
 mod routes;
+mod sessions;
 mod stats;
 mod tenant;
 
@@ -100,6 +101,8 @@ pub struct App {
     store: Arc<dyn AsyncStore>,
     upstream: forward::Upstream,
     stats: Arc<stats::Stats>,
+    /// The last `/v1/compress` reply of each session, for the prefix-stable count.
+    sessions: sessions::Sessions,
     max_body_bytes: usize,
     max_rounds: usize,
     upstream_label: String,
@@ -156,6 +159,7 @@ async fn serve(args: Args) -> Result<(), Failure> {
         store,
         upstream,
         stats,
+        sessions: sessions::Sessions::default(),
         max_body_bytes: args.max_body_bytes,
         max_rounds,
         upstream_label: redact(&upstream_url),

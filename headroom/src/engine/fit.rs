@@ -4,7 +4,7 @@
 
 use super::segments::{Compressing, MessageOutcome, PreparedMessage};
 use super::Original;
-use crate::budget::{evicted_runs, plan, Limits, Plan, Unit, LEVELS};
+use crate::budget::{evicted_runs, plan, Fold, Limits, Plan, Unit, LEVELS};
 use crate::conversation::RequestView;
 use crate::marker::{segment_hash, Marker};
 use crate::report::Eviction;
@@ -77,6 +77,23 @@ pub(super) struct LimitsWithoutMarker {
     pub fixed: usize,
 }
 
+/// Which messages outside units may go with the evicted units around them: an assistant's text
+/// replies and user turns (never the last), never a system or developer prompt, a tool result
+/// outside its unit (its call stays), or a frozen message.
+fn folds(request: &RequestView, frozen: usize) -> Vec<Fold> {
+    request
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| match m.role.as_deref() {
+            _ if i < frozen => Fold::Never,
+            Some("user") => Fold::UnlessLatest,
+            Some("assistant") if m.tool_calls.is_empty() => Fold::Always,
+            _ => Fold::Never,
+        })
+        .collect()
+}
+
 /// A fitted request: the level of every message, the evicted runs, and what the report says.
 pub(super) struct Fitted {
     pub plan: Plan,
@@ -108,7 +125,9 @@ pub(super) fn fit(
     frozen: usize,
     may_evict: bool,
 ) -> Result<Fitted, usize> {
+    let fold = folds(request, frozen);
     let limits = Limits {
+        fold: &fold,
         target: limits.target,
         low_water: limits.low_water,
         protect_recent_units: limits.protect_recent_units,
@@ -145,9 +164,9 @@ pub(super) fn fit(
                 .unwrap_or_else(|| compressing.message(&messages[i], level))
         })
         .collect();
-    let runs = evicted_runs(&units, &plan.evicted)
+    let runs = evicted_runs(&units, &plan.evicted, &fold)
         .into_iter()
-        .map(|(range, calls)| run(body, request, range, calls, counter))
+        .map(|(range, calls, other)| run(body, request, range, calls, other, counter))
         .collect();
     Ok(Fitted {
         plan,
@@ -163,6 +182,7 @@ fn run(
     request: &RequestView,
     messages: Range<usize>,
     calls: usize,
+    other: usize,
     counter: &dyn TokenCounter,
 ) -> Run {
     let raw: Vec<&str> = request.messages[messages.clone()]
@@ -177,7 +197,12 @@ fn run(
         "tool calls and their results"
     };
     let last = messages.end - 1;
-    let unit = format!("{what} (messages {}–{last})", messages.start);
+    let between = match other {
+        0 => String::new(),
+        1 => " and 1 other message".to_string(),
+        n => format!(" and {n} other messages"),
+    };
+    let unit = format!("{what}{between} (messages {}–{last})", messages.start);
     let text = Marker::new(calls, None, &unit, &hash).to_text();
     let message_json = format!(
         "{{\"role\":\"user\",\"content\":{}}}",

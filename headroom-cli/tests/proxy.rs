@@ -17,10 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-#[path = "../../headroom/tests/support/extras.rs"]
-mod extras;
 #[path = "../../headroom/tests/support/redis_server.rs"]
 mod redis_server;
+use redis_server::extras;
 use redis_server::RedisServer;
 
 const BUILD_LOG: &str =

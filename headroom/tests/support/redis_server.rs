@@ -4,8 +4,9 @@
 // Shared by several test binaries and the benchmark; each uses part of it.
 #![allow(dead_code)]
 
+/// Whether a missing tool skips or fails a test (also for tests that need other tools).
 #[path = "extras.rs"]
-mod extras;
+pub mod extras;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

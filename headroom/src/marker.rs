@@ -248,9 +248,20 @@ mod tests {
         assert_eq!(parse_hash(&h.to_ascii_uppercase()).unwrap(), h);
         let too_long = format!("{h}0");
         let non_ascii = format!("{}é", &h[..22]);
-        for bad in ["", "xyz", &h[..23], &too_long, &h.replace(&h[..1], "g"), &non_ascii, "0x0123456789abcdef012345"] {
+        for bad in [
+            "",
+            "xyz",
+            &h[..23],
+            &too_long,
+            &h.replace(&h[..1], "g"),
+            &non_ascii,
+            "0x0123456789abcdef012345",
+        ] {
             let err = parse_hash(bad).unwrap_err();
-            assert!(matches!(err, crate::Error::InvalidHash(ref s) if s == bad), "{bad:?}");
+            assert!(
+                matches!(err, crate::Error::InvalidHash(ref s) if s == bad),
+                "{bad:?}"
+            );
         }
     }
 

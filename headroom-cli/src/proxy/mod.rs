@@ -43,13 +43,9 @@ pub struct Args {
     /// The OpenAI-compatible API to forward to (default: OPENAI_BASE_URL, else https://api.openai.com).
     #[arg(long, env = "OPENAI_BASE_URL")]
     upstream: Option<String>,
-    /// Where originals go: memory:, sqlite:PATH, redis://HOST:PORT[/DB] (share one Redis between
-    /// several proxies). Default: a SQLite file in your data directory.
-    #[arg(long, env = "HEADROOM_STORE")]
+    #[arg(long, env = "HEADROOM_STORE", help = store_url::help())]
     store: Option<String>,
-    /// Engine settings as a JSON file (model, min_segment_tokens, compress_user_messages,
-    /// exclude_tools, lossless_only, retrieve_tool).
-    #[arg(long)]
+    #[arg(long, help = config_file::help())]
     config: Option<PathBuf>,
     /// Longest silence between two chunks of an upstream response (e.g. 60s, 500ms).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]

@@ -636,6 +636,59 @@ async fn compress_endpoint_speaks_the_sdk_protocol() {
     );
 }
 
+/// `/v1/compress` copies every byte outside the strings it compresses, as the chat route does:
+/// number text, escapes (a lone surrogate too) and spacing come back as they went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compress_endpoint_is_byte_faithful() {
+    let (up_url, _up) = start_upstream().await;
+    let proxy = start_proxy(&up_url, &[]);
+    let log = serde_json::to_string(BUILD_LOG).unwrap();
+    let untouched = r#"{"role": "user", "content": "Why did the build fail? \ud800", "n": 123456789012345678901234567890, "f": 1.0e2 }"#;
+    let body = format!(
+        r#"{{"model":"gpt-4o", "messages": [{untouched},
+        {{"role":"assistant","content":null,"tool_calls":[{{"id":"call_1","type":"function","function":{{"name":"cargo_build","arguments":"{{}}"}}}}]}},
+        {{"role":"tool","tool_call_id":"call_1","content":{log}}}], "token_budget": 4000}}"#
+    );
+    let reply = client()
+        .post(format!("{}/v1/compress", proxy.url))
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let text = reply.text().await.unwrap();
+    assert!(
+        text.contains(untouched),
+        "untouched message rewritten: {}",
+        &text[..400.min(text.len())]
+    );
+    // serde_json's Value refuses lone surrogates; the reply is read without it.
+    let readable = text.replace("\\ud800", "?");
+    let reply: Value = serde_json::from_str(&readable).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(
+        reply["tokens_saved"].as_u64().unwrap() > 0,
+        "the log is compressed"
+    );
+    assert_eq!(reply["ccr_hashes"].as_array().unwrap().len(), 1);
+
+    // Nothing to compress: the messages come back byte for byte.
+    let small = format!(r#"{{"messages": [{untouched}] , "model" : "gpt-4o"}}"#);
+    let reply = client()
+        .post(format!("{}/v1/compress", proxy.url))
+        .body(small)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        reply.starts_with(&format!(r#"{{"messages":[{untouched}],"#)),
+        "{reply}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retrieval_rounds_are_resolved_inside_the_proxy() {
     let (up_url, up) = start_upstream().await;

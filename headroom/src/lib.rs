@@ -23,13 +23,16 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+pub mod budget;
 pub mod compress;
 mod config;
 mod conversation;
+mod deadline;
 pub mod detect;
 mod engine;
 mod error;
 pub mod marker;
+mod memo;
 pub mod models;
 mod report;
 pub mod resolver;
@@ -40,9 +43,10 @@ pub mod tokens;
 pub use compress::table;
 pub use config::Config;
 pub use engine::{
-    Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL,
-    STORE_UNAVAILABLE,
+    CompressOptions, Compressed, CompressedJson, Headroom, HeadroomBuilder, Original,
+    DEFAULT_MODEL, STORE_UNAVAILABLE,
 };
 pub use error::{Error, Result};
 pub use headroom_macros::headroom;
-pub use report::{Report, SegmentReport};
+pub use memo::{Memo, DEFAULT_MEMO_BYTES};
+pub use report::{Eviction, FitReport, Report, SegmentReport};

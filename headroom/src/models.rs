@@ -66,6 +66,16 @@ pub fn known_encoding(model: &str) -> Option<Encoding> {
 /// assert_eq!(headroom::models::context_window("gpt-4.1-mini"), 1_047_576);
 /// ```
 pub fn context_window(model: &str) -> usize {
+    known_context_window(model).unwrap_or(128_000)
+}
+
+/// The context window of `model` in tokens, when the model is one we know.
+///
+/// ```
+/// assert_eq!(headroom::models::known_context_window("gpt-4-0613"), Some(8_192));
+/// assert_eq!(headroom::models::known_context_window("llama-3-70b"), None);
+/// ```
+pub fn known_context_window(model: &str) -> Option<usize> {
     let m = strip_provider(model);
     // Longest prefix first, so `gpt-4o` is not read as `gpt-4`.
     const TABLE: &[(&str, usize)] = &[
@@ -86,7 +96,7 @@ pub fn context_window(model: &str) -> usize {
     TABLE
         .iter()
         .find(|(prefix, _)| m.starts_with(prefix))
-        .map_or(128_000, |(_, n)| *n)
+        .map(|(_, n)| *n)
 }
 
 fn strip_provider(model: &str) -> &str {

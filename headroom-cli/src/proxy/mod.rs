@@ -84,7 +84,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => n * 60.0,
         other => return Err(format!("unknown duration unit {other:?}; use ms, s or m")),
     };
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} is too long a duration"))
 }
 
 /// What every route shares.
@@ -238,6 +238,9 @@ mod tests {
         assert_eq!(parse_duration("1.5m").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3h").is_err());
+        // Past what a Duration holds: an error, not a panic.
+        assert!(parse_duration("99999999999999999999999999s").is_err());
+        assert!(parse_duration(&"9".repeat(400)).is_err());
         assert_eq!(redact("redis://:pw@h:6379/0"), "redis://…@h:6379/0");
         assert_eq!(redact("sqlite:/tmp/x"), "sqlite:/tmp/x");
     }

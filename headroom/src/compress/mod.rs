@@ -117,6 +117,8 @@ pub struct SegmentContext<'a> {
     pub hash: String,
     /// The output must stay valid JSON (tool-call arguments).
     pub json_only: bool,
+    /// When work on the request must stop (see [`SegmentContext::out_of_time`]).
+    pub(crate) deadline: crate::deadline::Deadline,
 }
 
 impl<'a> SegmentContext<'a> {
@@ -130,7 +132,21 @@ impl<'a> SegmentContext<'a> {
             tool_arguments: None,
             hash: String::new(),
             json_only: false,
+            deadline: crate::deadline::Deadline::none(),
         }
+    }
+
+    /// Whether the request's time budget has run out. Compressors check it in long loops and give
+    /// up (return `None`) when it has: the engine then sends the whole request as it came, so a busy
+    /// machine never changes which bytes a compressed request gets.
+    ///
+    /// ```
+    /// let config = headroom::Config::default();
+    /// let ctx = headroom::compress::SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"));
+    /// assert!(!ctx.out_of_time(), "a context built outside the engine has no limit");
+    /// ```
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.passed()
     }
 
     /// The same context with `question`.

@@ -1,0 +1,333 @@
+//! `Headroom`: the one engine behind every door.
+//!
+//! The steps of one run (DESIGN.md) each have a file: `segments` walks the request (protect,
+//! detect, compress, keep originals), `protect` says what must stay, `retrieve_tool` offers the
+//! tool, `run` puts them in order and keeps "never worse"; this file is the public API.
+
+mod builder;
+mod fit;
+mod protect;
+mod retrieve_tool;
+mod run;
+mod segments;
+
+pub use builder::HeadroomBuilder;
+
+use crate::marker::RETRIEVE_TOOL_NAME;
+use crate::memo::Memo;
+use crate::report::Report;
+use crate::retrieve;
+use crate::store::{MemoryStore, Store, DEFAULT_NAMESPACE};
+use crate::tokens::counter_for_model;
+use crate::{Config, Error, Result};
+use async_openai::types::chat::{
+    ChatCompletionMessageToolCall, ChatCompletionRequestToolMessage,
+    ChatCompletionRequestToolMessageContent, CreateChatCompletionRequest,
+};
+use std::sync::Arc;
+
+/// The report's `passthrough_reason` when the store failed and only lossless transforms were used.
+///
+/// ```
+/// assert!(headroom::STORE_UNAVAILABLE.starts_with("store unavailable"));
+/// ```
+pub const STORE_UNAVAILABLE: &str = "store unavailable: lossless transforms only";
+
+/// The model assumed when neither the config nor the request names one.
+pub const DEFAULT_MODEL: &str = "gpt-4o";
+
+/// The compression engine: pure CPU work, shareable across threads (`Arc<Headroom>`).
+///
+/// ```
+/// use headroom::Headroom;
+/// let hr = Headroom::builder().model("gpt-4o").min_segment_tokens(10).build()?;
+/// let rows: Vec<_> = (0..40).map(|i| serde_json::json!({"id": i, "name": format!("pkg-{i}"), "ok": true})).collect();
+/// let body = serde_json::json!({
+///     "model": "gpt-4o",
+///     "messages": [
+///         {"role": "user", "content": "list packages"},
+///         {"role": "tool", "tool_call_id": "c1", "content": serde_json::to_string_pretty(&rows)?}
+///     ]
+/// });
+/// let out = hr.compress_json(&serde_json::to_vec(&body)?)?;
+/// assert!(out.report.tokens_after < out.report.tokens_before);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Headroom {
+    config: Config,
+    store: Arc<dyn Store>,
+    memo: Arc<Memo>,
+}
+
+/// Per-request settings, for doors that know more about a request than its body says.
+///
+/// ```
+/// let options = headroom::CompressOptions::default().token_budget(16_000).frozen_message_count(4);
+/// assert_eq!(options.token_budget, Some(16_000));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompressOptions {
+    /// The most tokens this request may have (over the config's `token_budget` and the window).
+    pub token_budget: Option<usize>,
+    /// Messages before this index are forwarded byte for byte: never recompressed or evicted.
+    pub frozen_message_count: usize,
+}
+
+impl CompressOptions {
+    /// The same options with a token budget.
+    pub fn token_budget(mut self, tokens: usize) -> Self {
+        self.token_budget = Some(tokens);
+        self
+    }
+    /// The same options with the first `count` messages frozen.
+    pub fn frozen_message_count(mut self, count: usize) -> Self {
+        self.frozen_message_count = count;
+        self
+    }
+}
+
+impl std::fmt::Debug for Headroom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Headroom")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Headroom {
+    fn default() -> Self {
+        Headroom {
+            config: Config::default(),
+            store: process_store(),
+            memo: Memo::process(),
+        }
+    }
+}
+
+/// The store of every engine built without one: one per process, so any engine (a macro's, a layer's,
+/// the agent's own `Headroom::default()`) can answer a retrieval of what another one elided.
+fn process_store() -> Arc<dyn Store> {
+    static STORE: std::sync::LazyLock<Arc<dyn Store>> =
+        std::sync::LazyLock::new(|| Arc::new(MemoryStore::default()));
+    STORE.clone()
+}
+
+/// An original the compressed request refers to: persist it so `headroom_retrieve` can answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Original {
+    /// The hash its markers carry.
+    pub hash: String,
+    /// The segment's full text.
+    pub text: String,
+}
+
+/// The result of compressing a typed request in place.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Compressed {
+    /// What happened.
+    pub report: Report,
+    /// Originals to persist (already persisted by `compress_into`).
+    pub originals: Vec<Original>,
+}
+
+/// The result of compressing a raw body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompressedJson {
+    /// The body to send: the input bytes, with only compressed strings (and the retrieve tool) spliced in.
+    pub body: Vec<u8>,
+    /// What happened.
+    pub report: Report,
+    /// Originals to persist.
+    pub originals: Vec<Original>,
+}
+
+impl Headroom {
+    /// A builder starting from the defaults.
+    pub fn builder() -> HeadroomBuilder {
+        HeadroomBuilder::default()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The memo of segment results and token counts this engine reads and fills.
+    pub fn memo(&self) -> &Arc<Memo> {
+        &self.memo
+    }
+
+    /// The engine's own store (used by `compress_into_own_store` and `answer_tool_call`).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Compresses a typed request in place. Originals are returned, not stored: see [`Headroom::compress_into`].
+    ///
+    /// ```
+    /// use async_openai::types::chat::CreateChatCompletionRequestArgs;
+    /// let mut req = CreateChatCompletionRequestArgs::default().model("gpt-4o").messages(vec![]).build().unwrap();
+    /// let out = headroom::Headroom::default().compress(&mut req)?;
+    /// assert_eq!(out.report.tokens_saved, 0);
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn compress(&self, request: &mut CreateChatCompletionRequest) -> Result<Compressed> {
+        self.compress_typed(request, &self.config)
+    }
+
+    /// Compresses a typed request in place and persists its originals in `store`.
+    /// If the store fails, the request is compressed with lossless transforms only.
+    pub fn compress_into(
+        &self,
+        request: &mut CreateChatCompletionRequest,
+        store: &dyn Store,
+    ) -> Result<Compressed> {
+        let before = request.clone();
+        let out = self.compress(request)?;
+        if persist(store, DEFAULT_NAMESPACE, &out.originals).is_ok() {
+            return Ok(out);
+        }
+        *request = before;
+        let mut out = self.compress_typed(request, &self.lossless_config())?;
+        out.report.passthrough_reason = Some(STORE_UNAVAILABLE.into());
+        Ok(out)
+    }
+
+    /// Compresses a raw chat-completions body. Unknown fields and every untouched byte are kept.
+    /// A request over its token budget (the config's, or the model's window) is fitted, or refused
+    /// with [`Error::OverBudget`] when it cannot fit.
+    pub fn compress_json(&self, body: &[u8]) -> Result<CompressedJson> {
+        self.compress_json_with(body, &CompressOptions::default())
+    }
+
+    /// [`Headroom::compress_json`] with per-request options (a budget, frozen messages).
+    ///
+    /// ```
+    /// let hr = headroom::Headroom::default();
+    /// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello there"}]}"#;
+    /// let err = hr.compress_json_with(body, &headroom::CompressOptions::default().token_budget(3)).unwrap_err();
+    /// assert!(matches!(err, headroom::Error::OverBudget { budget: 3, .. }));
+    /// ```
+    pub fn compress_json_with(
+        &self,
+        body: &[u8],
+        options: &CompressOptions,
+    ) -> Result<CompressedJson> {
+        run::run(body, &self.config, &self.memo, options)
+    }
+
+    /// Compresses a raw body and persists its originals in `store` under `namespace`;
+    /// lossless only if the store fails.
+    pub fn compress_json_into(
+        &self,
+        body: &[u8],
+        store: &dyn Store,
+        namespace: &str,
+    ) -> Result<CompressedJson> {
+        self.compress_json_into_with(body, store, namespace, &CompressOptions::default())
+    }
+
+    /// [`Headroom::compress_json_into`] with per-request options.
+    pub fn compress_json_into_with(
+        &self,
+        body: &[u8],
+        store: &dyn Store,
+        namespace: &str,
+        options: &CompressOptions,
+    ) -> Result<CompressedJson> {
+        let out = self.compress_json_with(body, options)?;
+        if persist(store, namespace, &out.originals).is_ok() {
+            return Ok(out);
+        }
+        let mut out = run::run(body, &self.lossless_config(), &self.memo, options)?;
+        out.report.passthrough_reason = Some(STORE_UNAVAILABLE.into());
+        Ok(out)
+    }
+
+    /// Answers a `headroom_retrieve` tool call from the engine's store, as the tool message to send back.
+    ///
+    /// ```
+    /// use async_openai::types::chat::{ChatCompletionMessageToolCall, FunctionCall};
+    /// let hr = headroom::Headroom::default();
+    /// hr.store().put("default", "0123456789abcdef01234567", "the original")?;
+    /// let call = ChatCompletionMessageToolCall {
+    ///     id: "call_1".into(),
+    ///     function: FunctionCall { name: "headroom_retrieve".into(), arguments: r#"{"hash":"0123456789abcdef01234567"}"#.into() },
+    /// };
+    /// let msg = hr.answer_tool_call(&call);
+    /// assert_eq!(msg.tool_call_id, "call_1");
+    /// # Ok::<(), headroom::store::StoreError>(())
+    /// ```
+    pub fn answer_tool_call(
+        &self,
+        call: &ChatCompletionMessageToolCall,
+    ) -> ChatCompletionRequestToolMessage {
+        let model = self.config.model.as_deref().unwrap_or(DEFAULT_MODEL);
+        let text = if call.function.name == RETRIEVE_TOOL_NAME {
+            retrieve::answer(
+                &call.function.arguments,
+                self.store.as_ref(),
+                DEFAULT_NAMESPACE,
+                counter_for_model(model).as_ref(),
+                self.config.retrieve_answer_tokens,
+            )
+        } else {
+            format!(
+                "{} is not a Headroom tool; only {RETRIEVE_TOOL_NAME} is answered here.",
+                call.function.name
+            )
+        };
+        ChatCompletionRequestToolMessage {
+            content: ChatCompletionRequestToolMessageContent::Text(text),
+            tool_call_id: call.id.clone(),
+        }
+    }
+
+    fn lossless_config(&self) -> Config {
+        Config {
+            lossless_only: true,
+            ..self.config.clone()
+        }
+    }
+
+    fn compress_typed(
+        &self,
+        request: &mut CreateChatCompletionRequest,
+        config: &Config,
+    ) -> Result<Compressed> {
+        let body = serde_json::to_vec(request)
+            .map_err(|e| Error::InvalidRequest(format!("cannot serialize the request: {e}")))?;
+        let out = run::run(&body, config, &self.memo, &CompressOptions::default())?;
+        let CompressedJson {
+            body: new_body,
+            mut report,
+            mut originals,
+        } = out;
+        if new_body != body {
+            match serde_json::from_slice(&new_body) {
+                Ok(new_request) => *request = new_request,
+                Err(e) => {
+                    report.passthrough_reason = Some(format!(
+                        "compressed request did not map back to the typed request: {e}"
+                    ));
+                    report.tokens_after = report.tokens_before;
+                    report.finish();
+                    originals.clear();
+                }
+            }
+        }
+        Ok(Compressed { report, originals })
+    }
+}
+
+fn persist(
+    store: &dyn Store,
+    namespace: &str,
+    originals: &[Original],
+) -> std::result::Result<(), crate::store::StoreError> {
+    originals
+        .iter()
+        .try_for_each(|o| store.put(namespace, &o.hash, &o.text))
+}

@@ -116,7 +116,7 @@ async fn bad_urls_and_unreachable_redis_are_clear_errors() {
         .await
         .err()
         .unwrap();
-    assert!(err.to_string().contains("unknown store URL"), "{err}");
+    assert!(err.to_string().contains("unknown scheme"), "{err}");
     let err = open("redis://127.0.0.1:6379", StoreLimits::default())
         .err()
         .unwrap();

@@ -23,6 +23,12 @@ pub enum Error {
     /// The configuration is wrong.
     #[error("invalid headroom configuration: {0}")]
     Config(String),
+    /// A hash that is not 24 hex digits (see [`crate::marker::parse_hash`]).
+    #[error(
+        "{0:?} is not a headroom hash: a headroom hash is 24 hex digits (any case), as in a \
+         marker's `headroom_retrieve hash=3f9ac0d1e2b4a5c6d7e8f901`; copy it whole from the marker"
+    )]
+    InvalidHash(String),
     /// A store could not be opened, read or written.
     #[error("store error: {0}")]
     Store(#[from] crate::store::StoreError),

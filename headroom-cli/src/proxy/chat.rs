@@ -81,7 +81,7 @@ pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> 
         Some(r) => {
             app.stats.model(&r.model);
             tracing::info!(
-                model = %r.model,
+                model = %super::client_text::for_log(&r.model),
                 tokens_before = r.tokens_before,
                 tokens_after = r.tokens_after,
                 transforms = ?r.transforms_applied,
@@ -186,7 +186,7 @@ impl App {
     /// Counts an error and turns it into its OpenAI-style response.
     pub fn fail(&self, error: super::error::ProxyError) -> Response {
         self.stats.error(error.code());
-        tracing::warn!(error = %error.message(), status = error.status().as_u16(), "request failed");
+        tracing::warn!(error = %super::client_text::for_log(&error.message()), status = error.status().as_u16(), "request failed");
         error.into_response()
     }
 }

@@ -30,6 +30,9 @@ pub struct Config {
     pub retrieve_answer_tokens: usize,
     /// Retrieval rounds a door resolves for one agent request; the last withdraws the tool.
     pub retrieve_max_rounds: usize,
+    /// The most bytes of one upstream reply a door reads to answer retrieval calls in it; a larger
+    /// reply goes to the agent as it came.
+    pub max_reply_bytes: usize,
     /// How long an original stays retrievable after it was last stored (see [`Config::store_limits`]).
     pub store_ttl: Duration,
     /// The most bytes of originals a store keeps; the oldest go first.
@@ -121,6 +124,7 @@ impl Default for Config {
             retrieve_tool: true,
             retrieve_answer_tokens: crate::retrieve::DEFAULT_ANSWER_TOKENS,
             retrieve_max_rounds: crate::resolver::DEFAULT_MAX_ROUNDS,
+            max_reply_bytes: crate::resolver::DEFAULT_MAX_REPLY_BYTES,
             store_ttl: crate::store::StoreLimits::default().ttl,
             store_max_bytes: crate::store::StoreLimits::default().max_bytes,
             query: None,

@@ -41,6 +41,17 @@ pub enum Error {
          marker's `headroom_retrieve hash=3f9ac0d1e2b4a5c6d7e8f901`; copy it whole from the marker"
     )]
     InvalidHash(String),
+    /// A store URL that is none of [`crate::store::URL_FORMS`] (nothing was opened).
+    #[error(
+        "{url:?} is not a store URL ({reason}); use one of {forms}",
+        forms = crate::store::url_forms_list()
+    )]
+    InvalidStoreUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A store could not be opened, read or written.
     #[error("store error: {0}")]
     Store(#[from] crate::store::StoreError),

@@ -40,6 +40,9 @@ pub mod retrieve;
 pub mod store;
 pub mod tokens;
 
+/// The async-openai crate whose types [`Headroom::compress`] takes (feature `chat-completion-types`),
+/// so `headroom::async_openai::types::chat::CreateChatCompletionRequest` is always the right one.
+pub use async_openai;
 pub use compress::table;
 pub use config::Config;
 pub use engine::{

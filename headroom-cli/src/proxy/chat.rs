@@ -77,7 +77,7 @@ pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> 
         Some(r) => {
             app.stats.model(&r.model);
             tracing::info!(
-                model = %r.model,
+                model = %super::client_text::for_log(&r.model),
                 tokens_before = r.tokens_before,
                 tokens_after = r.tokens_after,
                 transforms = ?r.transforms_applied,
@@ -187,7 +187,7 @@ impl App {
                 .over_budget
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        tracing::warn!(error = %error.message(), status = error.status().as_u16(), "request failed");
+        tracing::warn!(error = %super::client_text::for_log(&error.message()), status = error.status().as_u16(), "request failed");
         error.into_response()
     }
 }

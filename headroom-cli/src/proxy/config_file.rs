@@ -15,6 +15,29 @@ use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
 
+/// Every key a config file may hold: the one list the `--config` help and the README quote (a
+/// test checks it against the fields of [`EngineFile`]).
+pub const KEYS: &[&str] = &[
+    "model",
+    "min_segment_tokens",
+    "compress_user_messages",
+    "exclude_tools",
+    "lossless_only",
+    "retrieve_tool",
+    "retrieve_answer_tokens",
+    "retrieve_max_rounds",
+    "store_ttl_secs",
+    "store_max_bytes",
+];
+
+/// The `--config` help.
+pub fn help() -> String {
+    format!(
+        "Engine settings as a JSON object in a file, every key optional: {}. Unknown keys are an error",
+        KEYS.join(", ")
+    )
+}
+
 /// The settings a config file may hold; every one is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,5 +126,21 @@ mod tests {
             "the rest stays default"
         );
         assert!(serde_json::from_str::<EngineFile>(r#"{"min_segment_token": 40}"#).is_err());
+    }
+
+    #[test]
+    fn keys_are_the_fields_of_the_file() {
+        // serde names every field it expects when it meets an unknown one.
+        let err = serde_json::from_str::<EngineFile>(r#"{"no_such_key": 1}"#).unwrap_err();
+        let message = err.to_string();
+        let expected = message
+            .split_once("expected one of ")
+            .map(|(_, list)| list)
+            .unwrap_or_else(|| panic!("{message}"));
+        let fields: Vec<&str> = expected
+            .split(", ")
+            .map(|f| f.split('`').nth(1).unwrap_or(f))
+            .collect();
+        assert_eq!(fields, KEYS);
     }
 }

@@ -47,6 +47,14 @@ pub struct Args {
     /// Only lossless transforms: nothing elided.
     #[arg(long)]
     lossless_only: bool,
+    /// The most tokens the request may have: old tool results are compressed harder and old tool
+    /// units evicted behind a marker to fit; a request that cannot fit is an error (exit 2).
+    /// Default: the model's context window less the completion it reserves.
+    #[arg(long, value_name = "TOKENS")]
+    budget: Option<usize>,
+    /// Do not fit the request to the model's window (for deployments whose window differs).
+    #[arg(long, conflicts_with = "budget")]
+    no_fit: bool,
     #[arg(long, help = stats_help())]
     stats: bool,
 }
@@ -74,7 +82,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
         ));
     }
 
-    let mut builder = Headroom::builder().lossless_only(args.lossless_only);
+    let mut builder = Headroom::builder()
+        .lossless_only(args.lossless_only)
+        .fit_to_window(!args.no_fit);
+    if let Some(budget) = args.budget {
+        builder = builder.token_budget(budget);
+    }
     if let Some(m) = &args.model {
         builder = builder.model(m);
     }

@@ -119,7 +119,8 @@ fn hostile_but_valid_requests_pass_through_unchanged() {
     ];
     for (name, request) in cases {
         let input = serde_json::to_vec(&request).unwrap();
-        let out = headroom(&["compress", "--store", "memory:"], &input);
+        // Not fitted to a window: nothing to gain, so every byte goes out as it came.
+        let out = headroom(&["compress", "--store", "memory:", "--no-fit"], &input);
         assert!(
             out.status.success(),
             "{name}: {}",
@@ -127,6 +128,17 @@ fn hostile_but_valid_requests_pass_through_unchanged() {
         );
         assert_eq!(out.stdout, input, "{name}: forwarded byte for byte");
     }
+    // Fitted to gpt-4o's window (the default), a user turn of 130k tokens (never rewritten) is
+    // refused with one clear line, not sent for the provider to reject.
+    let input = serde_json::to_vec(&serde_json::json!({"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "word ".repeat(130_000)}]}))
+    .unwrap();
+    let out = headroom(&["compress", "--store", "memory:"], &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("budget of 123904 tokens"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
 
 #[test]

@@ -61,6 +61,9 @@ pub struct FitReport {
     pub last_step_at: usize,
     /// The newest results were compressed harder too (a plan only this request has).
     pub newest_harder: bool,
+    /// Why the request was left over its target, when it was (`lossless_only` with no explicit
+    /// budget: nothing may be evicted, and the window is the model table's, not a user's limit).
+    pub left_over: Option<String>,
 }
 
 /// One run of evicted messages, replaced by one marker message.

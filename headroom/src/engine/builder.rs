@@ -80,6 +80,12 @@ impl HeadroomBuilder {
         self.config.token_budget = Some(tokens);
         self
     }
+    /// Fit requests to their model's context window when no `token_budget` is set (default on;
+    /// off for deployments whose window differs from the model's).
+    pub fn fit_to_window(mut self, on: bool) -> Self {
+        self.config.fit_to_window = on;
+        self
+    }
     /// The memo of segment results and token counts (default: the one every engine of the process
     /// shares, [`Memo::process`]); give an engine its own to keep its results apart.
     pub fn memo(mut self, memo: Arc<Memo>) -> Self {

@@ -87,6 +87,29 @@ pub(super) fn run(
     };
     let target = target_tokens(&budget_config, &model, request.max_completion_tokens);
     if let Some(target) = target.filter(|t| after > *t) {
+        if config.lossless_only && budget_config.token_budget.is_none() {
+            // Nothing may be evicted, and no user set this limit: the provider decides.
+            let mut out = within_budget(
+                body,
+                text,
+                outcomes,
+                tool,
+                tool_tokens,
+                has_marker,
+                &mut report,
+                config,
+            );
+            out.report.fit = Some(FitReport {
+                target,
+                tokens_before_fit: after,
+                left_over: Some(format!(
+                    "over the model's window less the completion reserve ({target} tokens); \
+                     lossless_only: nothing evicted"
+                )),
+                ..FitReport::default()
+            });
+            return Ok(out);
+        }
         let limits = LimitsWithoutMarker {
             target,
             low_water: (target as f64 * config.eviction_low_water.clamp(0.0, 1.0)) as usize,
@@ -293,6 +316,7 @@ fn assemble(
         evictions: runs.iter().map(|r| r.eviction.clone()).collect(),
         last_step_at: plan.last_step,
         newest_harder: plan.newest_harder,
+        left_over: None,
     });
     if tokens > target {
         return Err(tokens);

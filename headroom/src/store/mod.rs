@@ -6,6 +6,7 @@ mod memory;
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod threaded;
 
 pub use async_store::{lookup_all, persist_all, AsyncStore, StoreFuture};
 pub use memory::MemoryStore;
@@ -13,6 +14,7 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use threaded::ThreadedStore;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,6 +115,8 @@ pub fn open(url: &str, limits: StoreLimits) -> Result<Arc<dyn Store>, crate::Err
 
 /// Opens a store for async doors from a URL: `memory:`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`
 /// (`rediss://` for TLS is not built in). Redis connects here and fails at once if it cannot.
+/// SQLite runs on a thread of its own ([`ThreadedStore`]), so its disk work never holds up the
+/// async runtime.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -138,7 +142,12 @@ pub async fn open_async(
             )));
         }
     }
-    Ok(Arc::new(open(url, limits)?))
+    let store = open(url, limits)?;
+    if url.starts_with("sqlite:") {
+        // Disk work goes to a thread of its own, never an async runtime's.
+        return Ok(Arc::new(ThreadedStore::new(store)));
+    }
+    Ok(Arc::new(store))
 }
 
 fn is_redis_url(url: &str) -> bool {

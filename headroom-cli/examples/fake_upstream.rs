@@ -20,7 +20,9 @@ async fn main() {
     let port = std::env::args().nth(1).unwrap_or_else(|| "0".into());
     let app = Router::new()
         .route("/v1/chat/completions", post(|_: Bytes| json(COMPLETION)))
-        .route("/v1/embeddings", post(|_: Bytes| json(EMBEDDING)));
+        .route("/v1/embeddings", post(|_: Bytes| json(EMBEDDING)))
+        // The stress probes send bodies of tens of megabytes.
+        .layer(axum::extract::DefaultBodyLimit::disable());
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}"))
         .await
         .expect("a free port");

@@ -15,6 +15,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "../../headroom/tests/support/redis_server.rs"]
+mod redis_server;
+use redis_server::RedisServer;
+
+const BUILD_LOG: &str =
+    include_str!("../../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt");
+
 /// A fake upstream: records the headers of every request; chat answers at once, or, for the model
 /// `stall`, starts a stream and never ends it.
 #[derive(Clone, Default)]
@@ -297,4 +304,55 @@ async fn sigterm_drains_for_at_most_the_shutdown_timeout() {
         "in-flight streams get their drain time"
     );
     drop(response);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_starts_without_its_redis_and_uses_it_once_it_answers() {
+    let (up_url, _up) = start_upstream().await;
+    let mut redis = RedisServer::start();
+    let url = redis.url(Some(5));
+    redis.stop();
+    let proxy = start_proxy(&up_url, &["--store", &url], "warn", Stdio::inherit());
+    let body = json!({"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "Why did the build fail?"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+            "function": {"name": "cargo_build", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": BUILD_LOG}]});
+    let compress = || async {
+        let reply: Value = post_json(&format!("{}/v1/compress", proxy.url), &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        reply
+    };
+    let down = compress().await;
+    assert_eq!(
+        down["ccr_hashes"],
+        json!([]),
+        "no store, nothing elided: {down}"
+    );
+    assert!(down["tokens_saved"].as_u64().is_some());
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let hash = loop {
+        let up = compress().await;
+        if let Some(hash) = up["ccr_hashes"][0].as_str() {
+            break hash.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never used the Redis that came up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let got: Value = post_json(
+        &format!("{}/v1/retrieve", proxy.url),
+        &json!({"hash": hash}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(got["original_content"], BUILD_LOG);
 }

@@ -1,5 +1,6 @@
 //! Request bodies: read whole within the limit (413 above it), and small header checks.
 
+use super::admission::{Admission, Admitted};
 use super::error::ProxyError;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
@@ -16,6 +17,24 @@ pub fn announced_length(headers: &HeaderMap) -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+/// Reads a whole request body of at most `limit` bytes, once its bytes are admitted: its announced
+/// length, or the limit for a body of unknown length (given back down to what it was once read).
+pub async fn read_admitted(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    admission: &Admission,
+) -> Result<(Bytes, Admitted), ProxyError> {
+    let announced = announced_length(headers);
+    if announced.is_some_and(|len| len > limit as u64) {
+        return Err(ProxyError::BodyTooLarge(limit));
+    }
+    let mut admitted = admission.admit(announced.unwrap_or(limit as u64)).await;
+    let body = read_limited(body, headers, limit).await?;
+    admission.shrink(&mut admitted, body.len() as u64);
+    Ok((body, admitted))
 }
 
 /// Reads a whole request body of at most `limit` bytes.

@@ -1,7 +1,7 @@
 //! `POST /v1/chat/completions`: compress (the proxy's [`HeadroomLayer`](headroom_tower::HeadroomLayer)
 //! around the forwarding service), forward, resolve retrieval rounds, relay the answer.
 
-use super::body::{read_limited, wants_bypass};
+use super::body::{read_admitted, wants_bypass};
 use super::error::ProxyError;
 use super::stats::Route;
 use super::{forward, rounds, tenant, App};
@@ -38,10 +38,12 @@ struct CompressionStarted(Instant);
 pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> Response {
     app.stats.request(Route::ChatCompletions);
     let (mut parts, body) = request.into_parts();
-    let body = match read_limited(body, &parts.headers, app.max_body_bytes).await {
-        Ok(body) => body,
-        Err(e) => return app.fail(e),
-    };
+    // Held until the response head is out: the body and its compression live that long.
+    let (body, _admitted) =
+        match read_admitted(body, &parts.headers, app.max_body_bytes, &app.admission).await {
+            Ok(read) => read,
+            Err(e) => return app.fail(e),
+        };
     let namespace = tenant::namespace(&parts.headers);
     parts.extensions.insert(Namespace::new(namespace));
     if !parts.headers.contains_key(header::CONTENT_TYPE) {

@@ -19,7 +19,7 @@
 //! every byte outside the strings it compresses is the caller's own (number text such as a
 //! 30-digit integer or `1.0e2`, escapes, key order, spacing), as on the chat route.
 
-use super::body::read_limited;
+use super::body::read_admitted;
 use super::chat::set_token_headers;
 use super::error::ProxyError;
 use super::stats::Route;
@@ -84,10 +84,11 @@ struct CompressReply<'a> {
 pub async fn compress(State(app): State<Arc<App>>, request: Request) -> Response {
     app.stats.request(Route::Compress);
     let (parts, body) = request.into_parts();
-    let body = match read_limited(body, &parts.headers, app.max_body_bytes).await {
-        Ok(body) => body,
-        Err(e) => return app.fail(e),
-    };
+    let (body, _admitted) =
+        match read_admitted(body, &parts.headers, app.max_body_bytes, &app.admission).await {
+            Ok(read) => read,
+            Err(e) => return app.fail(e),
+        };
     let asked = match read_request(&body) {
         Ok(read) => read,
         Err(e) => return app.fail(e),

@@ -6,6 +6,7 @@
 //! `headroom_retrieve` calls are answered here; every other `/v1/*` request is forwarded untouched. `/v1/compress`, `/v1/retrieve`, `/v1/retrieve/tool_call`, `/health`,
 //! `/stats` and `/metrics` are the proxy's own (the Headroom TypeScript SDK speaks to them).
 
+mod admission;
 mod body;
 mod chat;
 mod client_text;
@@ -64,6 +65,10 @@ pub struct Args {
     /// Compressions running at once (default: the number of CPUs); others wait their turn.
     #[arg(long)]
     max_concurrent_compressions: Option<usize>,
+    /// Bytes of request bodies held at once across all requests (compressing one takes up to ten
+    /// times its size); later requests wait their turn. Default: a twentieth of the memory.
+    #[arg(long)]
+    max_inflight_bytes: Option<u64>,
     /// Retrieval rounds per request before the retrieve tool is withdrawn (default: the config's
     /// `retrieve_max_rounds`, 3).
     #[arg(long)]
@@ -109,6 +114,8 @@ pub struct App {
     /// The last `/v1/compress` reply of each session, for the prefix-stable count.
     sessions: sessions::Sessions,
     max_body_bytes: usize,
+    /// Bytes of bodies held at once (`--max-inflight-bytes`).
+    admission: admission::Admission,
     max_rounds: usize,
     upstream_label: String,
     store_label: String,
@@ -134,9 +141,7 @@ async fn serve(args: Args) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::input(e.to_string()))?;
     let store_url = args.store.clone().unwrap_or_else(store_url::default_url);
-    let store = headroom::store::open_async(&store_url, engine.config().store_limits())
-        .await
-        .map_err(|e| Failure::input(format!("cannot open store {}: {e}", redact(&store_url))))?;
+    let store = open_store(&store_url, engine.config().store_limits()).await?;
     let upstream_url = args
         .upstream
         .clone()
@@ -166,10 +171,18 @@ async fn serve(args: Args) -> Result<(), Failure> {
         stats,
         sessions: sessions::Sessions::default(),
         max_body_bytes: args.max_body_bytes,
+        admission: admission::Admission::new(
+            args.max_inflight_bytes
+                .unwrap_or_else(admission::default_budget),
+        ),
         max_rounds,
         upstream_label: redact(&upstream_url),
         store_label: redact(&store_url),
     });
+    tracing::info!(
+        max_inflight_bytes = app.admission.capacity_bytes(),
+        "request bodies held at once"
+    );
     // Load the tokenizer now, not on the first request.
     headroom::tokens::counter_for_model(headroom::DEFAULT_MODEL).count("warm up");
 
@@ -209,6 +222,28 @@ async fn serve(args: Args) -> Result<(), Failure> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The store at `url`. A Redis that does not answer yet does not stop the proxy: it starts,
+/// warns, compresses lossless-only, and connects in the background.
+async fn open_store(
+    url: &str,
+    limits: headroom::store::StoreLimits,
+) -> Result<Arc<dyn AsyncStore>, Failure> {
+    let failed = |e: &dyn std::fmt::Display| {
+        Failure::input(format!("cannot open store {}: {e}", redact(url)))
+    };
+    match headroom::store::open_async(url, limits).await {
+        Ok(store) => Ok(store),
+        Err(e) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            tracing::warn!(store = %redact(url), error = %e,
+                "redis unreachable at start: serving, lossless-only until it answers");
+            let store = headroom::store::RedisStore::connect_in_background(url, limits)
+                .map_err(|e| failed(&e))?;
+            Ok(Arc::new(store))
+        }
+        Err(e) => Err(failed(&e)),
+    }
 }
 
 /// A listening socket on `address` with room for `backlog` connections not yet accepted.

@@ -1,7 +1,7 @@
 //! `POST /v1/retrieve` and `POST /v1/retrieve/tool_call`: originals back by hash, from the caller's
 //! namespace (the same `Authorization` that compressed them, or none for the anonymous one).
 
-use super::body::read_limited;
+use super::body::read_admitted;
 use super::client_text::for_log;
 use super::error::ProxyError;
 use super::stats::Route;
@@ -134,7 +134,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     request: Request,
 ) -> Result<(T, String), Response> {
     let (parts, body) = request.into_parts();
-    let body = read_limited(body, &parts.headers, app.max_body_bytes)
+    let (body, _admitted) = read_admitted(body, &parts.headers, app.max_body_bytes, &app.admission)
         .await
         .map_err(|e| app.fail(e))?;
     let value = serde_json::from_slice(&body)

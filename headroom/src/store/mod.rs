@@ -6,6 +6,7 @@ mod memory;
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod threaded;
 mod url;
 
 pub use async_store::{lookup_all, persist_all, AsyncStore, StoreFuture};
@@ -14,6 +15,7 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use threaded::ThreadedStore;
 pub(crate) use url::url_forms_list;
 pub use url::{parse_url, StoreUrl, URL_FORMS};
 
@@ -104,6 +106,8 @@ pub fn open(url: &str, limits: StoreLimits) -> Result<Arc<dyn Store>, crate::Err
 
 /// Opens a store for async doors from a URL: `memory:`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`
 /// (`rediss://` for TLS is not built in). Redis connects here and fails at once if it cannot.
+/// SQLite runs on a thread of its own ([`ThreadedStore`]), so its disk work never holds up the
+/// async runtime.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -117,10 +121,11 @@ pub async fn open_async(
     url: &str,
     limits: StoreLimits,
 ) -> Result<Arc<dyn AsyncStore>, crate::Error> {
-    if let StoreUrl::Redis(url) = parse_url(url)? {
+    let parsed = parse_url(url)?;
+    if let StoreUrl::Redis(url) = &parsed {
         #[cfg(feature = "redis")]
         {
-            return Ok(Arc::new(RedisStore::connect(&url, limits).await?));
+            return Ok(Arc::new(RedisStore::connect(url, limits).await?));
         }
         #[cfg(not(feature = "redis"))]
         {
@@ -129,7 +134,12 @@ pub async fn open_async(
             )));
         }
     }
-    Ok(Arc::new(open(url, limits)?))
+    let store = open(url, limits)?;
+    if matches!(parsed, StoreUrl::Sqlite(_)) {
+        // Disk work goes to a thread of its own, never an async runtime's.
+        return Ok(Arc::new(ThreadedStore::new(store)));
+    }
+    Ok(Arc::new(store))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use super::{AsyncStore, StoreError, StoreFuture, StoreLimits};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Puts one original, refreshing its TTL, and keeps the byte cap, atomically.
@@ -60,7 +61,8 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    /// The connection, once there is one ([`RedisStore::connect_in_background`] fills it later).
+    conn: Arc<OnceLock<ConnectionManager>>,
     limits: StoreLimits,
     prefix: String,
     put_script: Script,
@@ -79,24 +81,95 @@ fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("redis: {e}"))
 }
 
+fn client(url: &str) -> Result<redis::Client, StoreError> {
+    redis::Client::open(url).map_err(|e| StoreError(format!("{}: {e}", redact(url))))
+}
+
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(RESPONSE_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(1))
+}
+
+/// A URL without the password it may carry.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
 impl RedisStore {
     /// Connects to `redis://HOST:PORT[/DB]` (keys under the prefix `headroom`). Fails at once if
     /// Redis does not answer.
     pub async fn connect(url: &str, limits: StoreLimits) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError(format!("{url}: {e}")))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(RESPONSE_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_with_config(client, config)
+        let client = client(url)?;
+        let conn = ConnectionManager::new_with_config(client, manager_config())
             .await
             .map_err(|e| StoreError(format!("cannot connect to {url}: {e}")))?;
-        Ok(RedisStore {
-            conn,
+        let store = Self::unconnected(limits);
+        let _ = store.conn.set(conn);
+        Ok(store)
+    }
+
+    /// A store that connects in the background (a task on the current tokio runtime, retrying
+    /// with backoff until Redis answers), for a server that must start while Redis is down:
+    /// until then every call fails at once with a [`StoreError`] (doors compress lossless-only).
+    /// Fails only for a URL that is not a Redis URL.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), headroom::store::StoreError> {
+    /// use headroom::store::{AsyncStore, RedisStore};
+    /// let store = RedisStore::connect_in_background("redis://127.0.0.1:6379", Default::default())?;
+    /// assert!(store.get("ns", "h").await.is_err() || store.is_connected());
+    /// # Ok(()) }
+    /// ```
+    pub fn connect_in_background(url: &str, limits: StoreLimits) -> Result<Self, StoreError> {
+        let client = client(url)?;
+        let store = Self::unconnected(limits);
+        let slot = store.conn.clone();
+        let shown = redact(url);
+        tokio::spawn(async move {
+            let mut delay = Duration::from_millis(250);
+            loop {
+                match ConnectionManager::new_with_config(client.clone(), manager_config()).await {
+                    Ok(conn) => {
+                        let _ = slot.set(conn);
+                        tracing::info!(store = %shown, "redis connected");
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(store = %shown, %error, retry_ms = delay.as_millis() as u64,
+                            "redis unreachable: compressing lossless-only until it answers");
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        });
+        Ok(store)
+    }
+
+    /// Whether the store has a connection (always, unless made by
+    /// [`RedisStore::connect_in_background`] and Redis has not answered yet).
+    pub fn is_connected(&self) -> bool {
+        self.conn.get().is_some()
+    }
+
+    fn unconnected(limits: StoreLimits) -> Self {
+        RedisStore {
+            conn: Arc::new(OnceLock::new()),
             limits,
             prefix: "headroom".into(),
             put_script: Script::new(PUT_SCRIPT),
+        }
+    }
+
+    fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        self.conn.get().cloned().ok_or_else(|| {
+            StoreError("redis: not connected yet (connecting in the background)".into())
         })
     }
 
@@ -122,7 +195,7 @@ impl RedisStore {
 impl AsyncStore for RedisStore {
     fn put<'a>(&'a self, namespace: &'a str, hash: &'a str, text: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.connection()?;
             let ttl_ms = self.limits.ttl.as_millis().clamp(1, i64::MAX as u128) as i64;
             let max_bytes = self.limits.max_bytes.min(i64::MAX as usize) as i64;
             let _total: i64 = self
@@ -144,7 +217,7 @@ impl AsyncStore for RedisStore {
 
     fn get<'a>(&'a self, namespace: &'a str, hash: &'a str) -> StoreFuture<'a, Option<String>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.connection()?;
             redis::cmd("GET")
                 .arg(self.entry_key(namespace, hash))
                 .query_async(&mut conn)
@@ -191,6 +264,31 @@ mod tests {
             conformance::run(&connect(Default::default(), "conf").await).await;
             conformance::run_ttl(&connect(conformance::ttl_limits(), "ttl").await).await;
             conformance::run_byte_cap(&connect(conformance::cap_limits(), "cap").await).await;
+        });
+    }
+
+    #[test]
+    fn a_store_started_before_its_redis_connects_when_redis_comes() {
+        let mut server = RedisServer::start();
+        let url = server.url(Some(4));
+        server.stop();
+        runtime().block_on(async {
+            let store = RedisStore::connect_in_background(&url, Default::default()).unwrap();
+            assert!(store.put("ns", "h", "x").await.is_err(), "no Redis yet");
+            assert!(
+                RedisStore::connect_in_background("http://not-redis", Default::default()).is_err()
+            );
+            server.restart();
+            let deadline = std::time::Instant::now() + Duration::from_secs(15);
+            while store.put("ns", "h", "later").await.is_err() {
+                assert!(std::time::Instant::now() < deadline, "never connected");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert!(store.is_connected());
+            assert_eq!(
+                store.get("ns", "h").await.unwrap().as_deref(),
+                Some("later")
+            );
         });
     }
 

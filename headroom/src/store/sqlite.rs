@@ -8,6 +8,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Originals in a SQLite file, with a TTL refreshed on every put and a byte cap (oldest first out).
 ///
+/// The store keeps its running size itself (one column per row, summed once at open), so a put
+/// costs the same whether the file holds 1 MB or 500 MB; expiry and eviction remove a few rows at
+/// a time, oldest first. Every call blocks on the file: async doors reach it through
+/// [`super::open_async`], which runs it on a thread of its own.
+///
 /// ```
 /// use headroom::store::{SqliteStore, Store};
 /// let dir = std::env::temp_dir().join(format!("headroom-doc-{}", std::process::id()));
@@ -19,8 +24,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Debug)]
 pub struct SqliteStore {
     limits: StoreLimits,
-    conn: Mutex<Connection>,
+    inner: Mutex<Inner>,
 }
+
+#[derive(Debug)]
+struct Inner {
+    conn: Connection,
+    /// Bytes of text the table holds: the sum of its `bytes` column, kept as rows come and go.
+    total: i64,
+}
+
+/// Rows expired or evicted by one put at most (the rest go with the next puts).
+const ROWS_PER_SWEEP: i64 = 64;
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -46,6 +61,7 @@ impl SqliteStore {
             .map_err(err)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=NORMAL;
              CREATE TABLE IF NOT EXISTS originals (
                  namespace TEXT NOT NULL,
                  hash TEXT NOT NULL,
@@ -55,70 +71,166 @@ impl SqliteStore {
              CREATE INDEX IF NOT EXISTS originals_age ON originals(stored_ms);",
         )
         .map_err(err)?;
+        // Files written before the size column: add it, and size their rows once.
+        let has_bytes = conn
+            .prepare("SELECT 1 FROM pragma_table_info('originals') WHERE name = 'bytes'")
+            .and_then(|mut s| s.exists([]))
+            .map_err(err)?;
+        if !has_bytes {
+            conn.execute_batch(
+                "ALTER TABLE originals ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+                 UPDATE originals SET bytes = LENGTH(CAST(text AS BLOB));",
+            )
+            .map_err(err)?;
+        }
+        let total = conn
+            .query_row("SELECT COALESCE(SUM(bytes), 0) FROM originals", [], |r| {
+                r.get(0)
+            })
+            .map_err(err)?;
         Ok(SqliteStore {
             limits,
-            conn: Mutex::new(conn),
+            inner: Mutex::new(Inner { conn, total }),
         })
     }
 
     fn ttl_ms(&self) -> i64 {
         self.limits.ttl.as_millis().min(i64::MAX as u128) as i64
     }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        self.inner
+            .lock()
+            .map_err(|_| StoreError("sqlite store lock poisoned".into()))
+    }
+
+    /// Bytes of originals held (the running total the byte cap is checked against).
+    ///
+    /// ```
+    /// use headroom::store::{SqliteStore, Store};
+    /// let dir = std::env::temp_dir().join(format!("headroom-doc-bytes-{}", std::process::id()));
+    /// let _ = std::fs::remove_dir_all(&dir);
+    /// let store = SqliteStore::open(dir.join("s.sqlite3"), Default::default())?;
+    /// store.put("a", "h", "four")?;
+    /// store.put("a", "h", "four")?; // a refresh is not counted twice
+    /// assert_eq!(store.bytes()?, 4);
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn bytes(&self) -> Result<usize, StoreError> {
+        Ok(self.lock()?.total.max(0) as usize)
+    }
 }
 
 impl Store for SqliteStore {
     fn put(&self, namespace: &str, hash: &str, text: &str) -> Result<(), StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError("sqlite store lock poisoned".into()))?;
+        let mut inner = self.lock()?;
         let now = now_ms();
-        conn.execute(
-            "INSERT INTO originals (namespace, hash, text, stored_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(namespace, hash) DO UPDATE SET text = excluded.text, stored_ms = excluded.stored_ms",
-            params![namespace, hash, text, now],
+        let len = text.len() as i64;
+        let max = self.limits.max_bytes.min(i64::MAX as usize) as i64;
+        let held = inner.total;
+        let tx = inner.conn.transaction().map_err(err)?;
+        let old: i64 = tx
+            .prepare_cached("SELECT bytes FROM originals WHERE namespace = ?1 AND hash = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![namespace, hash], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(err)?
+            .unwrap_or(0);
+        tx.prepare_cached(
+            "INSERT INTO originals (namespace, hash, text, stored_ms, bytes) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(namespace, hash) DO UPDATE SET text = excluded.text,
+                 stored_ms = excluded.stored_ms, bytes = excluded.bytes",
         )
+        .and_then(|mut s| s.execute(params![namespace, hash, text, now, len]))
         .map_err(err)?;
-        conn.execute(
-            "DELETE FROM originals WHERE stored_ms < ?1",
-            params![now.saturating_sub(self.ttl_ms())],
-        )
-        .map_err(err)?;
-        let total: i64 = conn
-            .query_row(
-                "SELECT COALESCE(SUM(LENGTH(CAST(text AS BLOB))), 0) FROM originals",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(err)?;
-        if total as usize > self.limits.max_bytes {
-            // Drop the oldest rows until under the cap, keeping the newest one.
-            conn.execute(
-                "DELETE FROM originals WHERE rowid IN (
-                   SELECT rowid FROM (
-                     SELECT rowid, SUM(LENGTH(CAST(text AS BLOB))) OVER (ORDER BY stored_ms DESC, rowid DESC) AS running
-                     FROM originals) WHERE running > ?1)
-                 AND NOT (namespace = ?2 AND hash = ?3)",
-                params![self.limits.max_bytes as i64, namespace, hash],
-            )
-            .map_err(err)?;
+        let mut total = held - old + len;
+        // Expired rows first, then the oldest while over the cap; never the row just put.
+        let expired_before = now.saturating_sub(self.ttl_ms());
+        total -= sweep(
+            &tx,
+            "stored_ms < ?1 AND NOT (namespace = ?2 AND hash = ?3)",
+            params![expired_before, namespace, hash],
+        )?;
+        while total > max {
+            let freed = sweep_oldest(&tx, namespace, hash, total - max)?;
+            if freed == 0 {
+                break;
+            }
+            total -= freed;
         }
+        tx.commit().map_err(err)?;
+        inner.total = total;
         Ok(())
     }
 
     fn get(&self, namespace: &str, hash: &str) -> Result<Option<String>, StoreError> {
-        let conn = self
+        let inner = self.lock()?;
+        inner
             .conn
-            .lock()
-            .map_err(|_| StoreError("sqlite store lock poisoned".into()))?;
-        conn.query_row(
-            "SELECT text FROM originals WHERE namespace = ?1 AND hash = ?2 AND stored_ms >= ?3",
-            params![namespace, hash, now_ms().saturating_sub(self.ttl_ms())],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(err)
+            .prepare_cached(
+                "SELECT text FROM originals WHERE namespace = ?1 AND hash = ?2 AND stored_ms >= ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(
+                    params![namespace, hash, now_ms().saturating_sub(self.ttl_ms())],
+                    |r| r.get(0),
+                )
+                .optional()
+            })
+            .map_err(err)
     }
+}
+
+/// Deletes at most [`ROWS_PER_SWEEP`] of the oldest rows matching `filter`; the bytes freed.
+fn sweep(
+    tx: &rusqlite::Transaction<'_>,
+    filter: &str,
+    args: impl rusqlite::Params,
+) -> Result<i64, StoreError> {
+    let sql = format!(
+        "DELETE FROM originals WHERE rowid IN (SELECT rowid FROM originals WHERE {filter}
+         ORDER BY stored_ms, rowid LIMIT {ROWS_PER_SWEEP}) RETURNING bytes"
+    );
+    let mut statement = tx.prepare_cached(&sql).map_err(err)?;
+    let freed = statement
+        .query_map(args, |r| r.get::<_, i64>(0))
+        .map_err(err)?
+        .sum::<Result<i64, _>>()
+        .map_err(err)?;
+    Ok(freed)
+}
+
+/// Deletes the oldest rows other than (`namespace`, `hash`) until `excess` bytes are freed (at
+/// most [`ROWS_PER_SWEEP`]); the bytes freed.
+fn sweep_oldest(
+    tx: &rusqlite::Transaction<'_>,
+    namespace: &str,
+    hash: &str,
+    excess: i64,
+) -> Result<i64, StoreError> {
+    let victims: Vec<(i64, i64)> = tx
+        .prepare_cached(&format!(
+            "SELECT rowid, bytes FROM originals WHERE NOT (namespace = ?1 AND hash = ?2)
+             ORDER BY stored_ms, rowid LIMIT {ROWS_PER_SWEEP}"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![namespace, hash], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(err)?;
+    let mut freed = 0;
+    let mut delete = tx
+        .prepare_cached("DELETE FROM originals WHERE rowid = ?1")
+        .map_err(err)?;
+    for (rowid, bytes) in victims {
+        if freed >= excess {
+            break;
+        }
+        delete.execute([rowid]).map_err(err)?;
+        freed += bytes;
+    }
+    Ok(freed)
 }
 
 #[cfg(test)]
@@ -140,6 +252,68 @@ mod tests {
         block_on(conformance::run(&open("conf", Default::default())));
         block_on(conformance::run_ttl(&open("ttl", ttl_limits())));
         block_on(conformance::run_byte_cap(&open("cap", cap_limits())));
+    }
+
+    #[test]
+    fn the_running_size_matches_the_table_and_survives_reopen() {
+        let path = temp_path("size");
+        let limits = StoreLimits {
+            max_bytes: 10_000,
+            ..Default::default()
+        };
+        let store = SqliteStore::open(&path, limits).unwrap();
+        for i in 0..200 {
+            store
+                .put("ns", &format!("h{i}"), &"x".repeat(100 + i))
+                .unwrap();
+            store
+                .put("ns", &format!("h{i}"), &"x".repeat(100 + i))
+                .unwrap();
+        }
+        let held = store.bytes().unwrap();
+        assert!(held <= 10_000, "{held}");
+        let counted: i64 = store
+            .lock()
+            .unwrap()
+            .conn
+            .query_row(
+                "SELECT SUM(LENGTH(CAST(text AS BLOB))) FROM originals",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(held as i64, counted, "the running total is the table's");
+        assert!(
+            store.get("ns", "h199").unwrap().is_some(),
+            "the newest stays"
+        );
+        drop(store);
+        let again = SqliteStore::open(&path, limits).unwrap();
+        assert_eq!(again.bytes().unwrap(), held);
+    }
+
+    #[test]
+    fn files_from_before_the_size_column_are_sized_once() {
+        let path = temp_path("legacy");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE originals (namespace TEXT NOT NULL, hash TEXT NOT NULL, text TEXT NOT NULL,
+                 stored_ms INTEGER NOT NULL, PRIMARY KEY (namespace, hash));",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO originals VALUES ('ns', 'old', 'é and more', ?1)",
+            [now_ms()],
+        )
+        .unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path, Default::default()).unwrap();
+        assert_eq!(store.bytes().unwrap(), "é and more".len());
+        assert_eq!(
+            store.get("ns", "old").unwrap().as_deref(),
+            Some("é and more")
+        );
     }
 
     #[test]

@@ -35,8 +35,22 @@ pub(crate) struct Segment {
     pub kind: SegmentKind,
     /// Span of the JSON string literal, quotes included.
     pub span: Range<usize>,
-    /// The decoded text.
+    /// The decoded text (empty when the string cannot be decoded).
     pub text: String,
+    /// The string holds an escape that is not Unicode (a lone surrogate such as `\ud800`): it
+    /// cannot be read as text, so it is left as it came (the report says why).
+    pub undecodable: bool,
+}
+
+/// A segment for the string literal `raw`: decoded, or marked undecodable.
+fn segment(body: &str, kind: SegmentKind, raw: &RawValue) -> Segment {
+    let decoded: Option<String> = serde_json::from_str(raw.get()).ok();
+    Segment {
+        kind,
+        span: span(body, raw),
+        undecodable: decoded.is_none(),
+        text: decoded.unwrap_or_default(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,24 +123,14 @@ fn message(body: &str, fields: &Fields) -> MessageView {
     if let Some(content) = fields.get("content") {
         let text = content.get();
         if text.starts_with('"') {
-            if let Ok(decoded) = serde_json::from_str(text) {
-                segments.push(Segment {
-                    kind: SegmentKind::Content,
-                    span: span(body, content),
-                    text: decoded,
-                });
-            }
+            segments.push(segment(body, SegmentKind::Content, content));
         } else if text.starts_with('[') {
             let parts: Vec<Fields> = serde_json::from_str(text).unwrap_or_default();
             for part in &parts {
                 let is_text = string(part.get("type")).as_deref() == Some("text");
                 if let (true, Some(raw)) = (is_text, part.get("text")) {
-                    if let Ok(decoded) = serde_json::from_str(raw.get()) {
-                        segments.push(Segment {
-                            kind: SegmentKind::ContentPart,
-                            span: span(body, raw),
-                            text: decoded,
-                        });
+                    if raw.get().starts_with('"') {
+                        segments.push(segment(body, SegmentKind::ContentPart, raw));
                     }
                 }
             }
@@ -146,14 +150,9 @@ fn message(body: &str, fields: &Fields) -> MessageView {
                 .get("arguments")
                 .filter(|r| r.get().starts_with('"'))
             {
-                if let Ok(decoded) = serde_json::from_str::<String>(raw.get()) {
-                    arguments = decoded.clone();
-                    segments.push(Segment {
-                        kind: SegmentKind::ToolCallArguments,
-                        span: span(body, raw),
-                        text: decoded,
-                    });
-                }
+                let segment = segment(body, SegmentKind::ToolCallArguments, raw);
+                arguments = segment.text.clone();
+                segments.push(segment);
             }
             tool_calls.push((string(call.get("id")).unwrap_or_default(), name, arguments));
         }
@@ -214,6 +213,16 @@ mod tests {
         assert_eq!(&body[seg.span.clone()], r#""q\u00e9""#);
         assert_eq!(view.messages[3].tool_call_id.as_deref(), Some("c1"));
         assert_eq!(&body[view.object_end..], "}");
+    }
+
+    #[test]
+    fn strings_that_are_not_unicode_are_segments_marked_undecodable() {
+        let body = r#"{"messages":[{"role":"tool","content":"bad \ud800 half"},{"role":"user","content":"ok"}]}"#;
+        let view = parse(body).unwrap();
+        let bad = &view.messages[0].segments[0];
+        assert!(bad.undecodable && bad.text.is_empty());
+        assert_eq!(&body[bad.span.clone()], r#""bad \ud800 half""#);
+        assert!(!view.messages[1].segments[0].undecodable);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub(super) fn run(body: &[u8], config: &Config) -> Result<CompressedJson> {
         ..Report::default()
     };
     // 2–5. Protect, detect, compress each segment; originals of lossy rewrites kept.
-    let walk = walk(&request, config, &counter, deadline, &mut report);
+    let walk = walk(text, &request, config, &counter, deadline, &mut report);
     let mut tokens_before = walk.tokens_before;
     if let Some((_, tools)) = &request.tools {
         tokens_before += counter.count(tools);
@@ -47,10 +47,16 @@ pub(super) fn run(body: &[u8], config: &Config) -> Result<CompressedJson> {
         report.tokens_after = tokens_before;
         unchanged(&mut report);
         report.finish();
-        let reason = format!(
+        let mut reason = format!(
             "time budget of {} ms exhausted: the request is sent as it came",
             config.time_budget.as_millis()
         );
+        if walk.uncounted > 0 {
+            reason.push_str(&format!(
+                " ({} segments not counted in tokens_before)",
+                walk.uncounted
+            ));
+        }
         return Ok(passthrough(body, report, reason));
     }
 

@@ -8,7 +8,9 @@ use crate::deadline::Deadline;
 use crate::detect::{detect_with_hints, Hints};
 use crate::marker::{segment_hash, Marker};
 use crate::report::{Report, SegmentReport};
-use crate::tokens::{TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TOKENS_PER_REPLY};
+use crate::tokens::{
+    count_until, TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TOKENS_PER_REPLY,
+};
 use crate::Config;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -29,13 +31,26 @@ pub(super) struct Walk {
     pub has_marker: bool,
     /// The time budget ran out: the request must go out as it came.
     pub out_of_time: bool,
+    /// Bytes of segment text counted after the time budget ran out.
+    pub counted_late: usize,
+    /// Segments not even counted (out of time): `tokens_before` leaves them out.
+    pub uncounted: usize,
 }
+
+/// Why a string with a lone surrogate escape is left alone.
+pub(super) const UNDECODABLE: &str =
+    "not valid Unicode (a lone surrogate escape such as \\ud800): left as it came";
+
+/// Once out of time, a request is still measured for at most this many more bytes of text (a few
+/// milliseconds of counting), so small requests keep a full report and huge ones stop at once.
+const COUNT_AFTER_DEADLINE_BYTES: usize = 1 << 20;
 
 /// The tool call a tool message answers: (function name, arguments).
 type Call<'a> = (&'a str, &'a str);
 
 /// Walks every message of `request`, filling `report` with one entry per segment.
 pub(super) fn walk(
+    request_text: &str,
     request: &RequestView,
     config: &Config,
     counter: &Arc<dyn TokenCounter>,
@@ -60,7 +75,39 @@ pub(super) fn walk(
             .map(|(name, _)| name)
             .or(message.name.as_deref().filter(|_| role == "function"));
         for segment in &message.segments {
-            let tokens = counter.count(&segment.text);
+            if segment.undecodable {
+                // Its bytes are counted as they stand (the escape), and it goes as it came.
+                let tokens = counter.count(&request_text[segment.span.clone()]);
+                walk.tokens_before += tokens;
+                report.segments.push(SegmentReport {
+                    message_index: index,
+                    role: role.to_string(),
+                    kind: segment.kind.name(),
+                    tokens_before: tokens,
+                    tokens_after: tokens,
+                    skipped: Some(UNDECODABLE.into()),
+                    ..SegmentReport::default()
+                });
+                continue;
+            }
+            let counted = if walk.out_of_time {
+                None
+            } else {
+                count_until(counter.as_ref(), &segment.text, deadline)
+            };
+            let tokens = match counted {
+                Some(tokens) => tokens,
+                None => {
+                    // Out of time: still measured while that stays cheap, then no more.
+                    walk.out_of_time = true;
+                    walk.counted_late += segment.text.len();
+                    if walk.counted_late > COUNT_AFTER_DEADLINE_BYTES {
+                        walk.uncounted += 1;
+                        continue;
+                    }
+                    counter.count(&segment.text)
+                }
+            };
             walk.tokens_before += tokens;
             let mut seg_report = SegmentReport {
                 message_index: index,

@@ -26,6 +26,10 @@ pub struct Args {
     /// Print one JSON line of statistics to standard error.
     #[arg(long)]
     stats: bool,
+    /// Stop compressing after this many milliseconds and print the request as it came (default
+    /// 5000).
+    #[arg(long)]
+    time_budget_ms: Option<u64>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -41,7 +45,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
     headroom::tokens::counter_for_model(&model).count("warm up the tokenizer");
     let init_us = init.elapsed().as_micros();
 
-    let mut builder = Headroom::builder().lossless_only(args.lossless_only);
+    let mut config = headroom::Config::default();
+    if let Some(ms) = args.time_budget_ms {
+        config.time_budget = std::time::Duration::from_millis(ms);
+    }
+    let mut builder = Headroom::builder()
+        .config(config)
+        .lossless_only(args.lossless_only);
     if let Some(m) = &args.model {
         builder = builder.model(m);
     }

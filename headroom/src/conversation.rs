@@ -125,14 +125,17 @@ fn message(body: &str, fields: &Fields) -> MessageView {
         if text.starts_with('"') {
             segments.push(segment(body, SegmentKind::Content, content));
         } else if text.starts_with('[') {
-            let parts: Vec<Fields> = serde_json::from_str(text).unwrap_or_default();
-            for part in &parts {
-                let is_text = string(part.get("type")).as_deref() == Some("text");
-                if let (true, Some(raw)) = (is_text, part.get("text")) {
-                    if raw.get().starts_with('"') {
-                        segments.push(segment(body, SegmentKind::ContentPart, raw));
-                    }
-                }
+            // One part at a time: a million parts never hold a million maps at once.
+            let mut found = Vec::new();
+            let read = serde::Deserializer::deserialize_seq(
+                &mut serde_json::Deserializer::from_str(text),
+                TextParts {
+                    body,
+                    segments: &mut found,
+                },
+            );
+            if read.is_ok() {
+                segments.append(&mut found);
             }
         }
     }
@@ -163,6 +166,33 @@ fn message(body: &str, fields: &Fields) -> MessageView {
         tool_call_id: string(fields.get("tool_call_id")),
         tool_calls,
         segments,
+    }
+}
+
+/// Reads a `content` array part by part, keeping the `text` of each `{"type": "text"}` part.
+struct TextParts<'b> {
+    body: &'b str,
+    segments: &'b mut Vec<Segment>,
+}
+
+impl<'de> serde::de::Visitor<'de> for TextParts<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of content parts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut parts: A) -> Result<(), A::Error> {
+        while let Some(part) = parts.next_element::<Fields<'de>>()? {
+            let is_text = string(part.get("type")).as_deref() == Some("text");
+            if let (true, Some(raw)) = (is_text, part.get("text")) {
+                if raw.get().starts_with('"') {
+                    self.segments
+                        .push(segment(self.body, SegmentKind::ContentPart, raw));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -70,10 +70,10 @@ impl App {
         let started = Instant::now();
         let kept = self.layer.layer(keep).oneshot(request).await;
         self.stats.compression.observe(started.elapsed());
-        let Ok(response) = kept else {
+        let Ok(mut response) = kept else {
             return Compressed { body, report: None };
         };
-        let report = response.extensions().get::<Report>().cloned();
+        let report = response.extensions_mut().remove::<Report>();
         match axum::body::to_bytes(response.into_body(), usize::MAX).await {
             Ok(sent) => Compressed { body: sent, report },
             Err(_) => Compressed { body, report: None },

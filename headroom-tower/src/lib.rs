@@ -116,6 +116,8 @@ pub mod reqwest;
 pub mod retrieval;
 mod service;
 
+#[cfg(feature = "async-openai")]
+pub use self::async_openai::{with_headroom, with_headroom_layer};
 pub use door::{is_json_media_type, BLOCKING_THRESHOLD, BYPASS_HEADER};
 pub use future::ResponseFuture;
 pub use layer::HeadroomLayer;

@@ -30,12 +30,27 @@ pub struct Config {
     pub retrieve_answer_tokens: usize,
     /// Retrieval rounds a door resolves for one agent request; the last withdraws the tool.
     pub retrieve_max_rounds: usize,
+    /// The most bytes of one upstream reply a door reads to answer retrieval calls in it; a larger
+    /// reply goes to the agent as it came.
+    pub max_reply_bytes: usize,
     /// How long an original stays retrievable after it was last stored (see [`Config::store_limits`]).
     pub store_ttl: Duration,
     /// The most bytes of originals a store keeps; the oldest go first.
     pub store_max_bytes: usize,
     /// Extra question text to compress against (e.g. the CLI's `--query`).
     pub query: Option<String>,
+    /// The most tokens a request may have after compression. `None`: the model's context window
+    /// minus the completion it reserves (see [`Config::fit_to_window`]).
+    pub token_budget: Option<usize>,
+    /// With no `token_budget`, fit requests to models of known window: the window minus the
+    /// request's `max_completion_tokens` (or `max_tokens`), else minus
+    /// [`DEFAULT_COMPLETION_RESERVE`](crate::budget::DEFAULT_COMPLETION_RESERVE) (at most a quarter of the window).
+    pub fit_to_window: bool,
+    /// When a request is over its budget, the newest tool units (an assistant message with
+    /// `tool_calls` and all its results) that are never evicted.
+    pub protect_recent_units: usize,
+    /// Eviction goes down to this share of the budget, so the kept prefix moves rarely.
+    pub eviction_low_water: f64,
     /// Bodies larger than this are forwarded untouched.
     pub max_body_bytes: usize,
     /// JSON nested deeper than this is left as it is.
@@ -109,9 +124,14 @@ impl Default for Config {
             retrieve_tool: true,
             retrieve_answer_tokens: crate::retrieve::DEFAULT_ANSWER_TOKENS,
             retrieve_max_rounds: crate::resolver::DEFAULT_MAX_ROUNDS,
+            max_reply_bytes: crate::resolver::DEFAULT_MAX_REPLY_BYTES,
             store_ttl: crate::store::StoreLimits::default().ttl,
             store_max_bytes: crate::store::StoreLimits::default().max_bytes,
             query: None,
+            token_budget: None,
+            fit_to_window: true,
+            protect_recent_units: 3,
+            eviction_low_water: 0.75,
             max_body_bytes: 32 * 1024 * 1024,
             max_depth: 64,
             time_budget: Duration::from_secs(5),

@@ -18,10 +18,14 @@ pub(crate) struct RequestView {
     pub has_legacy_functions: bool,
     /// Byte index of the body's closing `}`.
     pub object_end: usize,
+    /// The completion the request reserves room for: `max_completion_tokens`, else `max_tokens`.
+    pub max_completion_tokens: Option<usize>,
 }
 
 /// One message.
 pub(crate) struct MessageView {
+    /// Span of the whole message object in the body.
+    pub span: Range<usize>,
     pub role: Option<String>,
     pub name: Option<String>,
     pub tool_call_id: Option<String>,
@@ -35,21 +39,23 @@ pub(crate) struct Segment {
     pub kind: SegmentKind,
     /// Span of the JSON string literal, quotes included.
     pub span: Range<usize>,
-    /// The decoded text (empty when the string cannot be decoded).
+    /// The decoded text (for an undecodable string, the literal as written).
     pub text: String,
     /// The string holds an escape that is not Unicode (a lone surrogate such as `\ud800`): it
     /// cannot be read as text, so it is left as it came (the report says why).
     pub undecodable: bool,
 }
 
-/// A segment for the string literal `raw`: decoded, or marked undecodable.
+/// A segment for the string literal `raw`: decoded, or marked undecodable (its text then the
+/// literal as written, escapes and all, so it is still measured).
 fn segment(body: &str, kind: SegmentKind, raw: &RawValue) -> Segment {
     let decoded: Option<String> = serde_json::from_str(raw.get()).ok();
+    let literal = raw.get();
     Segment {
         kind,
         span: span(body, raw),
         undecodable: decoded.is_none(),
-        text: decoded.unwrap_or_default(),
+        text: decoded.unwrap_or_else(|| literal[1..literal.len() - 1].to_string()),
     }
 }
 
@@ -104,7 +110,7 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
     for (i, raw) in raw_messages.into_iter().enumerate() {
         let fields: Fields = serde_json::from_str(raw.get())
             .map_err(|_| invalid(format!("messages[{i}] must be an object with a `role`")))?;
-        messages.push(message(body, &fields));
+        messages.push(message(body, span(body, raw), &fields));
     }
     let tools = top
         .get("tools")
@@ -115,10 +121,13 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
         tools,
         has_legacy_functions: top.contains_key("functions"),
         object_end,
+        max_completion_tokens: ["max_completion_tokens", "max_tokens"]
+            .iter()
+            .find_map(|k| top.get(*k).and_then(|r| r.get().parse().ok())),
     })
 }
 
-fn message(body: &str, fields: &Fields) -> MessageView {
+fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageView {
     let mut segments = Vec::new();
     if let Some(content) = fields.get("content") {
         let text = content.get();
@@ -161,6 +170,7 @@ fn message(body: &str, fields: &Fields) -> MessageView {
         }
     }
     MessageView {
+        span: message_span,
         role: string(fields.get("role")),
         name: string(fields.get("name")),
         tool_call_id: string(fields.get("tool_call_id")),
@@ -250,7 +260,8 @@ mod tests {
         let body = r#"{"messages":[{"role":"tool","content":"bad \ud800 half"},{"role":"user","content":"ok"}]}"#;
         let view = parse(body).unwrap();
         let bad = &view.messages[0].segments[0];
-        assert!(bad.undecodable && bad.text.is_empty());
+        assert!(bad.undecodable);
+        assert_eq!(bad.text, r"bad \ud800 half");
         assert_eq!(&body[bad.span.clone()], r#""bad \ud800 half""#);
         assert!(!view.messages[1].segments[0].undecodable);
     }

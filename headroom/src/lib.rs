@@ -23,6 +23,7 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+pub mod budget;
 pub mod compress;
 mod config;
 mod conversation;
@@ -31,6 +32,7 @@ pub mod detect;
 mod engine;
 mod error;
 pub mod marker;
+mod memo;
 pub mod models;
 mod report;
 pub mod resolver;
@@ -38,12 +40,16 @@ pub mod retrieve;
 pub mod store;
 pub mod tokens;
 
+/// The async-openai crate whose types [`Headroom::compress`] takes (feature `chat-completion-types`),
+/// so `headroom::async_openai::types::chat::CreateChatCompletionRequest` is always the right one.
+pub use async_openai;
 pub use compress::table;
 pub use config::Config;
 pub use engine::{
-    Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL,
-    STORE_UNAVAILABLE,
+    CompressOptions, Compressed, CompressedJson, Headroom, HeadroomBuilder, Original,
+    DEFAULT_MODEL, STORE_UNAVAILABLE,
 };
 pub use error::{Error, Result};
 pub use headroom_macros::headroom;
-pub use report::{Report, SegmentReport};
+pub use memo::{Memo, DEFAULT_MEMO_BYTES};
+pub use report::{Eviction, FitReport, Report, SegmentReport};

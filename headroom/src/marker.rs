@@ -20,7 +20,12 @@ pub const HASH_LEN: usize = 24;
 /// assert_eq!(h, "2cf24dba5fb0a30e26e83b2a");
 /// ```
 pub fn segment_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
+    hash_of_digest(&Sha256::digest(text.as_bytes()))
+}
+
+/// The marker hash of a text whose SHA-256 is `digest` (so a caller that needs the digest too
+/// hashes the text once).
+pub(crate) fn hash_of_digest(digest: &[u8]) -> String {
     let mut hex = String::with_capacity(HASH_LEN);
     for byte in &digest[..HASH_LEN / 2] {
         hex.push_str(&format!("{byte:02x}"));
@@ -115,14 +120,38 @@ impl Marker {
     }
 
     /// Every marker in `text`, text or JSON form, in order of appearance.
+    ///
+    /// Linear in the length of `text`, whatever it holds: a marker's sentence starts after the last
+    /// delimiter (`[`, `"`, `,`, a line break) or the end of the previous `headroom_retrieve hash=…`,
+    /// whichever is later, so no byte is read twice however many look-alikes crafted text carries.
+    ///
+    /// ```
+    /// use headroom::marker::Marker;
+    /// let crafted = "headroom_retrieve hash=".repeat(50_000);
+    /// assert!(Marker::parse_all(&crafted).is_empty());
+    /// ```
     pub fn parse_all(text: &str) -> Vec<Marker> {
         let mut found = Vec::new();
+        // Where the sentence of the next occurrence may start at the earliest.
+        let mut sentence_floor = 0;
+        // Bytes before this were already searched for delimiters.
+        let mut scanned = 0;
         let mut from = 0;
         while let Some(at) = text[from..].find(HASH_PREFIX) {
-            let hash_start = from + at + HASH_PREFIX.len();
+            let prefix_start = from + at;
+            let hash_start = prefix_start + HASH_PREFIX.len();
             from = hash_start;
+            if let Some(i) = text[scanned..prefix_start].rfind(SENTENCE_DELIMITERS) {
+                sentence_floor = sentence_floor.max(scanned + i + 1);
+            }
+            scanned = prefix_start;
+            let sentence_start = sentence_floor;
+            sentence_floor = hash_start;
             let Some(hash) = text.get(hash_start..hash_start + HASH_LEN) else {
-                break;
+                if hash_start + HASH_LEN > text.len() {
+                    break;
+                }
+                continue; // not on a character boundary: not hex
             };
             if !hash
                 .bytes()
@@ -130,7 +159,8 @@ impl Marker {
             {
                 continue;
             }
-            if let Some(marker) = parse_sentence(&text[..from - HASH_PREFIX.len()], hash) {
+            sentence_floor = hash_start + HASH_LEN;
+            if let Some(marker) = parse_sentence(&text[sentence_start..prefix_start], hash) {
                 found.push(marker);
             }
         }
@@ -147,15 +177,15 @@ impl Marker {
     }
 }
 
-/// Reads `N [of M] unit omitted · ` backwards from the end of `before`.
-fn parse_sentence(before: &str, hash: &str) -> Option<Marker> {
-    // The sentence starts after the bracket (text), the quote (JSON), or the cell separator or
-    // line start (a bare cell of the table form).
-    let sentence_start = before.rfind(['[', '"', ',', '\n']).map_or(0, |i| i + 1);
-    let sentence = before[sentence_start..]
-        .trim_start()
-        .trim_start_matches("… ");
+/// Where a marker's sentence may start: after the bracket (text), the quote (JSON), or the cell
+/// separator or line start (a bare cell of the table form).
+const SENTENCE_DELIMITERS: [char; 4] = ['[', '"', ',', '\n'];
+
+/// Reads `N [of M] unit omitted · ` from a sentence that ends where the hash prefix starts.
+fn parse_sentence(sentence: &str, hash: &str) -> Option<Marker> {
     let sentence = sentence.strip_suffix(" omitted · ")?;
+    let sentence = sentence.trim_start();
+    let sentence = sentence.strip_prefix("… ").unwrap_or(sentence);
     let (omitted, rest) = sentence.split_once(' ')?;
     let omitted = omitted.parse().ok()?;
     let (total, unit) = match rest.strip_prefix("of ").and_then(|r| r.split_once(' ')) {
@@ -218,9 +248,20 @@ mod tests {
         assert_eq!(parse_hash(&h.to_ascii_uppercase()).unwrap(), h);
         let too_long = format!("{h}0");
         let non_ascii = format!("{}é", &h[..22]);
-        for bad in ["", "xyz", &h[..23], &too_long, &h.replace(&h[..1], "g"), &non_ascii, "0x0123456789abcdef012345"] {
+        for bad in [
+            "",
+            "xyz",
+            &h[..23],
+            &too_long,
+            &h.replace(&h[..1], "g"),
+            &non_ascii,
+            "0x0123456789abcdef012345",
+        ] {
             let err = parse_hash(bad).unwrap_err();
-            assert!(matches!(err, crate::Error::InvalidHash(ref s) if s == bad), "{bad:?}");
+            assert!(
+                matches!(err, crate::Error::InvalidHash(ref s) if s == bad),
+                "{bad:?}"
+            );
         }
     }
 
@@ -228,5 +269,35 @@ mod tests {
     fn hash_is_24_hex_of_sha256() {
         let h = segment_hash("");
         assert_eq!(h, "e3b0c44298fc1c149afbf4c8");
+    }
+
+    #[test]
+    fn crafted_lookalikes_are_read_in_linear_time() {
+        // Quadratic before: every occurrence scanned back over the whole delimiter-free run.
+        let hash = segment_hash("x");
+        let run = "x".repeat(1 << 20);
+        let lookalikes = format!("headroom_retrieve hash={hash}").repeat(1 << 15);
+        assert!(Marker::parse_all(&format!("{run}{lookalikes}")).is_empty());
+        // Sentences that all end in " omitted · " and share one start.
+        let sentences = format!("1 lines omitted · headroom_retrieve hash={hash}").repeat(1 << 15);
+        let found = Marker::parse_all(&format!("[… {run} {sentences}"));
+        assert_eq!(
+            found.len(),
+            (1 << 15) - 1,
+            "each sentence starts at the previous hash"
+        );
+        assert!(found.iter().all(|m| m.omitted == 1 && m.unit == "lines"));
+    }
+
+    #[test]
+    fn a_marker_after_a_non_ascii_lookalike_is_still_found() {
+        let h = segment_hash("x");
+        let text = format!(
+            "headroom_retrieve hash=ééééééééééééé [… 2 lines omitted · headroom_retrieve hash={h}]"
+        );
+        assert_eq!(
+            Marker::parse_all(&text),
+            vec![Marker::new(2, None, "lines", &h)]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Token counting with the model's real tokenizer.
 
 use crate::models::{encoding_for_model, Encoding};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// Counts tokens the way the model's tokenizer does.
 ///
@@ -116,7 +116,28 @@ pub fn tiktoken_counter(encoding: Encoding) -> Arc<dyn TokenCounter> {
 }
 
 /// The fastest exact counter for `encoding`: bpe-openai with its feature on, tiktoken-rs otherwise.
+///
+/// Each encoding's tables are loaded once per process, on first use, and shared by every engine,
+/// door and call (loading o200k_base takes ~0.15 s with dependencies optimised, ~0.7–1.1 s in a
+/// debug build that does not optimise them: see the README's "Debug builds").
+///
+/// ```
+/// use headroom::{models::Encoding, tokens::counter_for_encoding};
+/// let (a, b) = (counter_for_encoding(Encoding::O200kBase), counter_for_encoding(Encoding::O200kBase));
+/// assert!(std::sync::Arc::ptr_eq(&a, &b), "one counter per encoding and process");
+/// ```
 pub fn counter_for_encoding(encoding: Encoding) -> Arc<dyn TokenCounter> {
+    static O200K: LazyLock<Arc<dyn TokenCounter>> =
+        LazyLock::new(|| fastest_counter(Encoding::O200kBase));
+    static CL100K: LazyLock<Arc<dyn TokenCounter>> =
+        LazyLock::new(|| fastest_counter(Encoding::Cl100kBase));
+    match encoding {
+        Encoding::O200kBase => O200K.clone(),
+        Encoding::Cl100kBase => CL100K.clone(),
+    }
+}
+
+fn fastest_counter(encoding: Encoding) -> Arc<dyn TokenCounter> {
     #[cfg(feature = "bpe-openai")]
     {
         match encoding {
@@ -192,6 +213,19 @@ mod tests {
         let passed = crate::deadline::Deadline::after(std::time::Duration::ZERO);
         let counter = counter_for_model("gpt-4o");
         assert_eq!(count_until(counter.as_ref(), "some text", passed), None);
+    }
+
+    #[test]
+    fn every_model_of_an_encoding_shares_one_counter() {
+        let gpt4o = counter_for_model("gpt-4o");
+        for model in ["gpt-4.1-mini", "o3", "openai/gpt-5", "an-unknown-model"] {
+            assert!(Arc::ptr_eq(&gpt4o, &counter_for_model(model)), "{model}");
+        }
+        assert!(Arc::ptr_eq(
+            &counter_for_model("gpt-4"),
+            &counter_for_model("gpt-3.5-turbo")
+        ));
+        assert!(!Arc::ptr_eq(&gpt4o, &counter_for_model("gpt-4")));
     }
 
     #[cfg(feature = "bpe-openai")]

@@ -148,5 +148,8 @@ fn a_segment_with_a_lone_surrogate_is_reported_with_its_reason() {
     assert!(segments[1].tokens_before > 0);
     let text = String::from_utf8(out.body).unwrap();
     assert!(text.contains(r"half a pair: \ud800 x"), "left as it came");
-    assert!(out.report.tokens_after < out.report.tokens_before, "the rest is still compressed");
+    assert!(
+        out.report.tokens_after < out.report.tokens_before,
+        "the rest is still compressed"
+    );
 }

@@ -72,11 +72,7 @@ pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> 
     let request = http::Request::from_parts(parts, Body::from(body));
     let mut response = match app.layer.layer(forwarder).oneshot(request).await {
         Ok(response) => response,
-        Err(e) => {
-            return app.fail(ProxyError::BadRequest(format!(
-                "cannot read the request body: {e}"
-            )))
-        }
+        Err(e) => return app.fail(ProxyError::from_layer(&e)),
     };
     // Taken, not cloned: a report of a million segments is large.
     let report = response.extensions_mut().remove::<Report>();
@@ -189,6 +185,11 @@ impl App {
     /// Counts an error and turns it into its OpenAI-style response.
     pub fn fail(&self, error: super::error::ProxyError) -> Response {
         self.stats.error(error.code());
+        if matches!(error, ProxyError::ContextLength(_)) {
+            self.stats
+                .over_budget
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         tracing::warn!(error = %super::client_text::for_log(&error.message()), status = error.status().as_u16(), "request failed");
         error.into_response()
     }

@@ -1,11 +1,16 @@
 //! `POST /v1/compress`: the protocol of the Headroom TypeScript SDK (`headroom-ai`, `withHeadroom`).
 //!
-//! Request `{messages, model, token_budget?, config?}`; reply `{messages, tokens_before,
-//! tokens_after, tokens_saved, compression_ratio, transforms_applied, ccr_hashes}` with
-//! `compression_ratio` = after / before. The SDK throws on any 4xx, so only a body that is not such
-//! a request gets 400; when compression itself fails the reply is 200 with the messages unchanged
-//! (the SDK's own fallback shape). `token_budget` is accepted and counted (fitting a window comes
-//! later); `config` is accepted and ignored (the proxy's `--config` sets the engine).
+//! Request `{messages, model, token_budget?, session_id?, frozen_message_count?, config?}`; reply
+//! `{messages, tokens_before, tokens_after, tokens_saved, compression_ratio, transforms_applied,
+//! ccr_hashes, evicted_messages, evictions}` with `compression_ratio` = after / before, plus
+//! `session_id` and `prefix_stable_messages` for a session's later calls. The SDK throws on any
+//! 4xx, so only a body that is not such a request gets 400, and a request that cannot fit its
+//! budget (`context_length_exceeded`, as the provider would answer it); when compression itself
+//! fails the reply is 200 with the messages unchanged (the SDK's own fallback shape).
+//! `token_budget` is the most tokens the messages may have (else the model's window less the
+//! completion reserve); messages before `frozen_message_count` are returned byte-identical, never
+//! recompressed or evicted (for gateways that send back what an earlier call returned);
+//! `config` is accepted and ignored (the proxy's `--config` sets the engine).
 //!
 //! This is an engine API endpoint, not a forwarding path: the body is compressed by the same
 //! `HeadroomLayer` as chat completions (originals in the caller's namespace), but the compressed
@@ -39,8 +44,19 @@ struct CompressRequest<'a> {
     #[serde(default)]
     token_budget: Option<u64>,
     #[serde(default)]
+    session_id: Option<String>,
+    #[serde(default)]
+    frozen_message_count: Option<u64>,
+    #[serde(default)]
     #[allow(dead_code)]
     config: Option<serde::de::IgnoredAny>,
+}
+
+/// What a compress request asks besides its messages.
+struct Asked {
+    model: String,
+    options: headroom::CompressOptions,
+    session_id: Option<String>,
 }
 
 /// The reply; `messages` is written out byte for byte.
@@ -53,6 +69,15 @@ struct CompressReply<'a> {
     compression_ratio: f64,
     transforms_applied: &'a [String],
     ccr_hashes: &'a [String],
+    /// Indices (in the request's `messages`) of the messages evicted to fit the budget.
+    evicted_messages: Vec<usize>,
+    /// The runs evicted: their message range, tool calls and the hash that retrieves them.
+    evictions: &'a [headroom::Eviction],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_id: Option<&'a str>,
+    /// Leading messages byte-identical to the session's previous reply (on its later calls).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prefix_stable_messages: Option<usize>,
 }
 
 /// The compress route.
@@ -64,38 +89,48 @@ pub async fn compress(State(app): State<Arc<App>>, request: Request) -> Response
             Ok(read) => read,
             Err(e) => return app.fail(e),
         };
-    let (model, token_budget) = match read_request(&body) {
+    let asked = match read_request(&body) {
         Ok(read) => read,
         Err(e) => return app.fail(e),
     };
-    app.stats.model(&model);
-    if let Some(budget) = token_budget {
+    app.stats.model(&asked.model);
+    if asked.options.token_budget.is_some() {
         app.stats.token_budgets.fetch_add(1, Relaxed);
-        tracing::info!(
-            token_budget = budget,
-            "token_budget recorded (not applied yet)"
-        );
     }
     let namespace = tenant::namespace(&parts.headers);
-    let out = app.compress(body.clone(), &namespace).await;
+    let out = app
+        .compress(body.clone(), &namespace, asked.options.clone())
+        .await;
+    if let Some(refused) = out.refused {
+        return app.fail(refused);
+    }
     let compressed = out
         .report
         .and_then(|report| Some((messages_of(&out.body)?, report)));
-    match compressed {
-        Some((messages, report)) => reply(messages, &report),
+    let (messages, report) = match compressed {
+        Some(compressed) => compressed,
         None => {
             app.stats.error("compression_failed");
             let messages = messages_of(&body).expect("read_request checked `messages`");
-            reply(messages, &Report::default())
+            (messages, Report::default())
         }
-    }
+    };
+    let stable = asked.session_id.as_deref().and_then(|session| {
+        let each: Vec<&RawValue> = serde_json::from_str(messages.get()).unwrap_or_default();
+        let each: Vec<&str> = each.iter().map(|m| m.get()).collect();
+        let (stable, previous) = app.sessions.advance(&namespace, session, &each)?;
+        app.stats.session(stable, previous);
+        Some(stable)
+    });
+    reply(messages, &report, asked.session_id.as_deref(), stable)
 }
 
-/// The model (the default when the body names none) and the token budget of a compress body, or
-/// why it is not one.
-fn read_request(body: &[u8]) -> Result<(String, Option<u64>), ProxyError> {
+/// The model (the default when the body names none), the options and the session of a compress
+/// body, or why it is not one.
+fn read_request(body: &[u8]) -> Result<Asked, ProxyError> {
     let shape =
-        "/v1/compress takes {\"messages\": [...], \"model\": string, \"token_budget\"?: integer}";
+        "/v1/compress takes {\"messages\": [...], \"model\": string, \"token_budget\"?: integer, \
+                 \"session_id\"?: string, \"frozen_message_count\"?: integer}";
     let request: CompressRequest<'_> = serde_json::from_slice(body)
         .map_err(|e| ProxyError::BadRequest(format!("{shape}: {e}")))?;
     if serde_json::from_str::<Vec<&RawValue>>(request.messages.get()).is_err() {
@@ -106,7 +141,17 @@ fn read_request(body: &[u8]) -> Result<(String, Option<u64>), ProxyError> {
     let model = request
         .model
         .unwrap_or_else(|| headroom::DEFAULT_MODEL.to_string());
-    Ok((model, request.token_budget))
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let mut options = headroom::CompressOptions::default()
+        .frozen_message_count(request.frozen_message_count.map_or(0, size));
+    if let Some(budget) = request.token_budget {
+        options = options.token_budget(size(budget));
+    }
+    Ok(Asked {
+        model,
+        options,
+        session_id: request.session_id,
+    })
 }
 
 /// The raw `messages` of a body, as its bytes.
@@ -122,7 +167,13 @@ fn messages_of(body: &[u8]) -> Option<&RawValue> {
 }
 
 /// The SDK's reply shape for `messages` and what the report says (a default report: unchanged).
-fn reply(messages: &RawValue, report: &Report) -> Response {
+fn reply(
+    messages: &RawValue,
+    report: &Report,
+    session_id: Option<&str>,
+    prefix_stable_messages: Option<usize>,
+) -> Response {
+    let evictions = report.fit.as_ref().map_or(&[][..], |f| &f.evictions[..]);
     let ratio = if report.tokens_before == 0 {
         1.0
     } else {
@@ -136,6 +187,10 @@ fn reply(messages: &RawValue, report: &Report) -> Response {
         compression_ratio: ratio,
         transforms_applied: &report.transforms_applied,
         ccr_hashes: &report.ccr_hashes,
+        evicted_messages: evictions.iter().flat_map(|e| e.messages.clone()).collect(),
+        evictions,
+        session_id,
+        prefix_stable_messages,
     };
     let json = serde_json::to_vec(&body).expect("the reply serializes");
     let mut response = (
@@ -181,7 +236,7 @@ mod tests {
             );
         }
         assert_eq!(
-            read_request(br#"{"messages":[]}"#).unwrap().0,
+            read_request(br#"{"messages":[]}"#).unwrap().model,
             headroom::DEFAULT_MODEL
         );
     }

@@ -19,6 +19,7 @@ mod metrics;
 mod retrieve_api;
 mod rounds;
 mod routes;
+mod sessions;
 mod stats;
 mod tenant;
 
@@ -45,13 +46,9 @@ pub struct Args {
     /// The OpenAI-compatible API to forward to (default: OPENAI_BASE_URL, else https://api.openai.com).
     #[arg(long, env = "OPENAI_BASE_URL")]
     upstream: Option<String>,
-    /// Where originals go: memory:, sqlite:PATH, redis://HOST:PORT[/DB] (share one Redis between
-    /// several proxies). Default: a SQLite file in your data directory.
-    #[arg(long, env = "HEADROOM_STORE")]
+    #[arg(long, env = "HEADROOM_STORE", help = store_url::help())]
     store: Option<String>,
-    /// Engine settings as a JSON file (model, min_segment_tokens, compress_user_messages,
-    /// exclude_tools, lossless_only, retrieve_tool).
-    #[arg(long)]
+    #[arg(long, help = config_file::help())]
     config: Option<PathBuf>,
     /// Longest silence between two chunks of an upstream response (e.g. 60s, 500ms).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
@@ -102,7 +99,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => n * 60.0,
         other => return Err(format!("unknown duration unit {other:?}; use ms, s or m")),
     };
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} is too long a duration"))
 }
 
 /// What every route shares.
@@ -114,6 +111,8 @@ pub struct App {
     store: Arc<dyn AsyncStore>,
     upstream: forward::Upstream,
     stats: Arc<stats::Stats>,
+    /// The last `/v1/compress` reply of each session, for the prefix-stable count.
+    sessions: sessions::Sessions,
     max_body_bytes: usize,
     /// Bytes of bodies held at once (`--max-inflight-bytes`).
     admission: admission::Admission,
@@ -170,6 +169,7 @@ async fn serve(args: Args) -> Result<(), Failure> {
         store,
         upstream,
         stats,
+        sessions: sessions::Sessions::default(),
         max_body_bytes: args.max_body_bytes,
         admission: admission::Admission::new(
             args.max_inflight_bytes
@@ -330,6 +330,9 @@ mod tests {
         assert_eq!(parse_duration("1.5m").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3h").is_err());
+        // Past what a Duration holds: an error, not a panic.
+        assert!(parse_duration("99999999999999999999999999s").is_err());
+        assert!(parse_duration(&"9".repeat(400)).is_err());
         assert_eq!(redact("redis://:pw@h:6379/0"), "redis://…@h:6379/0");
         assert_eq!(redact("sqlite:/tmp/x"), "sqlite:/tmp/x");
     }

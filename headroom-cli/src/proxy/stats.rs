@@ -136,6 +136,18 @@ pub struct Stats {
     pub retrieval_rounds: AtomicU64,
     /// `/v1/compress` calls that carried a `token_budget`.
     pub token_budgets: AtomicU64,
+    /// Runs of tool units evicted to fit a token budget (one marker message each).
+    pub evictions: AtomicU64,
+    /// Messages in those runs.
+    pub evicted_messages: AtomicU64,
+    /// Requests refused because they cannot fit their token budget.
+    pub over_budget: AtomicU64,
+    /// `/v1/compress` calls with a `session_id` that had an earlier call.
+    pub session_calls: AtomicU64,
+    /// Messages of the earlier calls' replies that came back byte-identical at the start of the next.
+    pub prefix_stable_messages: AtomicU64,
+    /// Messages of those earlier replies.
+    pub prefix_previous_messages: AtomicU64,
     /// Time spent compressing.
     pub compression: Histogram,
     /// Time from sending a request upstream to its response head.
@@ -176,6 +188,31 @@ impl Stats {
             .fetch_add(report.tokens_after as u64, Relaxed);
         self.tokens_saved
             .fetch_add(report.tokens_saved as u64, Relaxed);
+        if let Some(fit) = &report.fit {
+            self.evictions
+                .fetch_add(fit.evictions.len() as u64, Relaxed);
+            let messages: usize = fit.evictions.iter().map(|e| e.messages.len()).sum();
+            self.evicted_messages.fetch_add(messages as u64, Relaxed);
+        }
+    }
+
+    /// Counts a session call: `stable` of the previous reply's `previous` messages came back
+    /// byte-identical at the start of this one.
+    pub fn session(&self, stable: usize, previous: usize) {
+        self.session_calls.fetch_add(1, Relaxed);
+        self.prefix_stable_messages
+            .fetch_add(stable as u64, Relaxed);
+        self.prefix_previous_messages
+            .fetch_add(previous as u64, Relaxed);
+    }
+
+    /// The share of earlier session replies' messages that stayed byte-identical (1.0 with none).
+    pub fn prefix_stable_share(&self) -> f64 {
+        let previous = self.prefix_previous_messages.load(Relaxed);
+        if previous == 0 {
+            return 1.0;
+        }
+        self.prefix_stable_messages.load(Relaxed) as f64 / previous as f64
     }
 
     /// Requests counted on every route.
@@ -235,6 +272,15 @@ impl Stats {
                 "ccr_retrievals": self.retrievals.load(Relaxed),
                 "retrieval_rounds": self.retrieval_rounds.load(Relaxed),
                 "token_budget_requests": self.token_budgets.load(Relaxed),
+                "evictions": self.evictions.load(Relaxed),
+                "evicted_messages": self.evicted_messages.load(Relaxed),
+                "over_budget_requests": self.over_budget.load(Relaxed),
+            },
+            "sessions": {
+                "calls": self.session_calls.load(Relaxed),
+                "prefix_stable_messages": self.prefix_stable_messages.load(Relaxed),
+                "prefix_previous_messages": self.prefix_previous_messages.load(Relaxed),
+                "prefix_stable_share": self.prefix_stable_share(),
             },
             "errors": errors,
         })

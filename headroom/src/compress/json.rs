@@ -25,8 +25,8 @@ impl Compressor for JsonCompressor {
             let forms = LosslessForms::of(text, ctx)?;
             return Some(forms.best(ctx));
         }
-        // Lossy results are memoized: a re-sent history gets the same bytes without the work.
-        super::crush::memo::remember(text, ctx, || {
+        // The engine memoizes whole segments (crate::memo): a re-sent history costs a look-up.
+        (|| {
             let forms = LosslessForms::of(text, ctx)?;
             if ctx.out_of_time() {
                 return None;
@@ -55,7 +55,7 @@ impl Compressor for JsonCompressor {
             } else {
                 Some(best)
             }
-        })
+        })()
     }
 }
 

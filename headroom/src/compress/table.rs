@@ -84,6 +84,8 @@ pub fn encode(value: &Value) -> Option<String> {
 
 /// Reads a table form back into the JSON value it came from.
 ///
+/// Hostile input is an error, never a crash: work and memory are bounded by the lines present,
+/// whatever count a header claims.
 /// ```
 /// let v = headroom::table::decode("total: 1\nrows[2]{a}:\n  x\n  \"\"").unwrap();
 /// assert_eq!(v, serde_json::json!({"total": 1, "rows": [{"a": "x"}, {"a": ""}]}));
@@ -96,7 +98,7 @@ pub fn decode(text: &str) -> Result<Value, TableError> {
     };
     if lines.first().is_some_and(|l| l.starts_with('[')) {
         let (columns, count) = parse_header(lines[0]).ok_or_else(|| fail(0, "bad table header"))?;
-        if lines.len() != count + 1 {
+        if lines.len() - 1 != count {
             return Err(fail(0, "row count does not match the header"));
         }
         let rows = (1..=count)
@@ -115,6 +117,10 @@ pub fn decode(text: &str) -> Result<Value, TableError> {
             i += 1;
         } else {
             let (columns, count) = parse_header(rest).ok_or_else(|| fail(i, "bad table header"))?;
+            // The header's count is the sender's word: trust only the lines that are there.
+            if count > lines.len() - i - 1 {
+                return Err(fail(lines.len(), "missing row"));
+            }
             let mut rows = Vec::with_capacity(count);
             for j in i + 1..=i + count {
                 let row = lines
@@ -521,5 +527,20 @@ mod tests {
                 prop_assert_eq!(decode(&table).unwrap(), record);
             }
         }
+    }
+
+    #[test]
+    fn header_counts_are_checked_against_the_lines_present() {
+        for text in [
+            "[1000000000000]{x}:",
+            "[18446744073709551615]{x}:\n1",
+            "rows[1000000000000]{x}:",
+            "rows[18446744073709551615]{x}:\n  1",
+            "a: 1\nrows[3]{x}:\n  1\n  2",
+        ] {
+            let err = decode(text).unwrap_err();
+            assert!(err.reason.contains("row"), "{text:?}: {err}");
+        }
+        assert_eq!(decode("rows[0]{x}:").unwrap(), json!({"rows": []}));
     }
 }

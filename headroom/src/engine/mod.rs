@@ -5,6 +5,7 @@
 //! tool, `run` puts them in order and keeps "never worse"; this file is the public API.
 
 mod builder;
+mod fit;
 mod protect;
 mod retrieve_tool;
 mod run;
@@ -13,6 +14,7 @@ mod segments;
 pub use builder::HeadroomBuilder;
 
 use crate::marker::RETRIEVE_TOOL_NAME;
+use crate::memo::Memo;
 use crate::report::Report;
 use crate::retrieve;
 use crate::store::{MemoryStore, Store, DEFAULT_NAMESPACE};
@@ -55,6 +57,35 @@ pub const DEFAULT_MODEL: &str = "gpt-4o";
 pub struct Headroom {
     config: Config,
     store: Arc<dyn Store>,
+    memo: Arc<Memo>,
+}
+
+/// Per-request settings, for doors that know more about a request than its body says.
+///
+/// ```
+/// let options = headroom::CompressOptions::default().token_budget(16_000).frozen_message_count(4);
+/// assert_eq!(options.token_budget, Some(16_000));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompressOptions {
+    /// The most tokens this request may have (over the config's `token_budget` and the window).
+    pub token_budget: Option<usize>,
+    /// Messages before this index are forwarded byte for byte: never recompressed or evicted.
+    pub frozen_message_count: usize,
+}
+
+impl CompressOptions {
+    /// The same options with a token budget.
+    pub fn token_budget(mut self, tokens: usize) -> Self {
+        self.token_budget = Some(tokens);
+        self
+    }
+    /// The same options with the first `count` messages frozen.
+    pub fn frozen_message_count(mut self, count: usize) -> Self {
+        self.frozen_message_count = count;
+        self
+    }
 }
 
 impl std::fmt::Debug for Headroom {
@@ -70,6 +101,7 @@ impl Default for Headroom {
         Headroom {
             config: Config::default(),
             store: process_store(),
+            memo: Memo::process(),
         }
     }
 }
@@ -122,6 +154,11 @@ impl Headroom {
         &self.config
     }
 
+    /// The memo of segment results and token counts this engine reads and fills.
+    pub fn memo(&self) -> &Arc<Memo> {
+        &self.memo
+    }
+
     /// The engine's own store (used by `compress_into_own_store` and `answer_tool_call`).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -159,8 +196,26 @@ impl Headroom {
     }
 
     /// Compresses a raw chat-completions body. Unknown fields and every untouched byte are kept.
+    /// A request over its token budget (the config's, or the model's window) is fitted, or refused
+    /// with [`Error::OverBudget`] when it cannot fit.
     pub fn compress_json(&self, body: &[u8]) -> Result<CompressedJson> {
-        run::run(body, &self.config)
+        self.compress_json_with(body, &CompressOptions::default())
+    }
+
+    /// [`Headroom::compress_json`] with per-request options (a budget, frozen messages).
+    ///
+    /// ```
+    /// let hr = headroom::Headroom::default();
+    /// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello there"}]}"#;
+    /// let err = hr.compress_json_with(body, &headroom::CompressOptions::default().token_budget(3)).unwrap_err();
+    /// assert!(matches!(err, headroom::Error::OverBudget { budget: 3, .. }));
+    /// ```
+    pub fn compress_json_with(
+        &self,
+        body: &[u8],
+        options: &CompressOptions,
+    ) -> Result<CompressedJson> {
+        run::run(body, &self.config, &self.memo, options)
     }
 
     /// Compresses a raw body and persists its originals in `store` under `namespace`;
@@ -171,11 +226,22 @@ impl Headroom {
         store: &dyn Store,
         namespace: &str,
     ) -> Result<CompressedJson> {
-        let out = self.compress_json(body)?;
+        self.compress_json_into_with(body, store, namespace, &CompressOptions::default())
+    }
+
+    /// [`Headroom::compress_json_into`] with per-request options.
+    pub fn compress_json_into_with(
+        &self,
+        body: &[u8],
+        store: &dyn Store,
+        namespace: &str,
+        options: &CompressOptions,
+    ) -> Result<CompressedJson> {
+        let out = self.compress_json_with(body, options)?;
         if persist(store, namespace, &out.originals).is_ok() {
             return Ok(out);
         }
-        let mut out = run::run(body, &self.lossless_config())?;
+        let mut out = run::run(body, &self.lossless_config(), &self.memo, options)?;
         out.report.passthrough_reason = Some(STORE_UNAVAILABLE.into());
         Ok(out)
     }
@@ -233,7 +299,7 @@ impl Headroom {
     ) -> Result<Compressed> {
         let body = serde_json::to_vec(request)
             .map_err(|e| Error::InvalidRequest(format!("cannot serialize the request: {e}")))?;
-        let out = run::run(&body, config)?;
+        let out = run::run(&body, config, &self.memo, &CompressOptions::default())?;
         let CompressedJson {
             body: new_body,
             mut report,

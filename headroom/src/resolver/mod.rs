@@ -53,6 +53,7 @@
 //! reply handed back (so the agent's next request pairs every tool call with a result), and keeps
 //! the answers as a [`Carry`] a stateful door may splice into the agent's next request.
 
+mod events;
 mod filter;
 mod sse;
 
@@ -82,6 +83,14 @@ pub fn offers_retrieve(request: &[u8]) -> bool {
 /// Retrieval rounds one agent request may take before the retrieve tool is withdrawn.
 pub const DEFAULT_MAX_ROUNDS: usize = 3;
 
+/// The most bytes of one upstream reply a door reads to resolve it (a whole JSON reply, or a
+/// streamed one the resolver captures); a larger reply is handed to the agent as it came.
+///
+/// ```
+/// assert_eq!(headroom::resolver::DEFAULT_MAX_REPLY_BYTES, 16 * 1024 * 1024);
+/// ```
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
+
 /// What the door does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -102,6 +111,7 @@ pub struct Resolver {
     rounds: usize,
     max_rounds: usize,
     answer_tokens: usize,
+    max_reply_bytes: usize,
     counter: Arc<dyn TokenCounter>,
     pending: Option<Pending>,
     tap: SseTap,
@@ -238,6 +248,7 @@ impl Resolver {
             rounds: 0,
             max_rounds: DEFAULT_MAX_ROUNDS,
             answer_tokens: retrieve::DEFAULT_ANSWER_TOKENS,
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             pending: None,
             tap: SseTap::default(),
             carry: None,
@@ -269,8 +280,29 @@ impl Resolver {
         self
     }
 
+    /// Captures a streamed reply only up to this many bytes (default
+    /// [`DEFAULT_MAX_REPLY_BYTES`]); past it the stream is forwarded to the agent as it came.
+    ///
+    /// ```
+    /// let r = headroom::resolver::Resolver::new(br#"{"messages":[]}"#)?.max_reply_bytes(1 << 20);
+    /// assert_eq!(r.reply_limit(), 1 << 20);
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
+        self.max_reply_bytes = bytes;
+        self.tap = SseTap::new(bytes);
+        self
+    }
+
+    /// The most bytes of one reply this resolver reads; a door reading a whole reply for
+    /// [`Resolver::on_response`] stops there and hands the reply on as it came.
+    pub fn reply_limit(&self) -> usize {
+        self.max_reply_bytes
+    }
+
     /// Takes the retrieval knobs of `config`: [`Config::retrieve_max_rounds`],
-    /// [`Config::retrieve_answer_tokens`], and its `model` for counting tokens.
+    /// [`Config::retrieve_answer_tokens`], [`Config::max_reply_bytes`], and its `model` for
+    /// counting tokens.
     ///
     /// ```
     /// let hr = headroom::Headroom::builder().model("gpt-4").build()?;
@@ -280,9 +312,11 @@ impl Resolver {
     ///
     /// [`Config::retrieve_max_rounds`]: crate::Config::retrieve_max_rounds
     /// [`Config::retrieve_answer_tokens`]: crate::Config::retrieve_answer_tokens
+    /// [`Config::max_reply_bytes`]: crate::Config::max_reply_bytes
     pub fn with_config(mut self, config: &crate::Config) -> Self {
         self.max_rounds = config.retrieve_max_rounds;
         self.answer_tokens = config.retrieve_answer_tokens;
+        self = self.max_reply_bytes(config.max_reply_bytes);
         if let Some(model) = &config.model {
             self.counter = counter_for_model(model);
         }
@@ -359,7 +393,8 @@ impl Resolver {
     /// A retrieve call that came after the agent's own in a forwarded stream was taken out of it;
     /// it is still answered (a `Lookup` first), for the [`Carry`].
     pub fn on_sse_end(&mut self) -> Step {
-        match std::mem::take(&mut self.tap).finish() {
+        let next_tap = SseTap::new(self.max_reply_bytes);
+        match std::mem::replace(&mut self.tap, next_tap).finish() {
             Tapped::Passthrough(rest, removed) => {
                 if removed.calls.is_empty() || self.rounds >= self.max_rounds {
                     return Step::Done(rest);

@@ -1,6 +1,8 @@
-//! The streaming side of the resolver: reads OpenAI's SSE `data:` lines, decides from the first
-//! delta that says anything whether the stream is ours to resolve, and turns a reply back into SSE.
+//! The streaming side of the resolver: reads OpenAI's SSE `data:` lines (cut into events by
+//! [`EventReader`], the WHATWG rules), decides from the first delta that says anything whether
+//! the stream is ours to resolve, and turns a reply back into SSE.
 
+use super::events::{Event, EventReader};
 use super::filter::{CallFilter, Removed};
 use crate::marker::RETRIEVE_TOOL_NAME;
 use serde_json::{json, Map, Value};
@@ -16,23 +18,31 @@ enum Mode {
     /// Not ours: every event goes to the agent as it comes, byte for byte, except that a
     /// `headroom_retrieve` call further on is taken out (see [`CallFilter`]).
     Passthrough,
-    /// Not SSE as we know it (an error body, say): every byte goes to the agent untouched.
+    /// Not SSE as we know it (an error body, say), or too large to capture: every byte goes to the
+    /// agent untouched.
     Raw,
     /// Ours: read every chunk, forward nothing.
     Capture,
 }
 
 /// Reads one streamed reply, one whole event at a time.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct SseTap {
     mode: Mode,
-    /// Bytes not yet cut into events.
-    buf: Vec<u8>,
-    /// Raw events read while undecided.
+    reader: EventReader,
+    /// Raw events read while undecided or capturing (what the agent gets if we give up).
     held: Vec<u8>,
     /// Chunks (parsed `data:` JSON) seen while undecided or capturing.
     chunks: Vec<Value>,
     filter: CallFilter,
+    /// Most bytes a captured stream may hold before it is passed through as it came.
+    max_capture_bytes: usize,
+}
+
+impl Default for SseTap {
+    fn default() -> Self {
+        SseTap::new(super::DEFAULT_MAX_REPLY_BYTES)
+    }
 }
 
 /// How a stream ended.
@@ -44,52 +54,72 @@ pub(super) enum Tapped {
 }
 
 impl SseTap {
+    /// A tap that passes a stream through as it came once capturing it would hold more than
+    /// `max_capture_bytes`.
+    pub(super) fn new(max_capture_bytes: usize) -> Self {
+        SseTap {
+            mode: Mode::Undecided,
+            reader: EventReader::default(),
+            held: Vec::new(),
+            chunks: Vec::new(),
+            filter: CallFilter::default(),
+            max_capture_bytes,
+        }
+    }
+
     /// Takes a chunk; returns what to forward now.
     pub(super) fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
         if matches!(self.mode, Mode::Raw) {
             return chunk.to_vec();
         }
-        self.buf.extend_from_slice(chunk);
+        let mut events = Vec::new();
+        self.reader.feed(chunk, &mut events);
         let mut out = Vec::new();
-        while let Some(end) = event_end(&self.buf) {
-            let event: Vec<u8> = self.buf.drain(..end).collect();
+        for event in events {
             self.read_event(event, &mut out);
         }
-        if matches!(self.mode, Mode::Undecided) && self.held.len() + self.buf.len() > MAX_HELD_BYTES
-        {
+        let limit = match self.mode {
+            Mode::Undecided => MAX_HELD_BYTES,
+            Mode::Capture => self.max_capture_bytes,
+            _ => usize::MAX,
+        };
+        if self.held.len().saturating_add(self.reader.pending_len()) > limit {
+            // Fail open: the agent gets the stream as it came (our call included, unanswered).
             self.mode = Mode::Raw;
+            self.chunks.clear();
             out.append(&mut self.held);
-            out.append(&mut self.buf);
+            out.append(&mut self.reader.take_pending());
         }
         out
     }
 
-    /// The stream ended.
+    /// The stream ended. An event cut off by the end is not read (WHATWG); its bytes are forwarded
+    /// unless the stream was captured.
     pub(super) fn finish(mut self) -> Tapped {
-        let mut out = Vec::new();
-        if !self.buf.is_empty() && !matches!(self.mode, Mode::Raw) {
-            let event = std::mem::take(&mut self.buf);
-            self.read_event(event, &mut out);
-        }
+        let tail = self.reader.take_pending();
         match self.mode {
             Mode::Capture => Tapped::Captured(assemble(&self.chunks)),
             _ => {
-                out.append(&mut self.held);
+                let mut out = std::mem::take(&mut self.held);
+                out.extend(tail);
                 Tapped::Passthrough(out, self.filter.finish())
             }
         }
     }
 
-    /// One whole event (its raw bytes, blank line included).
-    fn read_event(&mut self, raw: Vec<u8>, out: &mut Vec<u8>) {
-        let data = event_data(&raw);
+    /// One whole event.
+    fn read_event(&mut self, event: Event, out: &mut Vec<u8>) {
+        let Event { raw, data } = event;
         let chunk = data
             .as_deref()
             .and_then(|d| serde_json::from_str::<Value>(d).ok());
         match self.mode {
             Mode::Raw => out.extend(raw),
             Mode::Passthrough => out.extend(self.filter.pass(raw, chunk)),
-            Mode::Capture => self.chunks.extend(chunk),
+            Mode::Capture => {
+                self.held.extend(raw);
+                self.chunks.extend(chunk);
+            }
             Mode::Undecided => {
                 self.mode = match (&data, &chunk) {
                     (None, _) => Mode::Undecided,         // a comment or a blank event
@@ -97,12 +127,8 @@ impl SseTap {
                     (Some(_), Some(chunk)) => decide(chunk),
                 };
                 match self.mode {
-                    Mode::Undecided => {
+                    Mode::Undecided | Mode::Capture => {
                         self.held.extend(raw);
-                        self.chunks.extend(chunk);
-                    }
-                    Mode::Capture => {
-                        self.held.clear();
                         self.chunks.extend(chunk);
                     }
                     _ => {
@@ -114,35 +140,6 @@ impl SseTap {
             }
         }
     }
-}
-
-/// Where the first event in `buf` ends (after its blank line), if it is complete.
-fn event_end(buf: &[u8]) -> Option<usize> {
-    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    let crlf = buf.windows(3).position(|w| w == b"\n\r\n").map(|i| i + 3);
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// The `data:` payload of an event (several `data:` lines joined by newlines), if it has one.
-fn event_data(raw: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(raw);
-    let mut data: Option<String> = None;
-    for line in text.lines() {
-        if let Some(payload) = line.strip_prefix("data:") {
-            let payload = payload.strip_prefix(' ').unwrap_or(payload);
-            match &mut data {
-                Some(d) => {
-                    d.push('\n');
-                    d.push_str(payload);
-                }
-                None => data = Some(payload.to_string()),
-            }
-        }
-    }
-    data
 }
 
 /// Whether this chunk settles the stream: its first tool call, or any content, decides.

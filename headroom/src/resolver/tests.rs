@@ -466,3 +466,81 @@ fn several_choices_lose_our_calls_and_are_not_resolved() {
     );
     assert_eq!(to_agent["choices"][1]["finish_reason"], "tool_calls");
 }
+
+/// `stream` with every LF line ending replaced by `ending`.
+fn with_line_endings(stream: &[u8], ending: &str) -> Vec<u8> {
+    String::from_utf8(stream.to_vec())
+        .unwrap()
+        .replace('\n', ending)
+        .into_bytes()
+}
+
+#[test]
+fn streams_with_cr_or_crlf_line_endings_are_read_as_well() {
+    let store = MemoryStore::default();
+    store.put("ns", HASH, &original()).unwrap();
+    let args = format!(r#"{{"hash":"{HASH}"}}"#);
+    for ending in ["\r", "\r\n"] {
+        for size in [1, 2, 3, 64] {
+            let ours =
+                with_line_endings(&call_stream(&[("c1", RETRIEVE_TOOL_NAME, &args)]), ending);
+            let mut r = Resolver::new(&request(r#","stream":true"#)).unwrap();
+            let (forwarded, end) = feed(&mut r, &ours, size);
+            assert!(
+                forwarded.is_empty(),
+                "{ending:?} every {size}: ours is captured"
+            );
+            assert!(
+                matches!(end, Step::Lookup(_)),
+                "{ending:?} every {size}: {end:?}"
+            );
+            // Another stream still comes through byte for byte.
+            let text = with_line_endings(&text_stream(), ending);
+            let mut r = Resolver::new(&request(r#","stream":true"#)).unwrap();
+            let (mut forwarded, end) = feed(&mut r, &text, size);
+            let Step::Done(rest) = end else { panic!() };
+            forwarded.extend(rest);
+            assert_eq!(forwarded, text, "{ending:?} every {size}");
+        }
+    }
+}
+
+#[test]
+fn a_captured_stream_over_the_reply_limit_goes_to_the_agent_as_it_came() {
+    let args = format!(r#"{{"hash":"{HASH}"}}"#);
+    let mut chunks = vec![chunk(
+        json!({"role":"assistant","content":null}),
+        Value::Null,
+    )];
+    chunks.push(chunk(json!({"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":RETRIEVE_TOOL_NAME,"arguments":""}}]}), Value::Null));
+    for _ in 0..200 {
+        chunks.push(chunk(
+            json!({"tool_calls":[{"index":0,"function":{"arguments":" "}}]}),
+            Value::Null,
+        ));
+    }
+    chunks.push(chunk(
+        json!({"tool_calls":[{"index":0,"function":{"arguments":args}}]}),
+        Value::Null,
+    ));
+    chunks.push(chunk(json!({}), json!("tool_calls")));
+    let stream = sse(&chunks);
+    for size in [7, 4096, stream.len()] {
+        let mut r = Resolver::new(&request(r#","stream":true"#))
+            .unwrap()
+            .max_reply_bytes(8 * 1024);
+        let (mut forwarded, end) = feed(&mut r, &stream, size);
+        let Step::Done(rest) = end else {
+            panic!("{end:?}")
+        };
+        forwarded.extend(rest);
+        assert_eq!(
+            forwarded, stream,
+            "cut every {size} bytes: fail open, byte for byte"
+        );
+    }
+    // Under the limit the same stream is captured.
+    let mut r = Resolver::new(&request(r#","stream":true"#)).unwrap();
+    let (forwarded, end) = feed(&mut r, &stream, 4096);
+    assert!(forwarded.is_empty() && matches!(end, Step::Lookup(_)));
+}

@@ -7,6 +7,7 @@ mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod threaded;
+mod url;
 
 pub use async_store::{lookup_all, persist_all, AsyncStore, StoreFuture};
 pub use memory::MemoryStore;
@@ -15,6 +16,8 @@ pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use threaded::ThreadedStore;
+pub(crate) use url::url_forms_list;
+pub use url::{parse_url, StoreUrl, URL_FORMS};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,7 +81,8 @@ impl Default for StoreLimits {
     }
 }
 
-/// Opens a store from a URL: `memory:` or `sqlite:PATH`.
+/// Opens a store from a URL: `memory:` or `sqlite:PATH` ([`URL_FORMS`]; Redis is async:
+/// [`open_async`]). A URL that is not one of the forms fails before anything is tried.
 ///
 /// ```
 /// let store = headroom::store::open("memory:", Default::default())?;
@@ -86,31 +90,18 @@ impl Default for StoreLimits {
 /// # Ok::<(), headroom::Error>(())
 /// ```
 pub fn open(url: &str, limits: StoreLimits) -> Result<Arc<dyn Store>, crate::Error> {
-    if url == "memory:" || url == "memory" {
-        return Ok(Arc::new(MemoryStore::new(limits)));
-    }
-    if let Some(path) = url.strip_prefix("sqlite:") {
+    match parse_url(url)? {
+        StoreUrl::Memory => Ok(Arc::new(MemoryStore::new(limits))),
         #[cfg(feature = "sqlite")]
-        {
-            let path = path.strip_prefix("//").unwrap_or(path);
-            return Ok(Arc::new(SqliteStore::open(path, limits)?));
-        }
+        StoreUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path, limits)?)),
         #[cfg(not(feature = "sqlite"))]
-        {
-            let _ = path;
-            return Err(crate::Error::Config(
-                "sqlite: stores need the `sqlite` feature of the headroom crate".into(),
-            ));
-        }
-    }
-    if is_redis_url(url) {
-        return Err(crate::Error::Config(format!(
+        StoreUrl::Sqlite(_) => Err(crate::Error::Config(
+            "sqlite: stores need the `sqlite` feature of the headroom crate".into(),
+        )),
+        StoreUrl::Redis(_) => Err(crate::Error::Config(format!(
             "{url}: Redis is an async store; open it with store::open_async (feature `redis`)"
-        )));
+        ))),
     }
-    Err(crate::Error::Config(format!(
-        "unknown store URL {url:?}; use memory:, sqlite:PATH or redis://HOST:PORT[/DB]"
-    )))
 }
 
 /// Opens a store for async doors from a URL: `memory:`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`
@@ -130,10 +121,10 @@ pub async fn open_async(
     url: &str,
     limits: StoreLimits,
 ) -> Result<Arc<dyn AsyncStore>, crate::Error> {
-    if is_redis_url(url) {
+    if let StoreUrl::Redis(url) = parse_url(url)? {
         #[cfg(feature = "redis")]
         {
-            return Ok(Arc::new(RedisStore::connect(url, limits).await?));
+            return Ok(Arc::new(RedisStore::connect(&url, limits).await?));
         }
         #[cfg(not(feature = "redis"))]
         {
@@ -143,15 +134,11 @@ pub async fn open_async(
         }
     }
     let store = open(url, limits)?;
-    if url.starts_with("sqlite:") {
+    if matches!(parse_url(url)?, StoreUrl::Sqlite(_)) {
         // Disk work goes to a thread of its own, never an async runtime's.
         return Ok(Arc::new(ThreadedStore::new(store)));
     }
     Ok(Arc::new(store))
-}
-
-fn is_redis_url(url: &str) -> bool {
-    url.starts_with("redis://") || url.starts_with("rediss://")
 }
 
 #[cfg(test)]

@@ -57,6 +57,10 @@ pub struct Args {
     no_fit: bool,
     #[arg(long, help = stats_help())]
     stats: bool,
+    /// Stop compressing after this many milliseconds and print the request as it came (default
+    /// 5000).
+    #[arg(long)]
+    time_budget_ms: Option<u64>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -82,7 +86,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
         ));
     }
 
+    let mut config = headroom::Config::default();
+    if let Some(ms) = args.time_budget_ms {
+        config.time_budget = std::time::Duration::from_millis(ms);
+    }
     let mut builder = Headroom::builder()
+        .config(config)
         .lossless_only(args.lossless_only)
         .fit_to_window(!args.no_fit);
     if let Some(budget) = args.budget {

@@ -8,6 +8,33 @@ mod support;
 use support::{github_request, headroom, temp_store};
 
 #[test]
+fn a_spent_time_budget_prints_the_request_as_it_came() {
+    let request = github_request();
+    let out = headroom(
+        &[
+            "compress",
+            "--stats",
+            "--time-budget-ms",
+            "0",
+            "--store",
+            "memory:",
+        ],
+        &request,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, request, "byte for byte");
+    let stats: serde_json::Value = serde_json::from_slice(out.stderr.trim_ascii()).unwrap();
+    assert!(stats["passthrough_reason"]
+        .as_str()
+        .unwrap()
+        .contains("time budget of 0 ms"));
+}
+
+#[test]
 fn compress_prints_a_smaller_request_and_stats() {
     let out = headroom(
         &["compress", "--stats", "--store", &temp_store("stats")],

@@ -39,8 +39,24 @@ pub(crate) struct Segment {
     pub kind: SegmentKind,
     /// Span of the JSON string literal, quotes included.
     pub span: Range<usize>,
-    /// The decoded text.
+    /// The decoded text (for an undecodable string, the literal as written).
     pub text: String,
+    /// The string holds an escape that is not Unicode (a lone surrogate such as `\ud800`): it
+    /// cannot be read as text, so it is left as it came (the report says why).
+    pub undecodable: bool,
+}
+
+/// A segment for the string literal `raw`: decoded, or marked undecodable (its text then the
+/// literal as written, escapes and all, so it is still measured).
+fn segment(body: &str, kind: SegmentKind, raw: &RawValue) -> Segment {
+    let decoded: Option<String> = serde_json::from_str(raw.get()).ok();
+    let literal = raw.get();
+    Segment {
+        kind,
+        span: span(body, raw),
+        undecodable: decoded.is_none(),
+        text: decoded.unwrap_or_else(|| literal[1..literal.len() - 1].to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,26 +132,19 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
     if let Some(content) = fields.get("content") {
         let text = content.get();
         if text.starts_with('"') {
-            if let Ok(decoded) = serde_json::from_str(text) {
-                segments.push(Segment {
-                    kind: SegmentKind::Content,
-                    span: span(body, content),
-                    text: decoded,
-                });
-            }
+            segments.push(segment(body, SegmentKind::Content, content));
         } else if text.starts_with('[') {
-            let parts: Vec<Fields> = serde_json::from_str(text).unwrap_or_default();
-            for part in &parts {
-                let is_text = string(part.get("type")).as_deref() == Some("text");
-                if let (true, Some(raw)) = (is_text, part.get("text")) {
-                    if let Ok(decoded) = serde_json::from_str(raw.get()) {
-                        segments.push(Segment {
-                            kind: SegmentKind::ContentPart,
-                            span: span(body, raw),
-                            text: decoded,
-                        });
-                    }
-                }
+            // One part at a time: a million parts never hold a million maps at once.
+            let mut found = Vec::new();
+            let read = serde::Deserializer::deserialize_seq(
+                &mut serde_json::Deserializer::from_str(text),
+                TextParts {
+                    body,
+                    segments: &mut found,
+                },
+            );
+            if read.is_ok() {
+                segments.append(&mut found);
             }
         }
     }
@@ -153,14 +162,9 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
                 .get("arguments")
                 .filter(|r| r.get().starts_with('"'))
             {
-                if let Ok(decoded) = serde_json::from_str::<String>(raw.get()) {
-                    arguments = decoded.clone();
-                    segments.push(Segment {
-                        kind: SegmentKind::ToolCallArguments,
-                        span: span(body, raw),
-                        text: decoded,
-                    });
-                }
+                let segment = segment(body, SegmentKind::ToolCallArguments, raw);
+                arguments = segment.text.clone();
+                segments.push(segment);
             }
             tool_calls.push((string(call.get("id")).unwrap_or_default(), name, arguments));
         }
@@ -172,6 +176,33 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
         tool_call_id: string(fields.get("tool_call_id")),
         tool_calls,
         segments,
+    }
+}
+
+/// Reads a `content` array part by part, keeping the `text` of each `{"type": "text"}` part.
+struct TextParts<'b> {
+    body: &'b str,
+    segments: &'b mut Vec<Segment>,
+}
+
+impl<'de> serde::de::Visitor<'de> for TextParts<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of content parts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut parts: A) -> Result<(), A::Error> {
+        while let Some(part) = parts.next_element::<Fields<'de>>()? {
+            let is_text = string(part.get("type")).as_deref() == Some("text");
+            if let (true, Some(raw)) = (is_text, part.get("text")) {
+                if raw.get().starts_with('"') {
+                    self.segments
+                        .push(segment(self.body, SegmentKind::ContentPart, raw));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -222,6 +253,17 @@ mod tests {
         assert_eq!(&body[seg.span.clone()], r#""q\u00e9""#);
         assert_eq!(view.messages[3].tool_call_id.as_deref(), Some("c1"));
         assert_eq!(&body[view.object_end..], "}");
+    }
+
+    #[test]
+    fn strings_that_are_not_unicode_are_segments_marked_undecodable() {
+        let body = r#"{"messages":[{"role":"tool","content":"bad \ud800 half"},{"role":"user","content":"ok"}]}"#;
+        let view = parse(body).unwrap();
+        let bad = &view.messages[0].segments[0];
+        assert!(bad.undecodable);
+        assert_eq!(bad.text, r"bad \ud800 half");
+        assert_eq!(&body[bad.span.clone()], r#""bad \ud800 half""#);
+        assert!(!view.messages[1].segments[0].undecodable);
     }
 
     #[test]

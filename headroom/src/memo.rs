@@ -150,6 +150,24 @@ impl Memo {
         n
     }
 
+    /// Like [`Memo::tokens`] for a count that may give up (the deadline): only a count made is
+    /// remembered.
+    pub(crate) fn try_tokens(
+        &self,
+        key: Key,
+        count: impl FnOnce() -> Option<usize>,
+    ) -> Option<usize> {
+        let Some(cache) = &self.cache else {
+            return count();
+        };
+        if let Some(Entry::Tokens(n)) = cache.get(&key) {
+            return Some(n);
+        }
+        let n = count()?;
+        cache.insert(key, Entry::Tokens(n));
+        Some(n)
+    }
+
     /// A remembered segment result, if any.
     pub(crate) fn compression(&self, key: Key) -> Option<Remembered> {
         match self.cache.as_ref()?.get(&key) {

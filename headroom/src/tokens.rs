@@ -24,6 +24,51 @@ pub const TOKENS_PER_NAME: usize = 1;
 /// Tokens that prime the assistant's reply.
 pub const TOKENS_PER_REPLY: usize = 3;
 
+/// Text at most this long is counted in one call; longer text in pieces of about this size, the
+/// deadline checked between them.
+const COUNT_PIECE_BYTES: usize = 1 << 20;
+
+/// Tokens in `text`, or `None` once `deadline` has passed (checked every mebibyte, so a huge
+/// string stops within a few milliseconds of it). Long text is cut only where the tokenizer's own
+/// pre-tokenizer always splits, so the pieces' counts add up to the whole's exactly.
+pub(crate) fn count_until(
+    counter: &dyn TokenCounter,
+    text: &str,
+    deadline: crate::deadline::Deadline,
+) -> Option<usize> {
+    let mut total = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        if deadline.passed() {
+            return None;
+        }
+        let cut = piece_end(rest, COUNT_PIECE_BYTES);
+        total += counter.count(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    Some(total)
+}
+
+/// Where the first piece of at least `size` bytes of `text` may end: the first index at or past
+/// `size` where no pre-token of o200k or cl100k can span, or the end. Every pre-token pattern of
+/// both encodings ends before an ASCII letter or digit that follows a newline (letters and digits
+/// never take a newline before them, and newline runs end at the first non-space), and a run of
+/// letters or digits ends before ASCII punctuation other than an apostrophe (which may start a
+/// contraction such as `'s`).
+fn piece_end(text: &str, size: usize) -> usize {
+    let bytes = text.as_bytes();
+    if bytes.len() <= size {
+        return bytes.len();
+    }
+    (size.max(1)..bytes.len())
+        .find(|&i| {
+            let (before, at) = (bytes[i - 1], bytes[i]);
+            (before == b'\n' && at.is_ascii_alphanumeric())
+                || (before.is_ascii_alphanumeric() && at.is_ascii_punctuation() && at != b'\'')
+        })
+        .unwrap_or(bytes.len())
+}
+
 /// The tiktoken-rs counter.
 struct Tiktoken {
     bpe: &'static tiktoken_rs::CoreBPE,
@@ -128,6 +173,46 @@ mod tests {
         let cl100k = counter_for_encoding(Encoding::Cl100kBase).count(text);
         assert!(o200k > 5 && cl100k > 5);
         assert_eq!(counter_for_encoding(Encoding::O200kBase).count(""), 0);
+    }
+
+    #[test]
+    fn pieces_add_up_to_the_whole_count() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let mut texts: Vec<String> = [
+            "logs/cargo-build-vv-deps-type-error.txt",
+            "json/npm-view-octokit-rest.json",
+            "search/grep-memchr-unsafe-fn.txt",
+            "diff/foldhash-0.1.5-0.2.0.diff",
+            "prose/serde_json-README.md",
+            "code/serde_json-map.rs",
+            "github-issues.json",
+        ]
+        .iter()
+        .map(|f| std::fs::read_to_string(format!("{fixtures}/{f}")).unwrap())
+        .collect();
+        texts.push("it's\n'tis\nA1,b2;c3 \n\n x\r\ny ... \u{1F680}a\n".repeat(50));
+        for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            for counter in [counter_for_encoding(encoding), tiktoken_counter(encoding)] {
+                for text in &texts {
+                    let whole = counter.count(text);
+                    for size in [1, 7, 64, 1000] {
+                        let mut sum = 0;
+                        let mut rest = text.as_str();
+                        while !rest.is_empty() {
+                            let cut = piece_end(rest, size);
+                            sum += counter.count(&rest[..cut]);
+                            rest = &rest[cut..];
+                        }
+                        assert_eq!(sum, whole, "{} pieces of {size}", counter.name());
+                    }
+                    let deadline = crate::deadline::Deadline::none();
+                    assert_eq!(count_until(counter.as_ref(), text, deadline), Some(whole));
+                }
+            }
+        }
+        let passed = crate::deadline::Deadline::after(std::time::Duration::ZERO);
+        let counter = counter_for_model("gpt-4o");
+        assert_eq!(count_until(counter.as_ref(), "some text", passed), None);
     }
 
     #[test]

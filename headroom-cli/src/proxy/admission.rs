@@ -15,9 +15,39 @@ pub struct Admission {
     capacity: u32,
 }
 
-/// Body bytes admitted for one request, given back when dropped.
+/// Body bytes admitted for one request, given back when dropped; after a large body the memory
+/// its compression used is handed back to the system (see [`release_memory`]).
 #[derive(Debug)]
-pub struct Admitted(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
+pub struct Admitted(Option<OwnedSemaphorePermit>);
+
+/// Bodies at least this large hand their memory back to the system when done.
+const RELEASE_AFTER_BYTES: usize = 4 << 20;
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let held = self
+            .0
+            .as_ref()
+            .map_or(0, |p| p.num_permits() * UNIT as usize);
+        self.0.take();
+        if held >= RELEASE_AFTER_BYTES {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn_blocking(release_memory);
+            }
+        }
+    }
+}
+
+/// Returns the allocator's free memory to the system. glibc keeps freed blocks of large requests
+/// in its arenas (its mmap threshold grows with them), so a proxy that compressed a 30 MB body
+/// would otherwise stay at its peak size while idle.
+pub fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
 
 impl Admission {
     /// A budget of `max_bytes` (at least 1 KiB).

@@ -70,11 +70,12 @@ pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> 
         })
     };
     let request = http::Request::from_parts(parts, Body::from(body));
-    let response = match app.layer.layer(forwarder).oneshot(request).await {
+    let mut response = match app.layer.layer(forwarder).oneshot(request).await {
         Ok(response) => response,
         Err(e) => return app.fail(ProxyError::from_layer(&e)),
     };
-    let report = response.extensions().get::<Report>().cloned();
+    // Taken, not cloned: a report of a million segments is large.
+    let report = response.extensions_mut().remove::<Report>();
     match &report {
         Some(r) => {
             app.stats.model(&r.model);

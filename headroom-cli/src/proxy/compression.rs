@@ -78,7 +78,7 @@ impl App {
         let started = Instant::now();
         let kept = self.layer.layer(keep).oneshot(request).await;
         self.stats.compression.observe(started.elapsed());
-        let response = match kept {
+        let mut response = match kept {
             Ok(response) => response,
             Err(e) => {
                 let refused = super::error::ProxyError::from_layer(&e);
@@ -91,7 +91,7 @@ impl App {
                 };
             }
         };
-        let report = response.extensions().get::<Report>().cloned();
+        let report = response.extensions_mut().remove::<Report>();
         match axum::body::to_bytes(response.into_body(), usize::MAX).await {
             Ok(sent) => Compressed {
                 body: sent,

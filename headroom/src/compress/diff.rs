@@ -58,6 +58,9 @@ impl Compressor for DiffCompressor {
             return None;
         }
         let parts = parse(text);
+        if ctx.out_of_time() {
+            return None;
+        }
         let question = Question::parse(&ctx.question);
         let asked = asked_hunks(&parts, &question);
         let paths: Vec<&str> = parts
@@ -77,7 +80,10 @@ impl Compressor for DiffCompressor {
         };
         let mut hunk_index = 0;
         let mut file_index = 0;
-        for part in &parts {
+        for (n, part) in parts.iter().enumerate() {
+            if n % 4096 == 4095 && ctx.out_of_time() {
+                return None;
+            }
             let file = match part {
                 Part::Line(line) => {
                     out.push(line.to_string());

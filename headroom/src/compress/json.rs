@@ -28,6 +28,9 @@ impl Compressor for JsonCompressor {
         // The engine memoizes whole segments (crate::memo): a re-sent history costs a look-up.
         (|| {
             let forms = LosslessForms::of(text, ctx)?;
+            if ctx.out_of_time() {
+                return None;
+            }
             let Some(crushed) = super::crush::crush(text, &forms.minified, &forms.value, ctx)
             else {
                 return Some(forms.best(ctx));
@@ -72,11 +75,12 @@ impl LosslessForms {
         let value: Value = serde_json::from_str(text).ok()?;
         if !matches!(value, Value::Array(_) | Value::Object(_))
             || depth(&value) > ctx.config.max_depth
+            || ctx.out_of_time()
         {
             return None;
         }
         let minified = minify(text);
-        let table = (!ctx.json_only && numbers_are_exact(&minified))
+        let table = (!ctx.json_only && !ctx.out_of_time() && numbers_are_exact(&minified))
             .then(|| super::table::encode(&value))
             .flatten()
             // Decoding back is cheap next to counting tokens, and makes "lossless" a checked fact.

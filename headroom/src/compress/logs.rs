@@ -38,6 +38,9 @@ impl Compressor for LogsCompressor {
             return None;
         }
         let plan = Plan::new(&lines, ctx);
+        if ctx.out_of_time() {
+            return None;
+        }
         let (out, transforms) = plan.render(&lines, ctx);
         (out.len() < text.len()).then(|| Compression::lossy(out, transforms, ctx))
     }

@@ -69,9 +69,9 @@ pub struct Compression {
 }
 
 impl Compression {
-    /// A lossless rewrite by one transform, its tokens counted.
+    /// A lossless rewrite by one transform, its tokens counted (see [`SegmentContext::count`]).
     pub fn lossless(text: String, transform: &str, ctx: &SegmentContext<'_>) -> Self {
-        let tokens = ctx.counter.count(&text);
+        let tokens = ctx.count(&text);
         Compression {
             text,
             tokens,
@@ -80,9 +80,10 @@ impl Compression {
         }
     }
 
-    /// A lossy rewrite (it carries markers with `ctx.hash`), its tokens counted.
+    /// A lossy rewrite (it carries markers with `ctx.hash`), its tokens counted (see
+    /// [`SegmentContext::count`]).
     pub fn lossy(text: String, transforms: Vec<String>, ctx: &SegmentContext<'_>) -> Self {
-        let tokens = ctx.counter.count(&text);
+        let tokens = ctx.count(&text);
         Compression {
             text,
             tokens,
@@ -91,6 +92,10 @@ impl Compression {
         }
     }
 }
+
+/// The token count [`SegmentContext::count`] gives once time is out: more than any real text has,
+/// and still far from overflowing when added to.
+pub const OUT_OF_TIME_TOKENS: usize = usize::MAX / 4;
 
 /// What a compressor may know about the segment besides its text.
 ///
@@ -147,6 +152,20 @@ impl<'a> SegmentContext<'a> {
     /// ```
     pub fn out_of_time(&self) -> bool {
         self.deadline.passed()
+    }
+
+    /// Tokens in `text`; once the time budget has run out, [`OUT_OF_TIME_TOKENS`] instead (a
+    /// huge text stops being counted within milliseconds of the deadline), so the candidate never
+    /// wins; the engine then drops the whole result anyway.
+    ///
+    /// ```
+    /// let config = headroom::Config::default();
+    /// let ctx = headroom::compress::SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"));
+    /// assert_eq!(ctx.count("hello world"), 2);
+    /// ```
+    pub fn count(&self, text: &str) -> usize {
+        crate::tokens::count_until(self.counter.as_ref(), text, self.deadline)
+            .unwrap_or(OUT_OF_TIME_TOKENS)
     }
 
     /// The same context with `question`.

@@ -57,7 +57,13 @@ impl Compressor for SearchHitsCompressor {
         if hit_count < config.search_min_hits {
             return None;
         }
+        if ctx.out_of_time() {
+            return None;
+        }
         let keep = choose(&files, ctx);
+        if ctx.out_of_time() {
+            return None;
+        }
         let has_context = files.iter().any(|f| f.lines.iter().any(|l| !l.is_hit));
 
         let mut out = String::new();

@@ -77,7 +77,7 @@ impl Compressor for TextCompressor {
         let mut sections: Vec<Section> = units::blocks(text)
             .into_iter()
             .map(|block| Section {
-                tokens: ctx.counter.count(&text[block.range.clone()]),
+                tokens: ctx.count(&text[block.range.clone()]),
                 block,
                 replacement: None,
                 forced: false,
@@ -85,6 +85,9 @@ impl Compressor for TextCompressor {
                 units: 0..0,
             })
             .collect();
+        if ctx.out_of_time() {
+            return None;
+        }
         let total: usize = sections.iter().map(|s| s.tokens).sum();
         // A unit larger than this is cut into smaller ones (or, for a fenced block, compressed).
         let max_unit = ((total as f64 * keep_ratio) as usize / 4).max(64);
@@ -94,6 +97,9 @@ impl Compressor for TextCompressor {
         let mut transforms: Vec<String> = Vec::new();
         let mut lossy = false;
         for section in &mut sections {
+            if ctx.out_of_time() {
+                return None;
+            }
             let large = section.tokens > max_unit;
             let Some(c) = route(text, &section.block, large, ctx) else {
                 continue;

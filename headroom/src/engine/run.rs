@@ -47,7 +47,8 @@ pub(super) fn run(
     };
     // 2–5. Protect, detect, compress each message; originals of lossy rewrites kept.
     let frozen = options.frozen_message_count;
-    let (messages, has_marker) = prepare(&request, counter.as_ref(), memo, config, frozen);
+    let (messages, has_marker) =
+        prepare(&request, counter.as_ref(), memo, config, frozen, deadline);
     let compressing = Compressing::new(config, &counter, memo, deadline);
     let outcomes: Vec<MessageOutcome> =
         messages.iter().map(|m| compressing.message(m, 0)).collect();

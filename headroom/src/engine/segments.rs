@@ -14,7 +14,7 @@ use crate::detect::{detect_with_hints, Hints};
 use crate::marker::{hash_of_digest, Marker};
 use crate::memo::{Key, KeyBuilder, Memo, Remembered};
 use crate::report::SegmentReport;
-use crate::tokens::{TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME};
+use crate::tokens::{count_until, TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME};
 use crate::Config;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -54,14 +54,19 @@ impl PreparedMessage<'_> {
 }
 
 /// Reads every message of `request`: the first `frozen` messages are forwarded as they are.
+/// Counting stops with the time budget: a huge segment's count stops within a mebibyte of the
+/// deadline, and once out of time a request is still measured for [`COUNT_AFTER_DEADLINE_BYTES`]
+/// more, then its segments count as 0 (the request then goes out as it came anyway).
 pub(super) fn prepare<'r>(
     request: &'r RequestView,
     counter: &dyn TokenCounter,
     memo: &Memo,
     config: &Config,
     frozen: usize,
+    deadline: Deadline,
 ) -> (Vec<PreparedMessage<'r>>, bool) {
     let mut has_marker = false;
+    let mut counted_late = 0usize;
     let mut last_user_text = String::new();
     let mut calls: HashMap<&str, Call<'_>> = HashMap::new();
     let mut messages = Vec::with_capacity(request.messages.len());
@@ -78,14 +83,24 @@ pub(super) fn prepare<'r>(
         let mut segments = Vec::with_capacity(message.segments.len());
         for segment in &message.segments {
             let digest: [u8; 32] = Sha256::digest(segment.text.as_bytes()).into();
-            let tokens = memo.tokens(
-                KeyBuilder::new(b"tokens")
-                    .part(&digest)
-                    .part(counter.name().as_bytes())
-                    .finish(),
-                || counter.count(&segment.text),
-            );
-            let pinned = if Marker::is_in(&segment.text) {
+            let key = KeyBuilder::new(b"tokens")
+                .part(&digest)
+                .part(counter.name().as_bytes())
+                .finish();
+            let tokens = if deadline.passed() {
+                counted_late += segment.text.len();
+                if counted_late <= COUNT_AFTER_DEADLINE_BYTES {
+                    memo.tokens(key, || counter.count(&segment.text))
+                } else {
+                    0
+                }
+            } else {
+                memo.try_tokens(key, || count_until(counter, &segment.text, deadline))
+                    .unwrap_or(0)
+            };
+            let pinned = if segment.undecodable {
+                Some(UNDECODABLE.to_string())
+            } else if Marker::is_in(&segment.text) {
                 has_marker = true;
                 Some("already compressed".to_string())
             } else if index < frozen {
@@ -129,6 +144,14 @@ pub(super) fn prepare<'r>(
     }
     (messages, has_marker)
 }
+
+/// Once out of time, a request is still measured for at most this many more bytes of text (a few
+/// milliseconds of counting), so small requests keep a full report and huge ones stop at once.
+const COUNT_AFTER_DEADLINE_BYTES: usize = 1 << 20;
+
+/// Why a string with a lone surrogate escape is left alone.
+pub(super) const UNDECODABLE: &str =
+    "not valid Unicode (a lone surrogate escape such as \\ud800): left as it came";
 
 /// A message compressed at one level.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,143 @@
+//! Peak memory per request (issue 16): compressing a body never takes more than ten times its
+//! size on the heap, for each shape of the probes — a big JSON array, a big log, search hits, a
+//! diff, prose, and fifty thousand content parts. Measured with a counting allocator (exact,
+//! not timing-dependent); the shapes are a few megabytes, and memory grows linearly with them
+//! (`scripts/stress.sh` runs the 30 MB ones on the release binary).
+
+use headroom::Headroom;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+struct Counting;
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            let now = NOW.fetch_add(layout.size(), Relaxed) + layout.size();
+            PEAK.fetch_max(now, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        System.dealloc(p, layout);
+        NOW.fetch_sub(layout.size(), Relaxed);
+    }
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let q = System.realloc(p, layout, new_size);
+        if !q.is_null() {
+            if new_size >= layout.size() {
+                let now =
+                    NOW.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
+                PEAK.fetch_max(now, Relaxed);
+            } else {
+                NOW.fetch_sub(layout.size() - new_size, Relaxed);
+            }
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+}
+
+fn repeated(text: &str, size: usize) -> String {
+    let mut out = text.repeat(size / text.len() + 1);
+    out.truncate(size);
+    let end = out.rfind('\n').unwrap_or(out.len());
+    out.truncate(end + 1);
+    out
+}
+
+fn request(content: serde_json::Value, tool: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "What failed, and where?"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+            "function": {"name": tool, "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": content}]}))
+    .unwrap()
+}
+
+fn issues(size: usize) -> String {
+    let base: Vec<serde_json::Value> =
+        serde_json::from_str(&fixture("github-issues.json")).unwrap();
+    let one = serde_json::to_string_pretty(&base).unwrap().len() / base.len();
+    let items: Vec<serde_json::Value> = (0..size / one)
+        .map(|i| {
+            let mut item = base[i % base.len()].clone();
+            item["number"] = serde_json::json!(i + 1);
+            item
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap()
+}
+
+/// Heap bytes compressing `body` takes beyond what was held before (the body included), over
+/// the body's size.
+fn peak_per_body(hr: &Headroom, body: &[u8]) -> f64 {
+    let before = NOW.load(Relaxed);
+    PEAK.store(before, Relaxed);
+    let out = hr.compress_json(body).unwrap();
+    let peak = PEAK.load(Relaxed) - before;
+    drop(out);
+    peak as f64 / body.len() as f64
+}
+
+#[test]
+fn compressing_takes_at_most_ten_times_the_body() {
+    let hr = Headroom::default();
+    headroom::tokens::counter_for_model("gpt-4o").count("warm the tokenizer up");
+    let size = 1_500_000;
+    let parts: Vec<serde_json::Value> = (0..50_000)
+        .map(|i| serde_json::json!({"type": "text", "text": format!("part {i}")}))
+        .collect();
+    let shapes = [
+        ("json array", request(issues(size).into(), "list_issues")),
+        (
+            "logs",
+            request(
+                repeated(&fixture("logs/cargo-build-vv-deps-type-error.txt"), size).into(),
+                "cargo_build",
+            ),
+        ),
+        (
+            "search",
+            request(
+                repeated(&fixture("search/grep-memchr-unsafe-fn.txt"), size).into(),
+                "grep",
+            ),
+        ),
+        (
+            "diff",
+            request(
+                repeated(&fixture("diff/foldhash-0.1.5-0.2.0.diff"), size).into(),
+                "git_diff",
+            ),
+        ),
+        (
+            "text",
+            request(
+                repeated(&fixture("prose/serde_json-README.md"), size).into(),
+                "read_file",
+            ),
+        ),
+        ("50k parts", request(parts.into(), "parts")),
+    ];
+    let mut over = Vec::new();
+    for (name, body) in &shapes {
+        let ratio = peak_per_body(&hr, body);
+        eprintln!("{name}: {} bytes, peak {ratio:.1}x the body", body.len());
+        if ratio > 10.0 {
+            over.push(format!("{name}: {ratio:.1}x"));
+        }
+    }
+    assert!(over.is_empty(), "over ten times the body: {over:?}");
+}

@@ -37,13 +37,11 @@ pub mod resolver;
 pub mod retrieve;
 pub mod store;
 pub mod tokens;
+mod tool;
 
 pub use compress::table;
 pub use config::Config;
-pub use engine::{
-    Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL,
-    STORE_UNAVAILABLE,
-};
+pub use engine::{Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL};
 pub use error::{Error, Result};
 pub use headroom_macros::headroom;
-pub use report::{Report, SegmentReport};
+pub use report::{LosslessFallback, Report, RetrieveUnavailable, SegmentReport};

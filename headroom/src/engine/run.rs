@@ -1,16 +1,40 @@
 //! One engine run over a raw body: the steps of DESIGN.md in order, and "never worse" at the end.
 
-use super::retrieve_tool::{tool_edit, tools_have_retrieve};
+use super::retrieve_tool::{
+    added_tokens, definitions_tokens, retrieve_unavailable, tool_edit, tools_have_retrieve,
+};
 use super::segments::walk;
 use super::{CompressedJson, DEFAULT_MODEL};
 use crate::conversation;
 use crate::deadline::Deadline;
-use crate::report::Report;
+use crate::report::{LosslessFallback, Report};
 use crate::tokens::counter_for_model;
 use crate::{Config, Error, Result};
 
-/// Compresses `body` with `config`: view, protect, detect, compress, add the retrieve tool, report.
+/// Compresses `body` with `config`. A panic (a bug) is caught here, for every door: it is logged at
+/// `error` and becomes [`Error::CompressionPanicked`], so the door sends the request as it came.
 pub(super) fn run(body: &[u8], config: &Config) -> Result<CompressedJson> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| steps(body, config))).unwrap_or_else(
+        |panic| {
+            let error = Error::from_panic(panic.as_ref());
+            tracing::error!(target: "headroom", %error, "the request goes out as it came");
+            Err(error)
+        },
+    )
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Makes the next run on this thread panic (the guard's test).
+    pub(super) static PANIC_NEXT_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The steps of DESIGN.md on `body`: view, protect, detect, compress, add the retrieve tool, report.
+fn steps(body: &[u8], config: &Config) -> Result<CompressedJson> {
+    #[cfg(test)]
+    if PANIC_NEXT_RUN.with(|p| p.replace(false)) {
+        panic!("injected for a test");
+    }
     let deadline = Deadline::after(config.time_budget);
     if body.len() > config.max_body_bytes {
         return Ok(passthrough(
@@ -36,12 +60,26 @@ pub(super) fn run(body: &[u8], config: &Config) -> Result<CompressedJson> {
         model,
         ..Report::default()
     };
+    // Markers only where the model can retrieve: otherwise lossless transforms only.
+    let unavailable = retrieve_unavailable(&request, config).filter(|_| !config.lossless_only);
+    let lossless;
+    let walk_config = match &unavailable {
+        Some(_) => {
+            lossless = Config {
+                lossless_only: true,
+                ..config.clone()
+            };
+            &lossless
+        }
+        None => config,
+    };
+    report.lossless_fallback = unavailable.map(LosslessFallback::RetrieveUnavailable);
     // 2–5. Protect, detect, compress each segment; originals of lossy rewrites kept.
-    let walk = walk(&request, config, &counter, deadline, &mut report);
-    let mut tokens_before = walk.tokens_before;
-    if let Some((_, tools)) = &request.tools {
-        tokens_before += counter.count(tools);
-    }
+    let walk = walk(&request, walk_config, &counter, deadline, &mut report);
+    let definitions = definitions_tokens(&request, &report.model, counter.as_ref());
+    report.tools_tokens = definitions.tokens;
+    report.tools_tokens_estimated = definitions.estimated;
+    let tokens_before = walk.tokens_before + definitions.tokens;
     report.tokens_before = tokens_before;
     if walk.out_of_time {
         report.tokens_after = tokens_before;
@@ -56,16 +94,18 @@ pub(super) fn run(body: &[u8], config: &Config) -> Result<CompressedJson> {
 
     // 7. The retrieve tool goes in whenever a marker is in the conversation: markers already in the
     // history need it even when nothing new is compressed.
-    let tool_allowed = config.retrieve_tool
-        && !request.has_legacy_functions
-        && !tools_have_retrieve(&request.tools);
+    let tool_allowed =
+        config.retrieve_tool && request.functions.is_none() && !tools_have_retrieve(&request.tools);
     let history_needs_tool = tool_allowed && walk.has_marker;
     let tool = if tool_allowed && (walk.has_marker || !walk.originals.is_empty()) {
         tool_edit(text, &request)
     } else {
         None
     };
-    let tool_tokens = tool.as_ref().map_or(0, |(_, def)| counter.count(def));
+    let tool_tokens = match &tool {
+        Some(_) => added_tokens(&request, &report.model, counter.as_ref()),
+        None => 0,
+    };
     let baseline = tokens_before + if history_needs_tool { tool_tokens } else { 0 };
     let after = tokens_before - walk.saved + tool_tokens;
 
@@ -134,5 +174,29 @@ pub(super) fn passthrough(body: &[u8], mut report: Report, reason: String) -> Co
         body: body.to_vec(),
         report,
         originals: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_steps_is_an_error_not_an_unwind() {
+        let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
+        PANIC_NEXT_RUN.with(|p| p.set(true));
+        let err = run(body, &Config::default()).unwrap_err();
+        assert!(matches!(err, Error::CompressionPanicked(ref m) if m == "injected for a test"));
+        assert!(
+            run(body, &Config::default()).is_ok(),
+            "the next run is fine"
+        );
+        // Every public entry point goes through the guard.
+        PANIC_NEXT_RUN.with(|p| p.set(true));
+        let hr = crate::Headroom::default();
+        assert!(matches!(
+            hr.compress_json(body),
+            Err(Error::CompressionPanicked(_))
+        ));
     }
 }

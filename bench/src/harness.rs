@@ -162,12 +162,10 @@ pub fn run_case(case: &Case, reference: Option<&ReferenceRun>, repeats: usize) -
     ));
 
     let engine = Headroom::default();
-    // Timed calls run cold: the JSON memo would answer every repeat after the first from memory
+    // Timed calls run cold: the memo would answer every repeat after the first from memory
     // (its answers are the same bytes, checked below), and a benchmark times the work.
-    let mut cold_config = headroom::Config::default();
-    cold_config.crush.cache_entries = 0;
     let cold = Headroom::builder()
-        .config(cold_config)
+        .memo(std::sync::Arc::new(headroom::Memo::disabled()))
         .build()
         .expect("valid config");
     let (cold_out, hr_us) = timed(repeats, || cold.compress_json(&body));

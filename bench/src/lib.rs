@@ -12,4 +12,6 @@ pub mod harness;
 pub mod probe;
 pub mod records;
 pub mod seed;
+pub mod session;
+pub mod session_run;
 pub mod summary;

@@ -4,6 +4,7 @@
 //! headroom-bench corpus RAW_DIR CORPUS_DIR
 //! headroom-bench run CORPUS_DIR [--reference FILE.jsonl] [--out DIR] [--repeats N]
 //! headroom-bench readme TABLE.md README.md
+//! headroom-bench session [--turns N] [--max-bytes N] [--model M] [--proxy HOST:PORT] [--out DIR]
 //! ```
 
 use headroom_bench::corpus::{build_case, Artifact, Case};
@@ -19,7 +20,8 @@ fn main() -> ExitCode {
         Some("corpus") if args.len() == 3 => corpus(Path::new(&args[1]), Path::new(&args[2])),
         Some("run") if args.len() >= 2 => run(&args[1..]),
         Some("readme") if args.len() == 3 => readme(Path::new(&args[1]), Path::new(&args[2])),
-        _ => Err("usage: headroom-bench corpus RAW_DIR CORPUS_DIR | run CORPUS_DIR [--reference FILE] [--out DIR] [--repeats N] | readme TABLE.md README.md".into()),
+        Some("session") => session(&args[1..]),
+        _ => Err("usage: headroom-bench corpus RAW_DIR CORPUS_DIR | run CORPUS_DIR [--reference FILE] [--out DIR] [--repeats N] | readme TABLE.md README.md | session [--turns N] [--max-bytes N] [--model M] [--proxy HOST:PORT] [--out DIR]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -173,4 +175,54 @@ fn readme(table: &Path, readme: &Path) -> Result<()> {
         &text[b..]
     );
     write(readme, &new)
+}
+
+/// A long agent session, turn by turn, through the library and (with `--proxy`) a running proxy.
+fn session(args: &[String]) -> Result<()> {
+    use headroom_bench::{session, session_run};
+    let mut turns = 40usize;
+    let mut max_bytes = 160_000usize;
+    let mut model = "gpt-4o".to_string();
+    let mut proxy = None;
+    let mut out = PathBuf::from("target/bench");
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("{flag}: not a number: {value}"))
+        };
+        match flag.as_str() {
+            "--turns" => turns = number()?,
+            "--max-bytes" => max_bytes = number()?,
+            "--model" => model = value.clone(),
+            "--proxy" => proxy = Some(value.clone()),
+            "--out" => out = PathBuf::from(value),
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let artifacts = session::artifacts(&root, max_bytes)?;
+    let requests = session::requests(&artifacts, turns, &model);
+    let engine = headroom::Headroom::builder()
+        .memo(std::sync::Arc::new(headroom::Memo::new(
+            headroom::DEFAULT_MEMO_BYTES,
+        )))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut rows = session_run::library(&engine, &requests)?;
+    if let Some(address) = &proxy {
+        session_run::proxy(address, &requests, &mut rows)?;
+    }
+    let window = headroom::models::context_window(&model);
+    let md = session_run::markdown(&rows, window);
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    write(&out.join("session.md"), &md)?;
+    write(
+        &out.join("session.json"),
+        &serde_json::to_string_pretty(&rows).expect("serializes"),
+    )?;
+    println!("{md}");
+    Ok(())
 }

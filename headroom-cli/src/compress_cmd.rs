@@ -1,34 +1,67 @@
 //! `headroom compress`: a request in, the compressed request out.
 
+use crate::output::{note, write_stdout};
 use crate::{store_url, Failure};
 use headroom::store::DEFAULT_NAMESPACE;
 use headroom::Headroom;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// The fields of the `--stats` line, in order: the one list the help and the README quote.
+pub const STATS_FIELDS: &[&str] = &[
+    "model",
+    "tokens_before",
+    "tokens_after",
+    "tokens_saved",
+    "compression_ratio",
+    "savings_ratio",
+    "transforms_applied",
+    "ccr_hashes",
+    "passthrough_reason",
+    "elapsed_us",
+    "init_us",
+];
+
+fn stats_help() -> String {
+    format!(
+        "Print one JSON line of statistics to standard error, the last line there: {}",
+        STATS_FIELDS.join(", ")
+    )
+}
+
 #[derive(clap::Args)]
 pub struct Args {
-    /// The request file (default: standard input).
+    /// The request file (default: standard input): a chat-completions request, or a bare messages
+    /// array, which comes back as a whole request `{"model":…,"messages":[…]}`.
     file: Option<PathBuf>,
-    /// Count tokens for this model (default: the request's `model`, else gpt-4o).
+    /// Count tokens for this model (default: the request's `model`, else gpt-4o). Models Headroom
+    /// does not know are counted with o200k_base (gpt-4o's tokenizer), said on standard error.
     #[arg(long)]
     model: Option<String>,
     /// Compress against this question (what the model must still find).
     #[arg(long)]
     query: Option<String>,
-    /// Where originals go: memory:, sqlite:PATH (default: a SQLite file in your data directory).
-    #[arg(long, env = "HEADROOM_STORE")]
+    #[arg(long, env = "HEADROOM_STORE", help = store_url::help())]
     store: Option<String>,
     /// Only lossless transforms: nothing elided.
     #[arg(long)]
     lossless_only: bool,
-    /// Print one JSON line of statistics to standard error.
-    #[arg(long)]
+    /// The most tokens the request may have: old tool results are compressed harder and old tool
+    /// units evicted behind a marker to fit; a request that cannot fit is an error (exit 2).
+    /// Default: the model's context window less the completion it reserves.
+    #[arg(long, value_name = "TOKENS")]
+    budget: Option<usize>,
+    /// Do not fit the request to the model's window (for deployments whose window differs).
+    #[arg(long, conflicts_with = "budget")]
+    no_fit: bool,
+    #[arg(long, help = stats_help())]
     stats: bool,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
+    // A typo in the store URL is a usage error, found before reading any input.
+    let store = store_url::open(args.store.as_deref())?;
     let input = read_input(args.file.as_ref())?;
     let body = as_request(&input, args.model.as_deref())?;
     let model = args
@@ -38,10 +71,23 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .unwrap_or_else(|| headroom::DEFAULT_MODEL.to_string());
 
     let init = Instant::now();
-    headroom::tokens::counter_for_model(&model).count("warm up the tokenizer");
+    let counter = headroom::tokens::counter_for_model(&model);
+    counter.count("warm up the tokenizer");
     let init_us = init.elapsed().as_micros();
+    if headroom::models::known_encoding(&model).is_none() {
+        note(&format!(
+            "headroom: note: model {model:?} is not one Headroom knows; its tokens are counted with {} \
+             (gpt-4o's tokenizer), an estimate",
+            counter.name()
+        ));
+    }
 
-    let mut builder = Headroom::builder().lossless_only(args.lossless_only);
+    let mut builder = Headroom::builder()
+        .lossless_only(args.lossless_only)
+        .fit_to_window(!args.no_fit);
+    if let Some(budget) = args.budget {
+        builder = builder.token_budget(budget);
+    }
     if let Some(m) = &args.model {
         builder = builder.model(m);
     }
@@ -50,15 +96,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     let engine = builder.build().map_err(|e| Failure::input(e.to_string()))?;
 
-    let (store, store_note) = match store_url::open(args.store.as_deref()) {
-        Ok(store) => (Some(store), None),
-        Err(f) => (None, Some(f.message)),
-    };
     let started = Instant::now();
     let out = match &store {
-        Some(store) => engine.compress_json_into(&body, store.as_ref(), DEFAULT_NAMESPACE),
+        Ok(store) => engine.compress_json_into(&body, store.as_ref(), DEFAULT_NAMESPACE),
         // No store: nothing could be retrieved, so nothing may be elided.
-        None => {
+        Err(_) => {
             let mut config = engine.config().clone();
             config.lossless_only = true;
             Headroom::builder()
@@ -69,34 +111,43 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     .map_err(|e| Failure::input(e.to_string()))?;
     let elapsed_us = started.elapsed().as_micros();
-    if let Some(note) = store_note {
-        eprintln!("headroom: warning: {note}; compressed losslessly");
+    if let Err(store_url::Unavailable(why)) = &store {
+        note(&format!(
+            "headroom: warning: {why}; compressed losslessly (nothing elided)"
+        ));
     }
 
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&out.body)
-        .and_then(|_| stdout.flush())
-        .map_err(|e| Failure {
-            message: format!("cannot write output: {e}"),
-            code: 1,
-        })?;
+    write_stdout(&out.body)?;
     if args.stats {
         let r = &out.report;
-        let line = serde_json::json!({
-            "model": r.model,
-            "tokens_before": r.tokens_before,
-            "tokens_after": r.tokens_after,
-            "tokens_saved": r.tokens_saved,
-            "compression_ratio": r.compression_ratio,
-            "savings_ratio": r.savings_ratio,
-            "transforms_applied": r.transforms_applied,
-            "ccr_hashes": r.ccr_hashes,
-            "passthrough_reason": r.passthrough_reason,
-            "elapsed_us": elapsed_us,
-            "init_us": init_us,
-        });
-        eprintln!("{line}");
+        let fields = [
+            ("model", serde_json::json!(r.model)),
+            ("tokens_before", r.tokens_before.into()),
+            ("tokens_after", r.tokens_after.into()),
+            ("tokens_saved", r.tokens_saved.into()),
+            ("compression_ratio", r.compression_ratio.into()),
+            ("savings_ratio", r.savings_ratio.into()),
+            (
+                "transforms_applied",
+                serde_json::json!(r.transforms_applied),
+            ),
+            ("ccr_hashes", serde_json::json!(r.ccr_hashes)),
+            (
+                "passthrough_reason",
+                serde_json::json!(r.passthrough_reason),
+            ),
+            ("elapsed_us", serde_json::json!(elapsed_us)),
+            ("init_us", serde_json::json!(init_us)),
+        ];
+        debug_assert!(fields
+            .iter()
+            .map(|(k, _)| *k)
+            .eq(STATS_FIELDS.iter().copied()));
+        let line: serde_json::Map<String, serde_json::Value> = fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        note(&serde_json::Value::Object(line).to_string());
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `headroom` command: `compress`, `retrieve`, `proxy`.
 
 mod compress_cmd;
+mod output;
 mod proxy;
 mod retrieve_cmd;
 mod store_url;
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("headroom: error: {}", failure.message);
+            output::note(&format!("headroom: error: {}", failure.message));
             ExitCode::from(failure.code)
         }
     }

@@ -1,7 +1,11 @@
 //! Which store the CLI uses: `--store URL`, `HEADROOM_STORE`, or a SQLite file in the user's data directory.
+//!
+//! A URL that is not one of [`headroom::store::URL_FORMS`] is a usage error (exit 2: nothing was
+//! tried); a valid URL whose store cannot be opened or reached is [`Unavailable`], which
+//! `compress` survives by compressing losslessly.
 
 use crate::Failure;
-use headroom::store::{self, AsyncStore, Store, StoreError, StoreLimits};
+use headroom::store::{self, AsyncStore, Store, StoreError, StoreLimits, StoreUrl, URL_FORMS};
 use std::sync::Arc;
 
 /// The default store URL: a SQLite file in the user's data directory, so originals survive a restart.
@@ -12,21 +16,43 @@ pub fn default_url() -> String {
     format!("sqlite:{}", dir.join("originals.sqlite3").display())
 }
 
-/// Opens `url` (or the default): `memory:`, `sqlite:PATH`, or `redis://HOST:PORT[/DB]`.
-pub fn open(url: Option<&str>) -> Result<Arc<dyn Store>, Failure> {
+/// The `--store` help, from the one list of URL forms.
+pub fn help() -> String {
+    let forms: Vec<String> = URL_FORMS
+        .iter()
+        .map(|(form, what)| format!("{form} ({what})"))
+        .collect();
+    format!(
+        "Where originals are kept: {}. Default: a SQLite file in your data directory",
+        forms.join(", ")
+    )
+}
+
+/// A valid store URL whose store could not be opened (a Redis server that does not answer, a
+/// SQLite file that cannot be created).
+pub struct Unavailable(pub String);
+
+/// Reads `url` (or the default) and opens its store.
+///
+/// The outer error is a usage error; the inner one says the store is unavailable.
+pub fn open(url: Option<&str>) -> Result<Result<Arc<dyn Store>, Unavailable>, Failure> {
     let url = url.map_or_else(default_url, str::to_string);
-    let fail = |e: headroom::Error| Failure::input(format!("cannot open store {url}: {e}"));
-    if url.starts_with("redis://") || url.starts_with("rediss://") {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Failure::input(format!("cannot start the async runtime: {e}")))?;
-        let inner = runtime
-            .block_on(store::open_async(&url, StoreLimits::default()))
-            .map_err(fail)?;
-        return Ok(Arc::new(Blocking { runtime, inner }));
+    let parsed = store::parse_url(&url).map_err(|e| Failure::input(e.to_string()))?;
+    Ok(open_parsed(&url, parsed).map_err(|e| Unavailable(format!("store {url}: {e}"))))
+}
+
+fn open_parsed(url: &str, parsed: StoreUrl) -> Result<Arc<dyn Store>, String> {
+    if !matches!(parsed, StoreUrl::Redis(_)) {
+        return store::open(url, StoreLimits::default()).map_err(|e| e.to_string());
     }
-    store::open(&url, StoreLimits::default()).map_err(fail)
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let inner = runtime
+        .block_on(store::open_async(url, StoreLimits::default()))
+        .map_err(|e| e.to_string())?;
+    Ok(Arc::new(Blocking { runtime, inner }))
 }
 
 /// An async store (Redis) used from the CLI's synchronous commands.

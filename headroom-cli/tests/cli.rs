@@ -3,48 +3,9 @@
 #[path = "../../headroom/tests/support/redis_server.rs"]
 mod redis_server;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn headroom(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(args)
-        .env_remove("HEADROOM_STORE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut pipe = child.stdin.take().unwrap();
-    let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
-fn temp_store(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("headroom-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    format!("sqlite:{}", dir.join("store.sqlite3").display())
-}
-
-/// A request whose tool result is the recorded GitHub issues page, pretty-printed as APIs send it.
-fn github_request() -> Vec<u8> {
-    let issues = include_str!("../../headroom/tests/fixtures/github-issues.json");
-    serde_json::to_vec(&serde_json::json!({
-        "model": "gpt-4o",
-        "messages": [
-            {"role": "user", "content": "Which issues mention test issue 7?"},
-            {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "list_issues", "arguments": "{}"}}]},
-            {"role": "tool", "tool_call_id": "c1", "content": issues}
-        ],
-        "temperature": 0.2
-    }))
-    .unwrap()
-}
+use support::{github_request, headroom, temp_store};
 
 #[test]
 fn compress_prints_a_smaller_request_and_stats() {
@@ -158,7 +119,8 @@ fn hostile_but_valid_requests_pass_through_unchanged() {
     ];
     for (name, request) in cases {
         let input = serde_json::to_vec(&request).unwrap();
-        let out = headroom(&["compress", "--store", "memory:"], &input);
+        // Not fitted to a window: nothing to gain, so every byte goes out as it came.
+        let out = headroom(&["compress", "--store", "memory:", "--no-fit"], &input);
         assert!(
             out.status.success(),
             "{name}: {}",
@@ -166,6 +128,17 @@ fn hostile_but_valid_requests_pass_through_unchanged() {
         );
         assert_eq!(out.stdout, input, "{name}: forwarded byte for byte");
     }
+    // Fitted to gpt-4o's window (the default), a user turn of 130k tokens (never rewritten) is
+    // refused with one clear line, not sent for the provider to reject.
+    let input = serde_json::to_vec(&serde_json::json!({"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "word ".repeat(130_000)}]}))
+    .unwrap();
+    let out = headroom(&["compress", "--store", "memory:"], &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("budget of 123904 tokens"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
 
 #[test]
@@ -187,8 +160,15 @@ fn retrieve_prints_the_original_and_fails_clearly_for_unknown_hashes() {
     );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        format!("{original}\n")
+        original,
+        "byte for byte, no newline added"
     );
+    let upper = headroom(
+        &["retrieve", &hash.to_ascii_uppercase(), "--store", &store],
+        b"",
+    );
+    assert!(upper.status.success(), "hex is case-insensitive");
+    assert_eq!(upper.stdout, original.as_bytes());
 
     let out = headroom(
         &["retrieve", &hash, "--store", &store, "--query", "error"],
@@ -212,7 +192,9 @@ fn retrieve_prints_the_original_and_fails_clearly_for_unknown_hashes() {
 
 #[test]
 fn compress_and_retrieve_share_a_real_redis_store() {
-    let redis = redis_server::RedisServer::start();
+    let Some(redis) = redis_server::RedisServer::start_if_installed() else {
+        return;
+    };
     let store = redis.url(Some(3));
     let log = include_str!("../../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt");
     let request = serde_json::json!({"model": "gpt-4o", "messages": [
@@ -240,5 +222,5 @@ fn compress_and_retrieve_share_a_real_redis_store() {
         "{}",
         String::from_utf8_lossy(&back.stderr)
     );
-    assert_eq!(String::from_utf8(back.stdout).unwrap(), format!("{log}\n"));
+    assert_eq!(String::from_utf8(back.stdout).unwrap(), log);
 }

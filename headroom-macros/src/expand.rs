@@ -125,11 +125,19 @@ fn rewrite(args: &Args, mut function: AgentFn) -> Result<TokenStream> {
                 None => quote!(::core::option::Option::None),
             };
             let lossless_only = args.lossless_only.as_ref().is_some_and(|s| s.value);
+            let budget = match &args.budget {
+                Some(budget) => {
+                    let budget = &budget.value;
+                    quote!(::core::option::Option::Some(#budget))
+                }
+                None => quote!(::core::option::Option::None),
+            };
             engine_item = quote! {
                 static __HEADROOM_ENGINE: #private::LazyEngine = #private::LazyEngine::new(|| {
                     #private::engine(#private::Options {
                         model: #model,
                         lossless_only: #lossless_only,
+                        token_budget: #budget,
                     })
                 });
             };

@@ -47,7 +47,8 @@ use proc_macro::TokenStream;
 /// |---|---|
 /// | `model = "gpt-4o"` | count tokens for this model (default: the request's own `model`) |
 /// | `lossless_only` | only transforms that keep every value: no markers, nothing to retrieve |
-/// | `config = path::TO_STATIC` | use this engine (`&'static Headroom`, or a `LazyLock<Headroom>` static); excludes `model` and `lossless_only` |
+/// | `budget = 16000` | the most tokens a request may have (default: the model's window less the completion reserve); old tool results are compressed harder and old tool units evicted behind a marker to fit, and a request that still cannot fit goes out unchanged with a warning event |
+/// | `config = path::TO_STATIC` | use this engine (`&'static Headroom`, or a `LazyLock<Headroom>` static); excludes `model`, `lossless_only` and `budget` |
 /// | `arg = "name"` | compress exactly the named arguments (repeatable), e.g. a request behind a type alias |
 /// | `skip = "name"` | leave the named argument alone (repeatable) |
 /// | `crate = "path"` | where `headroom` is reachable, if you re-export it |
@@ -136,6 +137,7 @@ use proc_macro::TokenStream;
 ///             ::headroom::__private::engine(::headroom::__private::Options {
 ///                 model: ::core::option::Option::Some("gpt-4o"),
 ///                 lossless_only: false,
+///                 token_budget: ::core::option::Option::None,
 ///             })
 ///         });
 ///         ::headroom::__private::compress(

@@ -7,7 +7,15 @@ use syn::spanned::Spanned;
 use syn::{Error, Expr, ExprLit, Ident, Lit, LitStr, Path, Result, Token};
 
 /// Every option the attribute knows, for the "did you mean" hint.
-const OPTIONS: &[&str] = &["model", "lossless_only", "config", "arg", "skip", "crate"];
+const OPTIONS: &[&str] = &[
+    "model",
+    "lossless_only",
+    "budget",
+    "config",
+    "arg",
+    "skip",
+    "crate",
+];
 
 /// An option's value and the span of its key, so later checks can point at it.
 pub(crate) struct Setting<T> {
@@ -22,6 +30,8 @@ pub(crate) struct Args {
     pub model: Option<Setting<LitStr>>,
     /// `lossless_only` or `lossless_only = true|false`.
     pub lossless_only: Option<Setting<bool>>,
+    /// `budget = 16000`: the most tokens a request may have after compression.
+    pub budget: Option<Setting<syn::LitInt>>,
     /// `config = path::TO_STATIC`: an expression yielding `&'static Headroom`.
     pub config: Option<Setting<Expr>>,
     /// `arg = "name"`, repeatable: compress exactly these arguments.
@@ -56,6 +66,20 @@ impl Args {
                     true
                 };
                 set(&mut self.lossless_only, &name, key, value)
+            }
+            "budget" => {
+                let value = match value_expr(&meta, &name, "budget = 16000")? {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Int(n), ..
+                    }) if n.base10_parse::<usize>().is_ok_and(|n| n > 0) => n,
+                    other => {
+                        return Err(Error::new_spanned(
+                            other,
+                            "`budget` takes a positive number of tokens, e.g. `budget = 16000`",
+                        ))
+                    }
+                };
+                set(&mut self.budget, &name, key, value)
             }
             "config" => {
                 let expr = value_expr(&meta, &name, "config = crate::ENGINE")?;
@@ -114,6 +138,7 @@ impl Args {
             self.lossless_only
                 .as_ref()
                 .map(|s| ("lossless_only", s.key)),
+            self.budget.as_ref().map(|s| ("budget", s.key)),
         ];
         match engine_options.into_iter().flatten().next() {
             Some((name, key)) => Err(Error::new(
@@ -236,6 +261,24 @@ mod tests {
             Ok(_) => panic!("expected an error"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn reads_a_token_budget() {
+        let args = parse(quote!(budget = 16000)).unwrap();
+        assert_eq!(
+            args.budget.unwrap().value.base10_parse::<usize>().unwrap(),
+            16000
+        );
+        for bad in [
+            quote!(budget = "16k"),
+            quote!(budget = 0),
+            quote!(budget = -5),
+        ] {
+            assert!(error(bad).starts_with("`budget` takes a positive number of tokens"));
+        }
+        assert!(error(quote!(config = ENGINE, budget = 9000))
+            .starts_with("`budget` cannot be combined with `config`"));
     }
 
     #[test]

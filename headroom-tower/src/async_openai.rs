@@ -188,6 +188,10 @@ impl Memo {
     async fn build(&self) -> Result<reqwest::Request, OpenAIError> {
         let mut request = self.factory.build().await?;
         let prepared = self.prepared.get_or_init(|| self.compress(&request)).await;
+        if let Some(refused) = &prepared.outcome.refused {
+            // Over its token budget: the API would reject it; say why before sending.
+            return Err(OpenAIError::InvalidArgument(refused.to_string()));
+        }
         if let Some(body) = &prepared.outcome.body {
             fix_content_length(request.headers_mut(), body.len());
             *request.body_mut() = Some(body.clone().into());
@@ -201,7 +205,7 @@ impl Memo {
         };
         let outcome = self
             .door
-            .compress_task(original.clone(), DEFAULT_NAMESPACE)
+            .compress_task(original.clone(), DEFAULT_NAMESPACE, Default::default())
             .await;
         let sent = outcome.body.clone().unwrap_or(original);
         Prepared {

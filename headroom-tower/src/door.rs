@@ -5,7 +5,7 @@
 use crate::headers::{is_json, is_unencoded, wants_bypass};
 use bytes::Bytes;
 use headroom::store::{persist_all, AsyncStore};
-use headroom::{CompressedJson, Headroom, Report};
+use headroom::{CompressOptions, CompressedJson, Headroom, Report};
 use http::{HeaderMap, Method};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -47,6 +47,9 @@ pub(crate) struct Outcome {
     pub(crate) body: Option<Bytes>,
     /// What the engine did, when it could read the body.
     pub(crate) report: Option<Report>,
+    /// The engine refused the request ([`headroom::Error::OverBudget`]): it cannot fit its token
+    /// budget, and the provider would reject it. The door answers with this error instead.
+    pub(crate) refused: Option<headroom::Error>,
 }
 
 impl Door {
@@ -94,51 +97,72 @@ impl Door {
     /// Compresses a chat-completions body, persisting originals in the engine's store under
     /// `namespace` (the engine's policy: lossless only when the store fails). Fails open: a body
     /// the engine cannot read, or a panic, leaves it unchanged.
-    pub(crate) fn compress(&self, body: &Bytes, namespace: &str) -> Outcome {
+    pub(crate) fn compress(
+        &self,
+        body: &Bytes,
+        namespace: &str,
+        options: &CompressOptions,
+    ) -> Outcome {
         guarded(|| {
             let engine = self.engine();
+            let store = engine.store().as_ref();
             self.finish(
                 body,
-                engine.compress_json_into(body, engine.store().as_ref(), namespace),
+                engine.compress_json_into_with(body, store, namespace, options),
             )
         })
     }
 
     /// [`Door::compress`], on the blocking pool when the body is big and a tokio runtime is there;
     /// with an async store or a concurrency limit, a future that waits its turn and persists.
-    pub(crate) fn compress_task(&self, body: Bytes, namespace: &str) -> Task {
+    /// `options` are the request's own (its [`CompressOptions`] extension, when a door has one).
+    pub(crate) fn compress_task(
+        &self,
+        body: Bytes,
+        namespace: &str,
+        options: CompressOptions,
+    ) -> Task {
         if self.store.is_some() || self.limit.is_some() {
             let door = self.clone();
-            return Task::Async(Box::pin(door.compress_async(body, namespace.to_owned())));
+            let namespace = namespace.to_owned();
+            return Task::Async(Box::pin(door.compress_async(body, namespace, options)));
         }
         if body.len() > BLOCKING_THRESHOLD {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 let door = self.clone();
                 let namespace = namespace.to_owned();
                 return Task::Blocking(
-                    runtime.spawn_blocking(move || door.compress(&body, &namespace)),
+                    runtime.spawn_blocking(move || door.compress(&body, &namespace, &options)),
                 );
             }
         }
-        Task::Ready(Some(Box::new(self.compress(&body, namespace))))
+        Task::Ready(Some(Box::new(self.compress(&body, namespace, &options))))
     }
 
     /// Compression within the concurrency limit; originals persisted in the async store before the
     /// body is sent, by the engine's policy ([`Headroom::settle`]: lossless only when the store
     /// fails).
-    async fn compress_async(self, body: Bytes, namespace: String) -> Outcome {
+    async fn compress_async(
+        self,
+        body: Bytes,
+        namespace: String,
+        options: CompressOptions,
+    ) -> Outcome {
         let _permit = match &self.limit {
             Some(limit) => limit.clone().acquire_owned().await.ok(),
             None => None,
         };
         let Some(store) = self.store.clone() else {
             return self
-                .off_runtime_if_big(&body, move |door, body| door.compress(body, &namespace))
+                .off_runtime_if_big(&body, move |door, body| {
+                    door.compress(body, &namespace, &options)
+                })
                 .await;
         };
+        let first = options.clone();
         let compressed = self
-            .off_runtime_if_big(&body, |door, body| {
-                guarded(|| Some(door.engine().compress_json(body)))
+            .off_runtime_if_big(&body, move |door, body| {
+                guarded(|| Some(door.engine().compress_json_with(body, &first)))
             })
             .await;
         let Some(compressed) = compressed else {
@@ -153,7 +177,7 @@ impl Door {
                     // The lossless redo is engine work too: off the runtime when big.
                     let settled = self
                         .off_runtime_if_big(&body, move |door, body| {
-                            guarded(|| Some(door.engine().settle(body, out, persisted)))
+                            guarded(|| Some(door.engine().settle(body, &options, out, persisted)))
                         })
                         .await;
                     match settled {
@@ -200,6 +224,14 @@ impl Door {
                 Outcome {
                     body: (out.body != body.as_ref()).then(|| Bytes::from(out.body)),
                     report: Some(out.report),
+                    refused: None,
+                }
+            }
+            Err(error @ headroom::Error::OverBudget { .. }) => {
+                tracing::warn!(%error, "headroom: request refused");
+                Outcome {
+                    refused: Some(error),
+                    ..Outcome::default()
                 }
             }
             Err(headroom::Error::CompressionPanicked(_)) => Outcome::default(), // logged by the engine
@@ -304,7 +336,7 @@ mod tests {
         let door = Door::default();
         let small = Bytes::from_static(br#"{"model":"gpt-4o","messages":[]}"#);
         assert!(matches!(
-            door.compress_task(small, DEFAULT_NAMESPACE),
+            door.compress_task(small, DEFAULT_NAMESPACE, CompressOptions::default()),
             Task::Ready(_)
         ));
         let filler = "x".repeat(BLOCKING_THRESHOLD);
@@ -312,6 +344,7 @@ mod tests {
         let task = door.compress_task(
             Bytes::from(serde_json::to_vec(&big).unwrap()),
             DEFAULT_NAMESPACE,
+            CompressOptions::default(),
         );
         assert!(matches!(task, Task::Blocking(_)));
         assert!(task.await.report.is_some());
@@ -319,7 +352,11 @@ mod tests {
 
     #[test]
     fn unreadable_bodies_are_left_unchanged() {
-        let out = Door::default().compress(&Bytes::from_static(b"{not json"), DEFAULT_NAMESPACE);
+        let out = Door::default().compress(
+            &Bytes::from_static(b"{not json"),
+            DEFAULT_NAMESPACE,
+            &CompressOptions::default(),
+        );
         assert!(out.body.is_none() && out.report.is_none());
     }
 }

@@ -124,7 +124,13 @@ where
                     let body = ready!(collect.poll(cx))?.to_bytes();
                     let pending = pending.take().expect("polled after completion");
                     let namespace = crate::Namespace::of(&pending.parts.extensions);
-                    let task = pending.door.compress_task(body.clone(), namespace);
+                    let options = pending
+                        .parts
+                        .extensions
+                        .get::<headroom::CompressOptions>()
+                        .cloned()
+                        .unwrap_or_default();
+                    let task = pending.door.compress_task(body.clone(), namespace, options);
                     this.state.set(State::Compressing {
                         task,
                         pending: Some(pending),
@@ -137,6 +143,10 @@ where
                     original,
                 } => {
                     let outcome = ready!(task.poll(cx));
+                    if let Some(refused) = outcome.refused {
+                        // Over its token budget: the provider would reject it; say why instead.
+                        return Poll::Ready(Err(Box::new(refused)));
+                    }
                     let Pending {
                         mut inner,
                         mut parts,

@@ -118,6 +118,8 @@ pub mod retrieval;
 pub mod rounds;
 mod service;
 
+#[cfg(feature = "async-openai")]
+pub use self::async_openai::{with_headroom, with_headroom_layer};
 pub use door::BLOCKING_THRESHOLD;
 pub use future::ResponseFuture;
 pub use headers::{is_json_media_type, BYPASS_HEADER};

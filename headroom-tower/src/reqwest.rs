@@ -39,7 +39,9 @@ where
     fn call(&mut self, request: ::reqwest::Request) -> Self::Future {
         match compressible_body(&self.door, &request) {
             Some(bytes) => {
-                let task = self.door.compress_task(bytes, DEFAULT_NAMESPACE);
+                let task = self
+                    .door
+                    .compress_task(bytes, DEFAULT_NAMESPACE, Default::default());
                 ResponseFuture {
                     state: State::Compressing {
                         task,

@@ -241,7 +241,17 @@ where
     let (mut parts, body) = request.into_parts();
     let original = read_at_most_its_size(body).collect().await?.to_bytes();
     let namespace = crate::Namespace::of(&parts.extensions).to_owned();
-    let outcome = door.compress_task(original.clone(), &namespace).await;
+    let options = parts
+        .extensions
+        .get::<headroom::CompressOptions>()
+        .cloned()
+        .unwrap_or_default();
+    let outcome = door
+        .compress_task(original.clone(), &namespace, options)
+        .await;
+    if let Some(refused) = outcome.refused {
+        return Err(Box::new(refused));
+    }
     let sent = match outcome.body {
         Some(body) => {
             fix_content_length(&mut parts.headers, body.len());

@@ -6,7 +6,8 @@
 //! * `json_compressor`: the whole JSON path as the engine runs it on a first sight (memo off):
 //!   parse, minify and the table form (tokens counted), then the crusher and its token counts.
 //! * `crusher_only`: `SmartCrusher` alone (parse, keep rules, markers, output forms, counts).
-//! * `memo_hit`: the same segment again, as in a re-sent history.
+//! * `memo_hit`: the whole request again through an engine that has seen it (a re-sent history):
+//!   parse, hash, memo look-ups, splice.
 
 use divan::counter::BytesCount;
 use divan::Bencher;
@@ -65,9 +66,8 @@ fn run(bencher: Bencher, config: Config, compressor: &dyn Compressor) {
 }
 
 fn memo_off() -> Config {
-    let mut config = Config::default();
-    config.crush.cache_entries = 0;
-    config
+    // Compressors called directly have no memo: the engine memoizes whole segments.
+    Config::default()
 }
 
 #[divan::bench(sample_count = 20)]
@@ -82,5 +82,29 @@ fn crusher_only(bencher: Bencher) {
 
 #[divan::bench(sample_count = 20)]
 fn memo_hit(bencher: Bencher) {
-    run(bencher, Config::default(), &JsonCompressor);
+    let Some(text) = array_of_100k_tokens() else {
+        eprintln!("fixture missing: run `bash scripts/fixtures.sh`");
+        return;
+    };
+    let body = serde_json::to_vec(&serde_json::json!({
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "user", "content": QUESTION},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "list_issues", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": text}
+        ]
+    }))
+    .expect("serializes");
+    let engine = headroom::Headroom::builder()
+        .memo(std::sync::Arc::new(headroom::Memo::new(64 << 20)))
+        .build()
+        .expect("valid");
+    let first = engine.compress_json(&body).expect("compressed");
+    bencher.counter(BytesCount::new(body.len())).bench(|| {
+        let again = engine
+            .compress_json(divan::black_box(&body))
+            .expect("compressed");
+        assert_eq!(again.body, first.body);
+    });
 }

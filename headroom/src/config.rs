@@ -39,6 +39,18 @@ pub struct Config {
     pub store_max_bytes: usize,
     /// Extra question text to compress against (e.g. the CLI's `--query`).
     pub query: Option<String>,
+    /// The most tokens a request may have after compression. `None`: the model's context window
+    /// minus the completion it reserves (see [`Config::fit_to_window`]).
+    pub token_budget: Option<usize>,
+    /// With no `token_budget`, fit requests to models of known window: the window minus the
+    /// request's `max_completion_tokens` (or `max_tokens`), else minus
+    /// [`DEFAULT_COMPLETION_RESERVE`](crate::budget::DEFAULT_COMPLETION_RESERVE) (at most a quarter of the window).
+    pub fit_to_window: bool,
+    /// When a request is over its budget, the newest tool units (an assistant message with
+    /// `tool_calls` and all its results) that are never evicted.
+    pub protect_recent_units: usize,
+    /// Eviction goes down to this share of the budget, so the kept prefix moves rarely.
+    pub eviction_low_water: f64,
     /// Bodies larger than this are forwarded untouched.
     pub max_body_bytes: usize,
     /// JSON nested deeper than this is left as it is.
@@ -116,6 +128,10 @@ impl Default for Config {
             store_ttl: crate::store::StoreLimits::default().ttl,
             store_max_bytes: crate::store::StoreLimits::default().max_bytes,
             query: None,
+            token_budget: None,
+            fit_to_window: true,
+            protect_recent_units: 3,
+            eviction_low_water: 0.75,
             max_body_bytes: 32 * 1024 * 1024,
             max_depth: 64,
             time_budget: Duration::from_secs(5),

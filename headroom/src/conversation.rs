@@ -20,10 +20,14 @@ pub(crate) struct RequestView {
     pub tool_choice: Option<String>,
     /// Byte index of the body's closing `}`.
     pub object_end: usize,
+    /// The completion the request reserves room for: `max_completion_tokens`, else `max_tokens`.
+    pub max_completion_tokens: Option<usize>,
 }
 
 /// One message.
 pub(crate) struct MessageView {
+    /// Span of the whole message object in the body.
+    pub span: Range<usize>,
     pub role: Option<String>,
     pub name: Option<String>,
     pub tool_call_id: Option<String>,
@@ -92,7 +96,7 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
     for (i, raw) in raw_messages.into_iter().enumerate() {
         let fields: Fields = serde_json::from_str(raw.get())
             .map_err(|_| invalid(format!("messages[{i}] must be an object with a `role`")))?;
-        messages.push(message(body, &fields));
+        messages.push(message(body, span(body, raw), &fields));
     }
     let tools = top
         .get("tools")
@@ -104,10 +108,13 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
         functions: top.get("functions").map(|raw| raw.get().to_string()),
         tool_choice: top.get("tool_choice").map(|raw| raw.get().to_string()),
         object_end,
+        max_completion_tokens: ["max_completion_tokens", "max_tokens"]
+            .iter()
+            .find_map(|k| top.get(*k).and_then(|r| r.get().parse().ok())),
     })
 }
 
-fn message(body: &str, fields: &Fields) -> MessageView {
+fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageView {
     let mut segments = Vec::new();
     if let Some(content) = fields.get("content") {
         let text = content.get();
@@ -162,6 +169,7 @@ fn message(body: &str, fields: &Fields) -> MessageView {
         }
     }
     MessageView {
+        span: message_span,
         role: string(fields.get("role")),
         name: string(fields.get("name")),
         tool_call_id: string(fields.get("tool_call_id")),

@@ -23,6 +23,35 @@ pub enum Error {
     /// The configuration is wrong.
     #[error("invalid headroom configuration: {0}")]
     Config(String),
+    /// The request cannot fit its token budget, whatever may be compressed or evicted.
+    #[error(
+        "the request needs at least {tokens} tokens after every compression and eviction Headroom may do, \
+         over its budget of {budget} tokens (token_budget, or the model's context window minus the \
+         completion reserved): shorten the conversation, raise token_budget, or lower max_tokens"
+    )]
+    OverBudget {
+        /// The fewest tokens reached.
+        tokens: usize,
+        /// The budget.
+        budget: usize,
+    },
+    /// A hash that is not 24 hex digits (see [`crate::marker::parse_hash`]).
+    #[error(
+        "{0:?} is not a headroom hash: a headroom hash is 24 hex digits (any case), as in a \
+         marker's `headroom_retrieve hash=3f9ac0d1e2b4a5c6d7e8f901`; copy it whole from the marker"
+    )]
+    InvalidHash(String),
+    /// A store URL that is none of [`crate::store::URL_FORMS`] (nothing was opened).
+    #[error(
+        "{url:?} is not a store URL ({reason}); use one of {forms}",
+        forms = crate::store::url_forms_list()
+    )]
+    InvalidStoreUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A store could not be opened, read or written.
     #[error("store error: {0}")]
     Store(#[from] crate::store::StoreError),

@@ -23,6 +23,7 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+pub mod budget;
 pub mod compress;
 mod config;
 mod conversation;
@@ -31,6 +32,7 @@ pub mod detect;
 mod engine;
 mod error;
 pub mod marker;
+mod memo;
 pub mod models;
 mod report;
 pub mod resolver;
@@ -39,9 +41,18 @@ pub mod store;
 pub mod tokens;
 mod tool;
 
+/// The async-openai crate whose types [`Headroom::compress`] takes (feature `chat-completion-types`),
+/// so `headroom::async_openai::types::chat::CreateChatCompletionRequest` is always the right one.
+pub use async_openai;
 pub use compress::table;
 pub use config::Config;
-pub use engine::{Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL};
+pub use engine::{
+    CompressOptions, Compressed, CompressedJson, Headroom, HeadroomBuilder, Original,
+    DEFAULT_MODEL,
+};
 pub use error::{Error, Result};
 pub use headroom_macros::headroom;
-pub use report::{LosslessFallback, Report, RetrieveUnavailable, SegmentReport};
+pub use memo::{Memo, DEFAULT_MEMO_BYTES};
+pub use report::{
+    Eviction, FitReport, LosslessFallback, Report, RetrieveUnavailable, SegmentReport,
+};

@@ -20,12 +20,38 @@ pub const HASH_LEN: usize = 24;
 /// assert_eq!(h, "2cf24dba5fb0a30e26e83b2a");
 /// ```
 pub fn segment_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
+    hash_of_digest(&Sha256::digest(text.as_bytes()))
+}
+
+/// The marker hash of a text whose SHA-256 is `digest` (so a caller that needs the digest too
+/// hashes the text once).
+pub(crate) fn hash_of_digest(digest: &[u8]) -> String {
     let mut hex = String::with_capacity(HASH_LEN);
     for byte in &digest[..HASH_LEN / 2] {
         hex.push_str(&format!("{byte:02x}"));
     }
     hex
+}
+
+/// Reads a hash a user or a model typed: exactly 24 hex digits, any case (hex is case-insensitive),
+/// surrounding whitespace ignored; returns it lowercase, the form markers and stores use.
+///
+/// ```
+/// use headroom::marker::parse_hash;
+/// assert_eq!(parse_hash("3F9AC0D1E2B4A5C6D7E8F901")?, "3f9ac0d1e2b4a5c6d7e8f901");
+/// assert_eq!(parse_hash(" 3f9ac0d1e2b4a5c6d7e8f901\n")?, "3f9ac0d1e2b4a5c6d7e8f901");
+/// let err = parse_hash("3f9ac0d1").unwrap_err();
+/// assert!(matches!(err, headroom::Error::InvalidHash(_)));
+/// assert!(err.to_string().contains("24 hex digits"));
+/// # Ok::<(), headroom::Error>(())
+/// ```
+pub fn parse_hash(input: &str) -> crate::Result<String> {
+    let hash = input.trim();
+    if hash.len() == HASH_LEN && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(hash.to_ascii_lowercase())
+    } else {
+        Err(crate::Error::InvalidHash(input.to_string()))
+    }
 }
 
 /// One elision: how many units of what kind were omitted, out of how many, and the hash to get them back.
@@ -213,6 +239,30 @@ mod tests {
         assert!(!Marker::is_in(
             "headroom_retrieve hash=0123456789abcdef01234567 without sentence"
         ));
+    }
+
+    #[test]
+    fn parse_hash_takes_24_hex_digits_in_any_case() {
+        let h = segment_hash("x");
+        assert_eq!(parse_hash(&h).unwrap(), h);
+        assert_eq!(parse_hash(&h.to_ascii_uppercase()).unwrap(), h);
+        let too_long = format!("{h}0");
+        let non_ascii = format!("{}é", &h[..22]);
+        for bad in [
+            "",
+            "xyz",
+            &h[..23],
+            &too_long,
+            &h.replace(&h[..1], "g"),
+            &non_ascii,
+            "0x0123456789abcdef012345",
+        ] {
+            let err = parse_hash(bad).unwrap_err();
+            assert!(
+                matches!(err, crate::Error::InvalidHash(ref s) if s == bad),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

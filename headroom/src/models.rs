@@ -18,6 +18,20 @@ pub enum Encoding {
 /// assert_eq!(encoding_for_model("some-local-model"), Encoding::O200kBase);
 /// ```
 pub fn encoding_for_model(model: &str) -> Encoding {
+    known_encoding(model).unwrap_or(Encoding::O200kBase)
+}
+
+/// The tokenizer of `model` when Headroom knows it (OpenAI's models, with or without a
+/// `provider/` prefix); `None` for others, whose tokens [`encoding_for_model`] counts with
+/// o200k_base, an estimate.
+///
+/// ```
+/// use headroom::models::{known_encoding, Encoding};
+/// assert_eq!(known_encoding("openai/gpt-4.1"), Some(Encoding::O200kBase));
+/// assert_eq!(known_encoding("gpt-3.5-turbo"), Some(Encoding::Cl100kBase));
+/// assert_eq!(known_encoding("claude-3-opus"), None);
+/// ```
+pub fn known_encoding(model: &str) -> Option<Encoding> {
     let m = strip_provider(model);
     let o200k = [
         "gpt-4o",
@@ -30,7 +44,7 @@ pub fn encoding_for_model(model: &str) -> Encoding {
         "o4",
     ];
     if o200k.iter().any(|p| m.starts_with(p)) {
-        return Encoding::O200kBase;
+        return Some(Encoding::O200kBase);
     }
     let cl100k = [
         "gpt-4",
@@ -40,9 +54,9 @@ pub fn encoding_for_model(model: &str) -> Encoding {
         "text-embedding-ada",
     ];
     if cl100k.iter().any(|p| m.starts_with(p)) {
-        return Encoding::Cl100kBase;
+        return Some(Encoding::Cl100kBase);
     }
-    Encoding::O200kBase
+    None
 }
 
 /// The context window of `model` in tokens (128k when unknown).
@@ -52,6 +66,16 @@ pub fn encoding_for_model(model: &str) -> Encoding {
 /// assert_eq!(headroom::models::context_window("gpt-4.1-mini"), 1_047_576);
 /// ```
 pub fn context_window(model: &str) -> usize {
+    known_context_window(model).unwrap_or(128_000)
+}
+
+/// The context window of `model` in tokens, when the model is one we know.
+///
+/// ```
+/// assert_eq!(headroom::models::known_context_window("gpt-4-0613"), Some(8_192));
+/// assert_eq!(headroom::models::known_context_window("llama-3-70b"), None);
+/// ```
+pub fn known_context_window(model: &str) -> Option<usize> {
     let m = strip_provider(model);
     // Longest prefix first, so `gpt-4o` is not read as `gpt-4`.
     const TABLE: &[(&str, usize)] = &[
@@ -72,7 +96,7 @@ pub fn context_window(model: &str) -> usize {
     TABLE
         .iter()
         .find(|(prefix, _)| m.starts_with(prefix))
-        .map_or(128_000, |(_, n)| *n)
+        .map(|(_, n)| *n)
 }
 
 fn strip_provider(model: &str) -> &str {

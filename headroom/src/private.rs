@@ -17,6 +17,8 @@ pub struct Options {
     pub model: Option<&'static str>,
     /// `lossless_only`.
     pub lossless_only: bool,
+    /// `budget = N`.
+    pub token_budget: Option<usize>,
 }
 
 /// Builds the engine for `options`. Should the build ever fail, the engine runs in audit mode,
@@ -25,6 +27,9 @@ pub fn engine(options: Options) -> Headroom {
     let mut builder = Headroom::builder().lossless_only(options.lossless_only);
     if let Some(model) = options.model {
         builder = builder.model(model);
+    }
+    if let Some(budget) = options.token_budget {
+        builder = builder.token_budget(budget);
     }
     builder.build().unwrap_or_else(|error| {
         tracing::error!(target: "headroom", %error, "#[headroom] engine not built; requests go out unchanged");

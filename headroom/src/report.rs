@@ -46,6 +46,8 @@ pub struct Report {
     /// Some of `tools_tokens` is an estimate (a schema beyond the documented form, or a model
     /// OpenAI did not publish counts for); every other count is exact.
     pub tools_tokens_estimated: bool,
+    /// What fitting the request to its token budget did, when it was over.
+    pub fit: Option<FitReport>,
 }
 
 /// Why a request was compressed with lossless transforms only although its configuration allows
@@ -97,6 +99,48 @@ pub enum RetrieveUnavailable {
     /// not offer it.
     #[error("the retrieve tool is switched off and the request does not offer headroom_retrieve")]
     RetrieveToolOff,
+}
+
+/// What fitting an over-budget request did (see [`crate::budget`]).
+///
+/// ```
+/// let fit = headroom::FitReport::default();
+/// assert!(fit.evictions.is_empty());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FitReport {
+    /// The most tokens the request may have.
+    pub target: usize,
+    /// Its tokens after compression at the configured settings, before fitting.
+    pub tokens_before_fit: usize,
+    /// Messages compressed with stronger settings.
+    pub harder_messages: usize,
+    /// Runs of evicted tool units, each now one marker message.
+    pub evictions: Vec<Eviction>,
+    /// Message count of the latest earlier request (a prefix of this one) at which the plan
+    /// changed: a request of fewer messages got a plan this one keeps; 0 when it never changed.
+    pub last_step_at: usize,
+    /// The newest results were compressed harder too (a plan only this request has).
+    pub newest_harder: bool,
+    /// Why the request was left over its target, when it was (`lossless_only` with no explicit
+    /// budget: nothing may be evicted, and the window is the model table's, not a user's limit).
+    pub left_over: Option<String>,
+}
+
+/// One run of evicted messages, replaced by one marker message.
+///
+/// ```
+/// let e = headroom::Eviction { messages: 3..7, tool_calls: 2, hash: "0".repeat(24) };
+/// assert_eq!(e.messages.len(), 4);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Eviction {
+    /// Indices of the evicted messages in the request as it came.
+    pub messages: std::ops::Range<usize>,
+    /// Tool calls among them.
+    pub tool_calls: usize,
+    /// The hash that retrieves them: a JSON array of the evicted messages, byte for byte.
+    pub hash: String,
 }
 
 /// What happened to one segment.

@@ -2,10 +2,10 @@
 
 mod tools;
 
-pub use tools::{count_tools, ToolTokens};
+pub use tools::{count_tools, ToolTokens, TOOL_LIST_TOKENS};
 
 use crate::models::{encoding_for_model, Encoding};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// Counts tokens the way the model's tokenizer does.
 ///
@@ -75,7 +75,28 @@ pub fn tiktoken_counter(encoding: Encoding) -> Arc<dyn TokenCounter> {
 }
 
 /// The fastest exact counter for `encoding`: bpe-openai with its feature on, tiktoken-rs otherwise.
+///
+/// Each encoding's tables are loaded once per process, on first use, and shared by every engine,
+/// door and call (loading o200k_base takes ~0.15 s with dependencies optimised, ~0.7–1.1 s in a
+/// debug build that does not optimise them: see the README's "Debug builds").
+///
+/// ```
+/// use headroom::{models::Encoding, tokens::counter_for_encoding};
+/// let (a, b) = (counter_for_encoding(Encoding::O200kBase), counter_for_encoding(Encoding::O200kBase));
+/// assert!(std::sync::Arc::ptr_eq(&a, &b), "one counter per encoding and process");
+/// ```
 pub fn counter_for_encoding(encoding: Encoding) -> Arc<dyn TokenCounter> {
+    static O200K: LazyLock<Arc<dyn TokenCounter>> =
+        LazyLock::new(|| fastest_counter(Encoding::O200kBase));
+    static CL100K: LazyLock<Arc<dyn TokenCounter>> =
+        LazyLock::new(|| fastest_counter(Encoding::Cl100kBase));
+    match encoding {
+        Encoding::O200kBase => O200K.clone(),
+        Encoding::Cl100kBase => CL100K.clone(),
+    }
+}
+
+fn fastest_counter(encoding: Encoding) -> Arc<dyn TokenCounter> {
     #[cfg(feature = "bpe-openai")]
     {
         match encoding {
@@ -111,6 +132,19 @@ mod tests {
         let cl100k = counter_for_encoding(Encoding::Cl100kBase).count(text);
         assert!(o200k > 5 && cl100k > 5);
         assert_eq!(counter_for_encoding(Encoding::O200kBase).count(""), 0);
+    }
+
+    #[test]
+    fn every_model_of_an_encoding_shares_one_counter() {
+        let gpt4o = counter_for_model("gpt-4o");
+        for model in ["gpt-4.1-mini", "o3", "openai/gpt-5", "an-unknown-model"] {
+            assert!(Arc::ptr_eq(&gpt4o, &counter_for_model(model)), "{model}");
+        }
+        assert!(Arc::ptr_eq(
+            &counter_for_model("gpt-4"),
+            &counter_for_model("gpt-3.5-turbo")
+        ));
+        assert!(!Arc::ptr_eq(&gpt4o, &counter_for_model("gpt-4")));
     }
 
     #[cfg(feature = "bpe-openai")]

@@ -384,7 +384,9 @@ async fn the_model_retrieves_and_the_agent_sees_only_the_answer() {
 
 #[tokio::test]
 async fn a_streamed_retrieval_is_resolved_and_the_answer_streamed_byte_for_byte() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start_if_installed() else {
+        return;
+    };
     let original = issues(4);
     let store = headroom::store::open_async(&redis.url(Some(0)), StoreLimits::default())
         .await
@@ -596,7 +598,9 @@ async fn unknown_hashes_other_tenants_and_a_down_store_get_plain_answers() {
     );
 
     // Redis stopped between the turn that stored the original and the retrieval.
-    let mut redis = RedisServer::start();
+    let Some(mut redis) = RedisServer::start_if_installed() else {
+        return;
+    };
     let store = headroom::store::open_async(&redis.url(None), StoreLimits::default())
         .await
         .unwrap();

@@ -72,18 +72,14 @@ pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> 
     let request = http::Request::from_parts(parts, Body::from(body));
     let response = match app.layer.layer(forwarder).oneshot(request).await {
         Ok(response) => response,
-        Err(e) => {
-            return app.fail(ProxyError::BadRequest(format!(
-                "cannot read the request body: {e}"
-            )))
-        }
+        Err(e) => return app.fail(ProxyError::from_layer(&e)),
     };
     let report = response.extensions().get::<Report>().cloned();
     match &report {
         Some(r) => {
             app.stats.model(&r.model);
             tracing::info!(
-                model = %r.model,
+                model = %super::client_text::for_log(&r.model),
                 tokens_before = r.tokens_before,
                 tokens_after = r.tokens_after,
                 transforms = ?r.transforms_applied,
@@ -188,7 +184,12 @@ impl App {
     /// Counts an error and turns it into its OpenAI-style response.
     pub fn fail(&self, error: super::error::ProxyError) -> Response {
         self.stats.error(error.code());
-        tracing::warn!(error = %error.message(), status = error.status().as_u16(), "request failed");
+        if matches!(error, ProxyError::ContextLength(_)) {
+            self.stats
+                .over_budget
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        tracing::warn!(error = %super::client_text::for_log(&error.message()), status = error.status().as_u16(), "request failed");
         error.into_response()
     }
 }

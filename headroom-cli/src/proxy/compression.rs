@@ -23,6 +23,8 @@ pub struct Compressed {
     pub body: Bytes,
     /// What the engine did, when it could read the body.
     pub report: Option<Report>,
+    /// Why the layer refused the body (a request over its token budget), when it did.
+    pub refused: Option<super::error::ProxyError>,
 }
 
 /// The layer every route compresses with, built once; its reports feed the proxy's counters.
@@ -55,7 +57,12 @@ impl App {
     /// Compresses a chat-completions body for `namespace` through the layer, keeping the body it
     /// would send on (used by `/v1/compress`, which answers with it instead of forwarding it).
     /// Never fails: a body the layer does not compress comes back as it went in.
-    pub async fn compress(&self, body: Bytes, namespace: &str) -> Compressed {
+    pub async fn compress(
+        &self,
+        body: Bytes,
+        namespace: &str,
+        options: headroom::CompressOptions,
+    ) -> Compressed {
         let mut request = http::Request::post("/v1/chat/completions")
             .header(
                 header::CONTENT_TYPE,
@@ -64,19 +71,38 @@ impl App {
             .body(Body::from(body.clone()))
             .expect("a static request head is valid");
         request.extensions_mut().insert(Namespace::new(namespace));
+        request.extensions_mut().insert(options);
         let keep = tower::service_fn(|request: http::Request<Body>| async move {
             Ok::<_, Infallible>(Response::new(request.into_body()))
         });
         let started = Instant::now();
         let kept = self.layer.layer(keep).oneshot(request).await;
         self.stats.compression.observe(started.elapsed());
-        let Ok(response) = kept else {
-            return Compressed { body, report: None };
+        let response = match kept {
+            Ok(response) => response,
+            Err(e) => {
+                let refused = super::error::ProxyError::from_layer(&e);
+                let refused = matches!(refused, super::error::ProxyError::ContextLength(_))
+                    .then_some(refused);
+                return Compressed {
+                    body,
+                    report: None,
+                    refused,
+                };
+            }
         };
         let report = response.extensions().get::<Report>().cloned();
         match axum::body::to_bytes(response.into_body(), usize::MAX).await {
-            Ok(sent) => Compressed { body: sent, report },
-            Err(_) => Compressed { body, report: None },
+            Ok(sent) => Compressed {
+                body: sent,
+                report,
+                refused: None,
+            },
+            Err(_) => Compressed {
+                body,
+                report: None,
+                refused: None,
+            },
         }
     }
 }

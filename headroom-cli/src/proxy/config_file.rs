@@ -4,7 +4,9 @@
 //! {"model": "gpt-4o", "min_segment_tokens": 250, "compress_user_messages": false,
 //!  "exclude_tools": ["secrets_*"], "lossless_only": false, "retrieve_tool": true,
 //!  "retrieve_answer_tokens": 8000, "retrieve_max_rounds": 3, "max_reply_bytes": 16777216,
-//!  "store_ttl_secs": 86400, "store_max_bytes": 536870912}
+//!  "store_ttl_secs": 86400, "store_max_bytes": 536870912,
+//!  "token_budget": 100000, "fit_to_window": true, "protect_recent_units": 3,
+//!  "eviction_low_water": 0.75}
 //! ```
 //! Unknown keys are an error, so a typo does not go unnoticed.
 
@@ -12,6 +14,34 @@ use headroom::{Config, Headroom, HeadroomBuilder};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
+
+/// Every key a config file may hold: the one list the `--config` help and the README quote (a
+/// test checks it against the fields of [`EngineFile`]).
+pub const KEYS: &[&str] = &[
+    "model",
+    "min_segment_tokens",
+    "compress_user_messages",
+    "exclude_tools",
+    "lossless_only",
+    "retrieve_tool",
+    "retrieve_answer_tokens",
+    "retrieve_max_rounds",
+    "max_reply_bytes",
+    "store_ttl_secs",
+    "store_max_bytes",
+    "token_budget",
+    "fit_to_window",
+    "protect_recent_units",
+    "eviction_low_water",
+];
+
+/// The `--config` help.
+pub fn help() -> String {
+    format!(
+        "Engine settings as a JSON object in a file, every key optional: {}. Unknown keys are an error",
+        KEYS.join(", ")
+    )
+}
 
 /// The settings a config file may hold; every one is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -28,6 +58,10 @@ pub struct EngineFile {
     max_reply_bytes: Option<usize>,
     store_ttl_secs: Option<u64>,
     store_max_bytes: Option<usize>,
+    token_budget: Option<usize>,
+    fit_to_window: Option<bool>,
+    protect_recent_units: Option<usize>,
+    eviction_low_water: Option<f64>,
 }
 
 impl EngineFile {
@@ -57,6 +91,12 @@ impl EngineFile {
             self.store_ttl_secs.map(Duration::from_secs),
         );
         set(&mut c.store_max_bytes, self.store_max_bytes);
+        if self.token_budget.is_some() {
+            c.token_budget = self.token_budget;
+        }
+        set(&mut c.fit_to_window, self.fit_to_window);
+        set(&mut c.protect_recent_units, self.protect_recent_units);
+        set(&mut c.eviction_low_water, self.eviction_low_water);
         c
     }
 
@@ -93,5 +133,21 @@ mod tests {
             "the rest stays default"
         );
         assert!(serde_json::from_str::<EngineFile>(r#"{"min_segment_token": 40}"#).is_err());
+    }
+
+    #[test]
+    fn keys_are_the_fields_of_the_file() {
+        // serde names every field it expects when it meets an unknown one.
+        let err = serde_json::from_str::<EngineFile>(r#"{"no_such_key": 1}"#).unwrap_err();
+        let message = err.to_string();
+        let expected = message
+            .split_once("expected one of ")
+            .map(|(_, list)| list)
+            .unwrap_or_else(|| panic!("{message}"));
+        let fields: Vec<&str> = expected
+            .split(", ")
+            .map(|f| f.split('`').nth(1).unwrap_or(f))
+            .collect();
+        assert_eq!(fields, KEYS);
     }
 }

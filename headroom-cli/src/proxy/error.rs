@@ -12,6 +12,9 @@ pub enum ProxyError {
     BodyTooLarge(usize),
     /// The request is not what the route needs (400).
     BadRequest(String),
+    /// The request cannot fit its token budget, whatever Headroom compresses or evicts (400, as
+    /// the provider would answer it).
+    ContextLength(String),
     /// Nothing under that hash in the caller's namespace (404).
     NotFound(String),
     /// The upstream could not be reached or broke off (502).
@@ -27,7 +30,7 @@ impl ProxyError {
     pub fn status(&self) -> StatusCode {
         match self {
             ProxyError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ProxyError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ProxyError::BadRequest(_) | ProxyError::ContextLength(_) => StatusCode::BAD_REQUEST,
             ProxyError::NotFound(_) => StatusCode::NOT_FOUND,
             ProxyError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ProxyError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -40,6 +43,7 @@ impl ProxyError {
         match self {
             ProxyError::BodyTooLarge(_) => "body_too_large",
             ProxyError::BadRequest(_) => "invalid_request",
+            ProxyError::ContextLength(_) => "context_length_exceeded",
             ProxyError::NotFound(_) => "not_found",
             ProxyError::Upstream(_) => "upstream_unreachable",
             ProxyError::UpstreamTimeout(_) => "upstream_timeout",
@@ -49,9 +53,10 @@ impl ProxyError {
 
     fn error_type(&self) -> &'static str {
         match self {
-            ProxyError::BodyTooLarge(_) | ProxyError::BadRequest(_) | ProxyError::NotFound(_) => {
-                "invalid_request_error"
-            }
+            ProxyError::BodyTooLarge(_)
+            | ProxyError::BadRequest(_)
+            | ProxyError::ContextLength(_)
+            | ProxyError::NotFound(_) => "invalid_request_error",
             ProxyError::Upstream(_) | ProxyError::UpstreamTimeout(_) | ProxyError::Store(_) => {
                 "proxy_error"
             }
@@ -65,6 +70,7 @@ impl ProxyError {
                 format!("the request body is larger than the proxy's limit of {limit} bytes")
             }
             ProxyError::BadRequest(m)
+            | ProxyError::ContextLength(m)
             | ProxyError::NotFound(m)
             | ProxyError::Upstream(m)
             | ProxyError::UpstreamTimeout(m)
@@ -86,6 +92,19 @@ impl ProxyError {
 impl IntoResponse for ProxyError {
     fn into_response(self) -> Response {
         (self.status(), Json(self.body())).into_response()
+    }
+}
+
+impl ProxyError {
+    /// The error a layer failure stands for: a request over its token budget is the caller's to
+    /// fix (400); anything else means the body could not be read.
+    pub fn from_layer(error: &headroom_tower::BoxError) -> ProxyError {
+        match error.downcast_ref::<headroom::Error>() {
+            Some(e @ headroom::Error::OverBudget { .. }) => {
+                ProxyError::ContextLength(e.to_string())
+            }
+            _ => ProxyError::BadRequest(format!("cannot read the request body: {error}")),
+        }
     }
 }
 

@@ -160,6 +160,8 @@ pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
         out.remove(name);
     }
     out.remove(header::HOST);
+    // The proxy's own control header is for the proxy, not the upstream.
+    out.remove(headroom_tower::BYPASS_HEADER);
     out
 }
 
@@ -211,16 +213,29 @@ pub fn response_from(
 }
 
 /// A request body streamed to the upstream that fails once it passes `limit` bytes (bodies that
-/// announce their length are checked before forwarding; this catches chunked ones).
-pub fn limited_body(body: Body, limit: usize) -> reqwest::Body {
+/// announce their length are checked before forwarding; this catches chunked ones). When the
+/// client's body is at fault (too large, or a malformed chunk), `fault` says how, so the client
+/// gets 413 or 400 rather than a 502 that blames the upstream.
+pub fn limited_body(
+    body: Body,
+    limit: usize,
+    fault: Arc<std::sync::OnceLock<ProxyError>>,
+) -> reqwest::Body {
     let mut seen = 0usize;
     let stream = body.into_data_stream().map(move |chunk| {
-        let chunk = chunk.map_err(std::io::Error::other)?;
+        let failed = |error: ProxyError| {
+            let message = error.message();
+            let _ = fault.set(error);
+            std::io::Error::other(message)
+        };
+        let chunk = chunk.map_err(|e| {
+            failed(ProxyError::BadRequest(format!(
+                "cannot read the request body: {e}"
+            )))
+        })?;
         seen += chunk.len();
         if seen > limit {
-            return Err(std::io::Error::other(format!(
-                "the request body is larger than the proxy's limit of {limit} bytes"
-            )));
+            return Err(failed(ProxyError::BodyTooLarge(limit)));
         }
         Ok(chunk)
     });
@@ -271,6 +286,7 @@ mod tests {
         h.insert("host", HeaderValue::from_static("localhost:8787"));
         h.insert("authorization", HeaderValue::from_static("Bearer k"));
         h.insert("openai-organization", HeaderValue::from_static("org"));
+        h.insert("x-headroom-bypass", HeaderValue::from_static("true"));
         let out = end_to_end(&h);
         let mut names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
         names.sort_unstable();

@@ -61,11 +61,52 @@ pub fn render(stats: &Stats) -> String {
             "Retrieval rounds sent upstream.",
             &stats.retrieval_rounds,
         ),
+        (
+            "headroom_evictions_total",
+            "Runs of old tool units evicted to fit a token budget.",
+            &stats.evictions,
+        ),
+        (
+            "headroom_evicted_messages_total",
+            "Messages evicted to fit a token budget.",
+            &stats.evicted_messages,
+        ),
+        (
+            "headroom_over_budget_total",
+            "Requests refused because they cannot fit their token budget.",
+            &stats.over_budget,
+        ),
+        (
+            "headroom_session_calls_total",
+            "/v1/compress calls continuing a session.",
+            &stats.session_calls,
+        ),
+        (
+            "headroom_prefix_stable_messages_total",
+            "Messages of a session's previous reply sent again byte-identical.",
+            &stats.prefix_stable_messages,
+        ),
+        (
+            "headroom_prefix_previous_messages_total",
+            "Messages of a session's previous replies.",
+            &stats.prefix_previous_messages,
+        ),
     ];
     for (name, help, value) in counters {
         family(w, name, "counter", help);
         let _ = writeln!(w, "{name} {}", value.load(Relaxed));
     }
+    family(
+        w,
+        "headroom_prefix_stable_share",
+        "gauge",
+        "Share of session messages sent again byte-identical (a provider cache can hit them).",
+    );
+    let _ = writeln!(
+        w,
+        "headroom_prefix_stable_share {}",
+        stats.prefix_stable_share()
+    );
     family(w, "headroom_errors_total", "counter", "Errors by kind.");
     for (kind, count) in stats
         .errors

@@ -8,6 +8,7 @@
 
 mod body;
 mod chat;
+mod client_text;
 mod compress_api;
 mod compression;
 mod config_file;
@@ -17,6 +18,7 @@ mod metrics;
 mod retrieve_api;
 mod rounds;
 mod routes;
+mod sessions;
 mod stats;
 mod tenant;
 
@@ -43,13 +45,9 @@ pub struct Args {
     /// The OpenAI-compatible API to forward to (default: OPENAI_BASE_URL, else https://api.openai.com).
     #[arg(long, env = "OPENAI_BASE_URL")]
     upstream: Option<String>,
-    /// Where originals go: memory:, sqlite:PATH, redis://HOST:PORT[/DB] (share one Redis between
-    /// several proxies). Default: a SQLite file in your data directory.
-    #[arg(long, env = "HEADROOM_STORE")]
+    #[arg(long, env = "HEADROOM_STORE", help = store_url::help())]
     store: Option<String>,
-    /// Engine settings as a JSON file (model, min_segment_tokens, compress_user_messages,
-    /// exclude_tools, lossless_only, retrieve_tool).
-    #[arg(long)]
+    #[arg(long, help = config_file::help())]
     config: Option<PathBuf>,
     /// Longest silence between two chunks of an upstream response (e.g. 60s, 500ms).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
@@ -70,6 +68,14 @@ pub struct Args {
     /// `retrieve_max_rounds`, 3).
     #[arg(long)]
     max_retrieval_rounds: Option<usize>,
+    /// Connections the system may queue before the proxy accepts them (default: the system's
+    /// limit, net.core.somaxconn).
+    #[arg(long)]
+    accept_backlog: Option<u32>,
+    /// After SIGINT or SIGTERM, how long in-flight requests and streams may take to finish before
+    /// the proxy exits anyway.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    shutdown_timeout: Duration,
 }
 
 /// Parses `500ms`, `30s`, `5m` or a plain number of seconds.
@@ -100,6 +106,8 @@ pub struct App {
     store: Arc<dyn AsyncStore>,
     upstream: forward::Upstream,
     stats: Arc<stats::Stats>,
+    /// The last `/v1/compress` reply of each session, for the prefix-stable count.
+    sessions: sessions::Sessions,
     max_body_bytes: usize,
     max_rounds: usize,
     upstream_label: String,
@@ -156,6 +164,7 @@ async fn serve(args: Args) -> Result<(), Failure> {
         store,
         upstream,
         stats,
+        sessions: sessions::Sessions::default(),
         max_body_bytes: args.max_body_bytes,
         max_rounds,
         upstream_label: redact(&upstream_url),
@@ -165,7 +174,8 @@ async fn serve(args: Args) -> Result<(), Failure> {
     headroom::tokens::counter_for_model(headroom::DEFAULT_MODEL).count("warm up");
 
     let address = format!("{}:{}", args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(&address)
+    let backlog = args.accept_backlog.unwrap_or_else(system_backlog);
+    let listener = listen(&address, backlog)
         .await
         .map_err(|e| Failure::input(format!("cannot listen on {address}: {e}")))?;
     let local: SocketAddr = listener
@@ -178,12 +188,55 @@ async fn serve(args: Args) -> Result<(), Failure> {
     );
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    axum::serve(listener, routes::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| Failure::input(format!("the server stopped: {e}")))?;
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, routes::router(app)).with_graceful_shutdown(async {
+        shutdown_signal().await;
+        let _ = stopping.send(());
+    });
+    let deadline = async {
+        if stopped.await.is_ok() {
+            tokio::time::sleep(args.shutdown_timeout).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => served.map_err(|e| Failure::input(format!("the server stopped: {e}")))?,
+        () = deadline => tracing::warn!(
+            timeout_ms = args.shutdown_timeout.as_millis() as u64,
+            "shutdown timeout: exiting with requests still in flight"
+        ),
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A listening socket on `address` with room for `backlog` connections not yet accepted.
+async fn listen(address: &str, backlog: u32) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(address).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("the address resolves to nothing")))
+}
+
+/// The system's cap on a listening socket's queue (Linux: net.core.somaxconn), else 4096.
+fn system_backlog() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(4096)
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -247,5 +300,31 @@ mod tests {
         assert!(parse_duration(&"9".repeat(400)).is_err());
         assert_eq!(redact("redis://:pw@h:6379/0"), "redis://…@h:6379/0");
         assert_eq!(redact("sqlite:/tmp/x"), "sqlite:/tmp/x");
+    }
+
+    #[test]
+    fn the_backlog_is_the_systems() {
+        let backlog = system_backlog();
+        assert!(backlog >= 128, "{backlog}");
+        if let Ok(text) = std::fs::read_to_string("/proc/sys/net/core/somaxconn") {
+            assert_eq!(backlog.to_string(), text.trim());
+        }
+    }
+
+    #[tokio::test]
+    async fn listens_with_the_backlog_asked() {
+        let listener = listen("127.0.0.1:0", 7).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Linux shows a listening socket's backlog as its send queue (`ss -ltn`: Send-Q).
+        if let Ok(out) = std::process::Command::new("ss")
+            .args(["-ltnH", &format!("sport = :{port}")])
+            .output()
+        {
+            let text = String::from_utf8_lossy(&out.stdout);
+            if let Some(line) = text.lines().next() {
+                let send_q: Vec<&str> = line.split_whitespace().collect();
+                assert_eq!(send_q.get(2), Some(&"7"), "{line}");
+            }
+        }
     }
 }

@@ -2,13 +2,14 @@
 //! namespace (the same `Authorization` that compressed them, or none for the anonymous one).
 
 use super::body::read_limited;
+use super::client_text::for_log;
 use super::error::ProxyError;
 use super::stats::Route;
 use super::{tenant, App};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use headroom::marker::RETRIEVE_TOOL_NAME;
+use headroom::marker::{parse_hash, RETRIEVE_TOOL_NAME};
 use headroom::retrieve::{self, RetrieveArgs};
 use headroom::tokens::counter_for_model;
 use serde::Deserialize;
@@ -20,9 +21,14 @@ use std::sync::Arc;
 /// matching part (`content`, `results`, `count`). Unknown or expired hashes are 404.
 pub async fn retrieve(State(app): State<Arc<App>>, request: Request) -> Response {
     app.stats.request(Route::Retrieve);
-    let (args, namespace) = match read_json::<RetrieveArgs>(&app, request).await {
+    let (mut args, namespace) = match read_json::<RetrieveArgs>(&app, request).await {
         Ok(read) => read,
         Err(response) => return response,
+    };
+    // The hash is checked before anything else reads, logs or echoes it.
+    args.hash = match parse_hash(&args.hash) {
+        Ok(hash) => hash,
+        Err(_) => return app.fail(not_a_hash(&args.hash)),
     };
     app.stats.retrievals.fetch_add(1, Relaxed);
     let original = match app.store.get(&namespace, &args.hash).await {
@@ -87,7 +93,11 @@ pub async fn tool_call(State(app): State<Arc<App>>, request: Request) -> Respons
         other => other.to_string(),
     };
     let counter = counter_for_model(headroom::DEFAULT_MODEL);
-    let (content, success) = match retrieve::parse_args(&arguments) {
+    let parsed = retrieve::parse_args(&arguments).and_then(|mut args| {
+        args.hash = parse_hash(&args.hash).map_err(|_| not_a_hash(&args.hash).message())?;
+        Ok(args)
+    });
+    let (content, success) = match parsed {
         Ok(args) => {
             app.stats.retrievals.fetch_add(1, Relaxed);
             let lookup = app.store.get(&namespace, &args.hash).await;
@@ -107,6 +117,15 @@ pub async fn tool_call(State(app): State<Arc<App>>, request: Request) -> Respons
         "tool_result": {"role": "tool", "tool_call_id": call["id"], "content": content},
     }))
     .into_response()
+}
+
+/// The answer to a hash that is not one: what a hash looks like, and the input cut short and escaped.
+fn not_a_hash(input: &str) -> ProxyError {
+    ProxyError::BadRequest(format!(
+        "\"{}\" is not a headroom hash: a hash is 24 hex digits, as in a marker's \
+         `headroom_retrieve hash=3f9ac0d1e2b4a5c6d7e8f901`",
+        for_log(input)
+    ))
 }
 
 /// The JSON body and the caller's namespace, or the error response.

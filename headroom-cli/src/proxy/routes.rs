@@ -81,7 +81,8 @@ async fn passthrough(State(app): State<Arc<App>>, request: Request) -> Response 
     }
     let has_body = announced.is_some_and(|len| len > 0)
         || parts.headers.contains_key(header::TRANSFER_ENCODING);
-    let body = has_body.then(|| limited_body(body, app.max_body_bytes));
+    let fault = Arc::default();
+    let body = has_body.then(|| limited_body(body, app.max_body_bytes, Arc::clone(&fault)));
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -99,7 +100,8 @@ async fn passthrough(State(app): State<Arc<App>>, request: Request) -> Response 
         .await;
     match sent {
         Ok(response) => relay(app.upstream.clone(), response, app.stats.clone()),
-        Err(e) => app.fail(e),
+        // A body the client broke off or sent too much of is the client's error, not the upstream's.
+        Err(e) => app.fail(fault.get().cloned().unwrap_or(e)),
     }
 }
 
@@ -112,7 +114,8 @@ async fn request_context(State(app): State<Arc<App>>, request: Request, next: Ne
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(new_request_id, str::to_string);
-    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let path = super::client_text::for_log(request.uri().path());
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %path);
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status();

@@ -43,6 +43,11 @@ impl Route {
     }
 }
 
+/// Distinct `model` labels counted apart; later ones are counted under [`OTHER_MODELS`].
+pub const MAX_MODELS: usize = 100;
+/// The label of the models past [`MAX_MODELS`].
+pub const OTHER_MODELS: &str = "(other)";
+
 /// Upper bounds (seconds) of the latency histograms' buckets.
 pub const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0,
@@ -114,7 +119,8 @@ pub struct Stats {
     pub by_route: [AtomicU64; 5],
     /// Requests answered with an error status (by the proxy or the upstream).
     pub failed: AtomicU64,
-    /// Requests per model (chat completions and compress calls).
+    /// Requests per model (chat completions and compress calls): at most [`MAX_MODELS`] labels
+    /// of at most [`LABEL_CHARS`](super::client_text::LABEL_CHARS) characters, since clients name them.
     pub by_model: Mutex<BTreeMap<String, u64>>,
     /// Tokens before compression, summed over compressed requests.
     pub tokens_before: AtomicU64,
@@ -130,6 +136,18 @@ pub struct Stats {
     pub retrieval_rounds: AtomicU64,
     /// `/v1/compress` calls that carried a `token_budget`.
     pub token_budgets: AtomicU64,
+    /// Runs of tool units evicted to fit a token budget (one marker message each).
+    pub evictions: AtomicU64,
+    /// Messages in those runs.
+    pub evicted_messages: AtomicU64,
+    /// Requests refused because they cannot fit their token budget.
+    pub over_budget: AtomicU64,
+    /// `/v1/compress` calls with a `session_id` that had an earlier call.
+    pub session_calls: AtomicU64,
+    /// Messages of the earlier calls' replies that came back byte-identical at the start of the next.
+    pub prefix_stable_messages: AtomicU64,
+    /// Messages of those earlier replies.
+    pub prefix_previous_messages: AtomicU64,
     /// Time spent compressing.
     pub compression: Histogram,
     /// Time from sending a request upstream to its response head.
@@ -145,10 +163,15 @@ impl Stats {
         self.by_route[i].fetch_add(1, Relaxed);
     }
 
-    /// Counts a request for `model`.
+    /// Counts a request for `model` (a client's string: cut to a label, and counted under
+    /// [`OTHER_MODELS`] once [`MAX_MODELS`] labels are taken).
     pub fn model(&self, model: &str) {
+        let mut label = super::client_text::label(model);
         let mut by_model = self.by_model.lock().unwrap_or_else(|p| p.into_inner());
-        *by_model.entry(model.to_string()).or_default() += 1;
+        if !by_model.contains_key(&label) && by_model.len() >= MAX_MODELS {
+            label = OTHER_MODELS.to_string();
+        }
+        *by_model.entry(label).or_default() += 1;
     }
 
     /// Counts an error of `kind`.
@@ -165,6 +188,31 @@ impl Stats {
             .fetch_add(report.tokens_after as u64, Relaxed);
         self.tokens_saved
             .fetch_add(report.tokens_saved as u64, Relaxed);
+        if let Some(fit) = &report.fit {
+            self.evictions
+                .fetch_add(fit.evictions.len() as u64, Relaxed);
+            let messages: usize = fit.evictions.iter().map(|e| e.messages.len()).sum();
+            self.evicted_messages.fetch_add(messages as u64, Relaxed);
+        }
+    }
+
+    /// Counts a session call: `stable` of the previous reply's `previous` messages came back
+    /// byte-identical at the start of this one.
+    pub fn session(&self, stable: usize, previous: usize) {
+        self.session_calls.fetch_add(1, Relaxed);
+        self.prefix_stable_messages
+            .fetch_add(stable as u64, Relaxed);
+        self.prefix_previous_messages
+            .fetch_add(previous as u64, Relaxed);
+    }
+
+    /// The share of earlier session replies' messages that stayed byte-identical (1.0 with none).
+    pub fn prefix_stable_share(&self) -> f64 {
+        let previous = self.prefix_previous_messages.load(Relaxed);
+        if previous == 0 {
+            return 1.0;
+        }
+        self.prefix_stable_messages.load(Relaxed) as f64 / previous as f64
     }
 
     /// Requests counted on every route.
@@ -224,6 +272,15 @@ impl Stats {
                 "ccr_retrievals": self.retrievals.load(Relaxed),
                 "retrieval_rounds": self.retrieval_rounds.load(Relaxed),
                 "token_budget_requests": self.token_budgets.load(Relaxed),
+                "evictions": self.evictions.load(Relaxed),
+                "evicted_messages": self.evicted_messages.load(Relaxed),
+                "over_budget_requests": self.over_budget.load(Relaxed),
+            },
+            "sessions": {
+                "calls": self.session_calls.load(Relaxed),
+                "prefix_stable_messages": self.prefix_stable_messages.load(Relaxed),
+                "prefix_previous_messages": self.prefix_previous_messages.load(Relaxed),
+                "prefix_stable_share": self.prefix_stable_share(),
             },
             "errors": errors,
         })
@@ -249,6 +306,28 @@ mod tests {
         assert_eq!(s["tokens"]["total_before_compression"], 1000);
         assert_eq!(s["tokens"]["saved"], 250);
         assert_eq!(s["tokens"]["savings_percent"], 25.0);
+    }
+
+    #[test]
+    fn model_labels_are_bounded_in_length_and_number() {
+        let stats = Stats::default();
+        let huge = "m".repeat(10_000_000);
+        for _ in 0..10 {
+            stats.model(&huge);
+        }
+        for i in 0..1000 {
+            stats.model(&format!("model-{i}"));
+        }
+        let by_model = stats.by_model.lock().unwrap().clone();
+        assert!(by_model.len() <= MAX_MODELS + 1, "{}", by_model.len());
+        assert!(by_model.keys().all(|k| k.chars().count() <= 64));
+        assert_eq!(
+            by_model.values().sum::<u64>(),
+            1010,
+            "every request is still counted"
+        );
+        assert_eq!(by_model[OTHER_MODELS], 1000 - (MAX_MODELS as u64 - 1));
+        assert!(stats.snapshot().to_string().len() < 16 * 1024);
     }
 
     #[test]

@@ -8,7 +8,6 @@
 //! items are copied byte for byte, all fields included. Arrays inside JSON strings are crushed too.
 
 mod keep;
-pub(crate) mod memo;
 mod spans;
 
 use super::json::numbers_are_exact;
@@ -49,8 +48,6 @@ pub struct CrushConfig {
     pub keep_named: bool,
     /// Also always keep up to this many items that best match the question's words (BM25).
     pub bm25_top: usize,
-    /// Compressions memoized per (segment, config, question); 0 turns the memo off.
-    pub cache_entries: usize,
 }
 
 impl Default for CrushConfig {
@@ -66,7 +63,6 @@ impl Default for CrushConfig {
             rare_fraction: 0.05,
             keep_named: true,
             bm25_top: 3,
-            cache_entries: 256,
         }
     }
 }

@@ -25,8 +25,8 @@ impl Compressor for JsonCompressor {
             let forms = LosslessForms::of(text, ctx)?;
             return Some(forms.best(ctx));
         }
-        // Lossy results are memoized: a re-sent history gets the same bytes without the work.
-        super::crush::memo::remember(text, ctx, || {
+        // The engine memoizes whole segments (crate::memo): a re-sent history costs a look-up.
+        (|| {
             let forms = LosslessForms::of(text, ctx)?;
             let Some(crushed) = super::crush::crush(text, &forms.minified, &forms.value, ctx)
             else {
@@ -52,7 +52,7 @@ impl Compressor for JsonCompressor {
             } else {
                 Some(best)
             }
-        })
+        })()
     }
 }
 

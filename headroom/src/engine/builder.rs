@@ -1,6 +1,7 @@
 //! `HeadroomBuilder`: every engine setting with its default, checked once at `build()`.
 
 use super::{process_store, Headroom};
+use crate::memo::Memo;
 use crate::store::Store;
 use crate::{Config, Error, Result};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub struct HeadroomBuilder {
     config: Config,
     store: Option<Arc<dyn Store>>,
+    memo: Option<Arc<Memo>>,
 }
 
 impl HeadroomBuilder {
@@ -65,6 +67,31 @@ impl HeadroomBuilder {
         self.store = Some(store);
         self
     }
+    /// The most tokens a request may have after compression (default: the model's context window
+    /// minus the completion it reserves). Over it, old tool results are compressed harder and old
+    /// tool units evicted behind a marker; a request that still cannot fit is refused.
+    ///
+    /// ```
+    /// let hr = headroom::Headroom::builder().token_budget(16_000).build()?;
+    /// assert_eq!(hr.config().token_budget, Some(16_000));
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn token_budget(mut self, tokens: usize) -> Self {
+        self.config.token_budget = Some(tokens);
+        self
+    }
+    /// Fit requests to their model's context window when no `token_budget` is set (default on;
+    /// off for deployments whose window differs from the model's).
+    pub fn fit_to_window(mut self, on: bool) -> Self {
+        self.config.fit_to_window = on;
+        self
+    }
+    /// The memo of segment results and token counts (default: the one every engine of the process
+    /// shares, [`Memo::process`]); give an engine its own to keep its results apart.
+    pub fn memo(mut self, memo: Arc<Memo>) -> Self {
+        self.memo = Some(memo);
+        self
+    }
     /// Replace the whole configuration.
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
@@ -79,9 +106,15 @@ impl HeadroomBuilder {
         if self.config.max_body_bytes == 0 {
             return Err(Error::Config("max_body_bytes must be above 0".into()));
         }
+        if !(0.0..=1.0).contains(&self.config.eviction_low_water) {
+            return Err(Error::Config(
+                "eviction_low_water must be between 0.0 and 1.0".into(),
+            ));
+        }
         Ok(Headroom {
             config: self.config,
             store: self.store.unwrap_or_else(process_store),
+            memo: self.memo.unwrap_or_else(Memo::process),
         })
     }
 }

@@ -5,6 +5,7 @@
 //! tool, `run` puts them in order and keeps "never worse"; this file is the public API.
 
 mod builder;
+mod fit;
 mod protect;
 mod retrieve_tool;
 mod run;
@@ -13,6 +14,7 @@ mod segments;
 pub use builder::HeadroomBuilder;
 
 use crate::marker::RETRIEVE_TOOL_NAME;
+use crate::memo::Memo;
 use crate::report::{LosslessFallback, Report};
 use crate::retrieve;
 use crate::store::{persist_all, AsyncStore, MemoryStore, Store, StoreError, DEFAULT_NAMESPACE};
@@ -48,6 +50,35 @@ pub const DEFAULT_MODEL: &str = "gpt-4o";
 pub struct Headroom {
     config: Config,
     store: Arc<dyn Store>,
+    memo: Arc<Memo>,
+}
+
+/// Per-request settings, for doors that know more about a request than its body says.
+///
+/// ```
+/// let options = headroom::CompressOptions::default().token_budget(16_000).frozen_message_count(4);
+/// assert_eq!(options.token_budget, Some(16_000));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompressOptions {
+    /// The most tokens this request may have (over the config's `token_budget` and the window).
+    pub token_budget: Option<usize>,
+    /// Messages before this index are forwarded byte for byte: never recompressed or evicted.
+    pub frozen_message_count: usize,
+}
+
+impl CompressOptions {
+    /// The same options with a token budget.
+    pub fn token_budget(mut self, tokens: usize) -> Self {
+        self.token_budget = Some(tokens);
+        self
+    }
+    /// The same options with the first `count` messages frozen.
+    pub fn frozen_message_count(mut self, count: usize) -> Self {
+        self.frozen_message_count = count;
+        self
+    }
 }
 
 impl std::fmt::Debug for Headroom {
@@ -63,6 +94,7 @@ impl Default for Headroom {
         Headroom {
             config: Config::default(),
             store: process_store(),
+            memo: Memo::process(),
         }
     }
 }
@@ -115,6 +147,11 @@ impl Headroom {
         &self.config
     }
 
+    /// The memo of segment results and token counts this engine reads and fills.
+    pub fn memo(&self) -> &Arc<Memo> {
+        &self.memo
+    }
+
     /// The engine's own store (used by `compress_into_own_store` and `answer_tool_call`).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -153,8 +190,26 @@ impl Headroom {
     }
 
     /// Compresses a raw chat-completions body. Unknown fields and every untouched byte are kept.
+    /// A request over its token budget (the config's, or the model's window) is fitted, or refused
+    /// with [`Error::OverBudget`] when it cannot fit.
     pub fn compress_json(&self, body: &[u8]) -> Result<CompressedJson> {
-        run::run(body, &self.config)
+        self.compress_json_with(body, &CompressOptions::default())
+    }
+
+    /// [`Headroom::compress_json`] with per-request options (a budget, frozen messages).
+    ///
+    /// ```
+    /// let hr = headroom::Headroom::default();
+    /// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello there"}]}"#;
+    /// let err = hr.compress_json_with(body, &headroom::CompressOptions::default().token_budget(3)).unwrap_err();
+    /// assert!(matches!(err, headroom::Error::OverBudget { budget: 3, .. }));
+    /// ```
+    pub fn compress_json_with(
+        &self,
+        body: &[u8],
+        options: &CompressOptions,
+    ) -> Result<CompressedJson> {
+        run::run(body, &self.config, &self.memo, options)
     }
 
     /// Compresses a raw body and persists its originals in `store` under `namespace`;
@@ -165,15 +220,26 @@ impl Headroom {
         store: &dyn Store,
         namespace: &str,
     ) -> Result<CompressedJson> {
-        let out = self.compress_json(body)?;
+        self.compress_json_into_with(body, store, namespace, &CompressOptions::default())
+    }
+
+    /// [`Headroom::compress_json_into`] with per-request options.
+    pub fn compress_json_into_with(
+        &self,
+        body: &[u8],
+        store: &dyn Store,
+        namespace: &str,
+        options: &CompressOptions,
+    ) -> Result<CompressedJson> {
+        let out = self.compress_json_with(body, options)?;
         let persisted = persist(store, namespace, &out.originals);
-        self.settle(body, out, persisted)
+        self.settle(body, options, out, persisted)
     }
 
     /// [`Headroom::compress_json_into`] for an async store (Redis, or any [`Store`] through its
     /// blanket [`AsyncStore`]): the same policy, the originals persisted with `.await`.
     /// Compression runs inline; a door that moves CPU work off its runtime calls
-    /// [`Headroom::compress_json`], [`persist_all`] and [`Headroom::settle`] itself.
+    /// [`Headroom::compress_json_with`], [`persist_all`] and [`Headroom::settle`] itself.
     ///
     /// ```
     /// use headroom::store::{AsyncStore, MemoryStore};
@@ -191,22 +257,25 @@ impl Headroom {
         store: &(impl AsyncStore + ?Sized),
         namespace: &str,
     ) -> Result<CompressedJson> {
-        let out = self.compress_json(body)?;
+        let options = CompressOptions::default();
+        let out = self.compress_json_with(body, &options)?;
         let persisted = persist_all(store, namespace, &out.originals).await;
-        self.settle(body, out, persisted)
+        self.settle(body, &options, out, persisted)
     }
 
-    /// The one policy of every store-backed door: `out` (the compression of `body`) stands when its
-    /// originals were persisted; when the store failed, `body` is compressed again with lossless
-    /// transforms only — nothing elided, nothing to retrieve — and the report's
+    /// The one policy of every store-backed door: `out` (the compression of `body` with `options`)
+    /// stands when its originals were persisted; when the store failed, `body` is compressed again
+    /// with lossless transforms only — nothing elided, nothing to retrieve — and the report's
     /// [`Report::lossless_fallback`] says why ([`LosslessFallback::StoreUnavailable`]).
     ///
     /// ```
     /// use headroom::store::StoreError;
+    /// use headroom::CompressOptions;
     /// let hr = headroom::Headroom::default();
     /// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
-    /// let out = hr.compress_json(body)?;
-    /// let out = hr.settle(body, out, Err(StoreError("connection refused".into())))?;
+    /// let options = CompressOptions::default();
+    /// let out = hr.compress_json_with(body, &options)?;
+    /// let out = hr.settle(body, &options, out, Err(StoreError("connection refused".into())))?;
     /// assert!(matches!(out.report.lossless_fallback, Some(headroom::LosslessFallback::StoreUnavailable(_))));
     /// assert!(out.originals.is_empty());
     /// # Ok::<(), headroom::Error>(())
@@ -214,13 +283,14 @@ impl Headroom {
     pub fn settle(
         &self,
         body: &[u8],
+        options: &CompressOptions,
         out: CompressedJson,
         persisted: std::result::Result<(), StoreError>,
     ) -> Result<CompressedJson> {
         let Err(error) = persisted else {
             return Ok(out);
         };
-        let mut out = run::run(body, &self.lossless_config())?;
+        let mut out = run::run(body, &self.lossless_config(), &self.memo, options)?;
         store_failed(&mut out.report, error);
         Ok(out)
     }
@@ -278,7 +348,7 @@ impl Headroom {
     ) -> Result<Compressed> {
         let body = serde_json::to_vec(request)
             .map_err(|e| Error::InvalidRequest(format!("cannot serialize the request: {e}")))?;
-        let out = run::run(&body, config)?;
+        let out = run::run(&body, config, &self.memo, &CompressOptions::default())?;
         let CompressedJson {
             body: new_body,
             mut report,

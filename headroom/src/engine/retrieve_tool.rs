@@ -5,7 +5,7 @@ use crate::conversation::RequestView;
 use crate::marker::RETRIEVE_TOOL_NAME;
 use crate::report::RetrieveUnavailable;
 use crate::retrieve;
-use crate::tokens::{count_tools, TokenCounter, ToolTokens};
+use crate::tokens::{count_tools, TokenCounter, ToolTokens, TOOL_LIST_TOKENS};
 use crate::Config;
 use serde_json::Value;
 use std::ops::Range;
@@ -87,24 +87,18 @@ pub(super) fn definitions_tokens(
     total
 }
 
-/// Tokens appending the retrieve tool adds to the request's `tools`.
-pub(super) fn added_tokens(
-    request: &RequestView,
-    model: &str,
-    counter: &dyn TokenCounter,
-) -> usize {
-    let mut tools = match &request.tools {
-        Some((_, raw)) => match serde_json::from_str(raw) {
-            Ok(Value::Array(tools)) => tools,
-            _ => Vec::new(),
-        },
-        None => Vec::new(),
-    };
-    let before = count_tools(&Value::Array(tools.clone()), model, counter).tokens;
-    tools.push(retrieve::tool_definition());
-    count_tools(&Value::Array(tools), model, counter)
-        .tokens
-        .saturating_sub(before)
+/// Tokens appending the retrieve tool adds to the request's `tools`: its definition, and the
+/// list's own fixed cost when it starts the list.
+pub(super) fn added_tokens(request: &RequestView, counter: &dyn TokenCounter) -> usize {
+    let listed = request.tools.as_ref().is_some_and(|(_, raw)| {
+        raw.starts_with('[') && !raw[1..raw.len() - 1].trim().is_empty()
+    });
+    let definition = crate::tool::definition_tokens(counter);
+    if listed {
+        definition.saturating_sub(TOOL_LIST_TOKENS)
+    } else {
+        definition
+    }
 }
 
 /// Whether the request already offers a tool named `headroom_retrieve`.

@@ -1,26 +1,36 @@
 //! One engine run over a raw body: the steps of DESIGN.md in order, and "never worse" at the end.
 
+use super::fit::{fit, run_span, Fitted, LimitsWithoutMarker};
 use super::retrieve_tool::{
     added_tokens, definitions_tokens, retrieve_unavailable, tool_edit, tools_have_retrieve,
 };
-use super::segments::walk;
-use super::{CompressedJson, DEFAULT_MODEL};
-use crate::conversation;
+use super::segments::{prepare, Compressing, MessageOutcome};
+use super::{CompressOptions, CompressedJson, DEFAULT_MODEL};
+use crate::budget::target_tokens;
+use crate::conversation::{self, RequestView};
 use crate::deadline::Deadline;
-use crate::report::{LosslessFallback, Report};
-use crate::tokens::counter_for_model;
+use crate::memo::{KeyBuilder, Memo};
+use crate::report::{FitReport, LosslessFallback, Report};
+use crate::tokens::{counter_for_model, TokenCounter, TOKENS_PER_REPLY};
 use crate::{Config, Error, Result};
+use std::ops::Range;
 
 /// Compresses `body` with `config`. A panic (a bug) is caught here, for every door: it is logged at
 /// `error` and becomes [`Error::CompressionPanicked`], so the door sends the request as it came.
-pub(super) fn run(body: &[u8], config: &Config) -> Result<CompressedJson> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| steps(body, config))).unwrap_or_else(
-        |panic| {
-            let error = Error::from_panic(panic.as_ref());
-            tracing::error!(target: "headroom", %error, "the request goes out as it came");
-            Err(error)
-        },
-    )
+pub(super) fn run(
+    body: &[u8],
+    config: &Config,
+    memo: &Memo,
+    options: &CompressOptions,
+) -> Result<CompressedJson> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        steps(body, config, memo, options)
+    }))
+    .unwrap_or_else(|panic| {
+        let error = Error::from_panic(panic.as_ref());
+        tracing::error!(target: "headroom", %error, "the request goes out as it came");
+        Err(error)
+    })
 }
 
 #[cfg(test)]
@@ -29,8 +39,14 @@ thread_local! {
     pub(super) static PANIC_NEXT_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// The steps of DESIGN.md on `body`: view, protect, detect, compress, add the retrieve tool, report.
-fn steps(body: &[u8], config: &Config) -> Result<CompressedJson> {
+/// The steps of DESIGN.md on `body`: view, protect, detect, compress, fit, add the retrieve tool,
+/// report.
+fn steps(
+    body: &[u8],
+    config: &Config,
+    memo: &Memo,
+    options: &CompressOptions,
+) -> Result<CompressedJson> {
     #[cfg(test)]
     if PANIC_NEXT_RUN.with(|p| p.replace(false)) {
         panic!("injected for a test");
@@ -57,13 +73,14 @@ fn steps(body: &[u8], config: &Config) -> Result<CompressedJson> {
         .unwrap_or_else(|| DEFAULT_MODEL.to_string());
     let counter = counter_for_model(&model);
     let mut report = Report {
-        model,
+        model: model.clone(),
         ..Report::default()
     };
-    // Markers only where the model can retrieve: otherwise lossless transforms only.
+    // Markers only where the model can retrieve: otherwise lossless transforms only (nothing
+    // elided, nothing evicted) for the whole run.
     let unavailable = retrieve_unavailable(&request, config).filter(|_| !config.lossless_only);
     let lossless;
-    let walk_config = match &unavailable {
+    let config = match &unavailable {
         Some(_) => {
             lossless = Config {
                 lossless_only: true,
@@ -74,81 +91,337 @@ fn steps(body: &[u8], config: &Config) -> Result<CompressedJson> {
         None => config,
     };
     report.lossless_fallback = unavailable.map(LosslessFallback::RetrieveUnavailable);
-    // 2–5. Protect, detect, compress each segment; originals of lossy rewrites kept.
-    let walk = walk(&request, walk_config, &counter, deadline, &mut report);
-    let definitions = definitions_tokens(&request, &report.model, counter.as_ref());
-    report.tools_tokens = definitions.tokens;
-    report.tools_tokens_estimated = definitions.estimated;
-    let tokens_before = walk.tokens_before + definitions.tokens;
+    // 2–5. Protect, detect, compress each message; originals of lossy rewrites kept.
+    let frozen = options.frozen_message_count;
+    let (messages, has_marker) = prepare(&request, counter.as_ref(), memo, config, frozen);
+    let compressing = Compressing::new(config, &counter, memo, deadline);
+    let outcomes: Vec<MessageOutcome> =
+        messages.iter().map(|m| compressing.message(m, 0)).collect();
+    let tools_tokens = definitions(memo, &request, &model, counter.as_ref(), &mut report);
+    let tokens_before =
+        TOKENS_PER_REPLY + tools_tokens + messages.iter().map(|m| m.tokens_before()).sum::<usize>();
     report.tokens_before = tokens_before;
-    if walk.out_of_time {
-        report.tokens_after = tokens_before;
-        unchanged(&mut report);
-        report.finish();
-        let reason = format!(
-            "time budget of {} ms exhausted: the request is sent as it came",
-            config.time_budget.as_millis()
-        );
-        return Ok(passthrough(body, report, reason));
+    if outcomes.iter().any(|o| o.out_of_time) || deadline.passed() {
+        return Ok(out_of_time(body, report, config));
     }
 
     // 7. The retrieve tool goes in whenever a marker is in the conversation: markers already in the
     // history need it even when nothing new is compressed.
     let tool_allowed =
         config.retrieve_tool && request.functions.is_none() && !tools_have_retrieve(&request.tools);
-    let history_needs_tool = tool_allowed && walk.has_marker;
-    let tool = if tool_allowed && (walk.has_marker || !walk.originals.is_empty()) {
+    let lossy = outcomes.iter().any(|o| !o.originals.is_empty());
+    let tool = if tool_allowed {
         tool_edit(text, &request)
     } else {
         None
     };
     let tool_tokens = match &tool {
-        Some(_) => added_tokens(&request, &report.model, counter.as_ref()),
+        Some(_) => added_tokens(&request, counter.as_ref()),
         None => 0,
     };
-    let baseline = tokens_before + if history_needs_tool { tool_tokens } else { 0 };
-    let after = tokens_before - walk.saved + tool_tokens;
+    let after =
+        TOKENS_PER_REPLY + tools_tokens + outcomes.iter().map(|o| o.tokens_after).sum::<usize>();
+    let after = after + if has_marker || lossy { tool_tokens } else { 0 };
 
+    // 6. Fit the budget: only a request over it is touched.
+    let budget_config = Config {
+        token_budget: options.token_budget.or(config.token_budget),
+        ..config.clone()
+    };
+    let target = target_tokens(&budget_config, &model, request.max_completion_tokens);
+    if let Some(target) = target.filter(|t| after > *t) {
+        if config.lossless_only && budget_config.token_budget.is_none() {
+            // Nothing may be evicted, and no user set this limit: the provider decides.
+            let mut out = within_budget(
+                body,
+                text,
+                outcomes,
+                tool,
+                tool_tokens,
+                has_marker,
+                &mut report,
+                config,
+            );
+            out.report.fit = Some(FitReport {
+                target,
+                tokens_before_fit: after,
+                left_over: Some(format!(
+                    "over the model's window less the completion reserve ({target} tokens); \
+                     lossless_only: nothing evicted"
+                )),
+                ..FitReport::default()
+            });
+            return Ok(out);
+        }
+        let limits = LimitsWithoutMarker {
+            target,
+            low_water: (target as f64 * config.eviction_low_water.clamp(0.0, 1.0)) as usize,
+            protect_recent_units: config.protect_recent_units,
+            fixed: TOKENS_PER_REPLY + tools_tokens + tool_tokens,
+        };
+        let fitted = fit(
+            text,
+            &request,
+            &messages,
+            outcomes,
+            &compressing,
+            counter.as_ref(),
+            limits,
+            frozen,
+            !config.lossless_only && !config.audit,
+        );
+        if deadline.passed() {
+            return Ok(out_of_time(body, report, config));
+        }
+        let over = |tokens| Error::OverBudget {
+            tokens,
+            budget: target,
+        };
+        return match fitted {
+            Ok(fitted) => {
+                let fixed = TOKENS_PER_REPLY + tools_tokens;
+                let fitted = assemble(
+                    text,
+                    &request,
+                    fitted,
+                    fixed,
+                    tool,
+                    tool_tokens,
+                    &mut report,
+                    after,
+                    target,
+                );
+                let fitted = fitted.map_err(over)?;
+                if config.audit {
+                    return Ok(passthrough(body, report, "audit mode: report only".into()));
+                }
+                Ok(fitted)
+            }
+            Err(_) if config.audit => {
+                let reason = format!("audit mode: report only ({})", over(after));
+                Ok(passthrough(body, report, reason))
+            }
+            Err(tokens) => Err(over(tokens)),
+        };
+    }
+    Ok(within_budget(
+        body,
+        text,
+        outcomes,
+        tool,
+        tool_tokens,
+        has_marker,
+        &mut report,
+        config,
+    ))
+}
+
+/// Tokens of the request's function definitions (through the memo), recorded in the report.
+fn definitions(
+    memo: &Memo,
+    request: &RequestView,
+    model: &str,
+    counter: &dyn TokenCounter,
+    report: &mut Report,
+) -> usize {
+    let mut key = KeyBuilder::new(b"definitions")
+        .part(counter.name().as_bytes())
+        .part(model.as_bytes());
+    for raw in [request.tools.as_ref().map(|(_, raw)| raw), request.functions.as_ref()] {
+        key = key.part(raw.map_or(&b""[..], |raw| raw.as_bytes()));
+    }
+    // The memo keeps one number: the tokens, and in the lowest bit whether they are estimated.
+    let packed = memo.tokens(key.finish(), || {
+        let counted = definitions_tokens(request, model, counter);
+        counted.tokens << 1 | usize::from(counted.estimated)
+    });
+    report.tools_tokens = packed >> 1;
+    report.tools_tokens_estimated = packed & 1 == 1;
+    report.tools_tokens
+}
+
+/// A request within its budget: its compressed segments, unless that is not smaller (never worse).
+#[allow(clippy::too_many_arguments)]
+fn within_budget(
+    body: &[u8],
+    text: &str,
+    outcomes: Vec<MessageOutcome>,
+    tool: Option<(Range<usize>, String)>,
+    tool_tokens: usize,
+    has_marker: bool,
+    report: &mut Report,
+    config: &Config,
+) -> CompressedJson {
+    let tokens_before = report.tokens_before;
+    let mut saved = 0;
+    let mut edits = Vec::new();
+    let mut originals = Vec::new();
+    for outcome in outcomes {
+        saved += outcome
+            .segments
+            .iter()
+            .map(|s| s.tokens_before - s.tokens_after)
+            .sum::<usize>();
+        collect(report, outcome, &mut edits, &mut originals);
+    }
+    let history_needs_tool = tool.is_some() && has_marker;
+    let tool = tool.filter(|_| has_marker || !originals.is_empty());
+    let tool_tokens = if tool.is_some() { tool_tokens } else { 0 };
+    let baseline = tokens_before + if history_needs_tool { tool_tokens } else { 0 };
+    let after = tokens_before - saved + tool_tokens;
     // Never worse: nothing beats the request as it came (plus the tool its history needs).
-    if walk.saved == 0 || after >= baseline {
-        if walk.saved > 0 {
+    if saved == 0 || after >= baseline {
+        if saved > 0 {
             report.passthrough_reason = Some("compressed form was not smaller".into());
         }
-        unchanged(&mut report);
-        return Ok(match tool.filter(|_| history_needs_tool && !config.audit) {
+        unchanged(report);
+        return match tool.filter(|_| history_needs_tool && !config.audit) {
             Some(edit) => {
                 report.tokens_after = tokens_before + tool_tokens;
                 report.retrieve_tool_added = true;
                 report.finish();
                 CompressedJson {
                     body: conversation::splice(text, vec![edit]),
-                    report,
+                    report: report.clone(),
                     originals: Vec::new(),
                 }
             }
             None => {
                 report.tokens_after = tokens_before;
                 report.finish();
-                passthrough(body, report, String::new())
+                passthrough(body, report.clone(), String::new())
             }
-        });
+        };
     }
     // 8. Report.
     report.tokens_after = after;
-    let mut edits = walk.edits;
     if let Some(edit) = tool {
         report.retrieve_tool_added = true;
         edits.push(edit);
     }
     report.finish();
     if config.audit {
-        return Ok(passthrough(body, report, "audit mode: report only".into()));
+        return passthrough(body, report.clone(), "audit mode: report only".into());
     }
+    CompressedJson {
+        body: conversation::splice(text, edits),
+        report: report.clone(),
+        originals,
+    }
+}
+
+/// An over-budget request, fitted: kept messages at their levels, evicted runs as marker messages.
+/// `Err(tokens)` when the exact count is still over `target`.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    text: &str,
+    request: &RequestView,
+    fitted: Fitted,
+    fixed: usize,
+    tool: Option<(Range<usize>, String)>,
+    tool_tokens: usize,
+    report: &mut Report,
+    tokens_before_fit: usize,
+    target: usize,
+) -> std::result::Result<CompressedJson, usize> {
+    let Fitted {
+        plan,
+        outcomes,
+        runs,
+    } = fitted;
+    let mut evicted = vec![false; outcomes.len()];
+    for run in &runs {
+        evicted[run.messages.clone()]
+            .iter_mut()
+            .for_each(|e| *e = true);
+    }
+    let mut edits = Vec::new();
+    let mut originals = Vec::new();
+    let mut tokens = fixed + runs.iter().map(|r| r.tokens).sum::<usize>();
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        if evicted[i] {
+            for mut seg in outcome.segments {
+                seg.tokens_after = 0;
+                seg.hash = None;
+                seg.transforms.clear();
+                seg.skipped = Some("evicted to fit the token budget".into());
+                report.segments.push(seg);
+            }
+            continue;
+        }
+        tokens += outcome.tokens_after;
+        collect(report, outcome, &mut edits, &mut originals);
+    }
+    for run in runs.iter() {
+        edits.push((run_span(request, run), run.message_json.clone()));
+        if !originals
+            .iter()
+            .any(|o: &super::Original| o.hash == run.original.hash)
+        {
+            originals.push(run.original.clone());
+        }
+        report.ccr_hashes.push(run.original.hash.clone());
+    }
+    if let Some(edit) = tool.filter(|_| !originals.is_empty() || !runs.is_empty()) {
+        tokens += tool_tokens;
+        report.retrieve_tool_added = true;
+        edits.push(edit);
+    }
+    report.fit = Some(FitReport {
+        target,
+        tokens_before_fit,
+        harder_messages: plan.levels.iter().filter(|l| **l > 0).count(),
+        evictions: runs.iter().map(|r| r.eviction.clone()).collect(),
+        last_step_at: plan.last_step,
+        newest_harder: plan.newest_harder,
+        left_over: None,
+    });
+    if tokens > target {
+        return Err(tokens);
+    }
+    report.tokens_after = tokens;
+    report.finish();
     Ok(CompressedJson {
         body: conversation::splice(text, edits),
-        report,
-        originals: walk.originals,
+        report: report.clone(),
+        originals,
     })
+}
+
+/// Moves a message's rewrites into the request's edits and its segment reports into `report`.
+fn collect(
+    report: &mut Report,
+    outcome: MessageOutcome,
+    edits: &mut Vec<(Range<usize>, String)>,
+    originals: &mut Vec<super::Original>,
+) {
+    for seg in &outcome.segments {
+        for t in &seg.transforms {
+            if !report.transforms_applied.contains(t) {
+                report.transforms_applied.push(t.clone());
+            }
+        }
+    }
+    for original in outcome.originals {
+        if !originals.iter().any(|o| o.hash == original.hash) {
+            report.ccr_hashes.push(original.hash.clone());
+            originals.push(original);
+        }
+    }
+    edits.extend(outcome.edits);
+    report.segments.extend(outcome.segments);
+}
+
+/// The time budget ran out: the whole request goes out as it came.
+fn out_of_time(body: &[u8], mut report: Report, config: &Config) -> CompressedJson {
+    report.tokens_after = report.tokens_before;
+    unchanged(&mut report);
+    report.finish();
+    let reason = format!(
+        "time budget of {} ms exhausted: the request is sent as it came",
+        config.time_budget.as_millis()
+    );
+    passthrough(body, report, reason)
 }
 
 /// Clears what the report says was rewritten: the request goes out as it came.
@@ -184,13 +457,11 @@ mod tests {
     #[test]
     fn a_panic_in_the_steps_is_an_error_not_an_unwind() {
         let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
+        let (memo, options) = (Memo::new(1 << 20), CompressOptions::default());
         PANIC_NEXT_RUN.with(|p| p.set(true));
-        let err = run(body, &Config::default()).unwrap_err();
+        let err = run(body, &Config::default(), &memo, &options).unwrap_err();
         assert!(matches!(err, Error::CompressionPanicked(ref m) if m == "injected for a test"));
-        assert!(
-            run(body, &Config::default()).is_ok(),
-            "the next run is fine"
-        );
+        assert!(run(body, &Config::default(), &memo, &options).is_ok(), "the next run is fine");
         // Every public entry point goes through the guard.
         PANIC_NEXT_RUN.with(|p| p.set(true));
         let hr = crate::Headroom::default();

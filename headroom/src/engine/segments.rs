@@ -1,55 +1,71 @@
 //! Steps 2–5 for every segment: protect, detect, compress against its question, keep the original.
+//!
+//! [`prepare`] reads each segment once (its digest, its tokens, its question); [`Compressing`]
+//! then compresses a message at a level (0 as configured, higher for the budget), with every
+//! result and token count served from the memo when it was computed before.
 
 use super::protect::protection;
 use super::Original;
+use crate::budget::{level_config, LEVELS};
 use crate::compress::{compressor_for, Compression, SegmentContext};
 use crate::conversation::{MessageView, RequestView, Segment, SegmentKind};
 use crate::deadline::Deadline;
 use crate::detect::{detect_with_hints, Hints};
-use crate::marker::{segment_hash, Marker};
-use crate::report::{Report, SegmentReport};
-use crate::tokens::{TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TOKENS_PER_REPLY};
+use crate::marker::{hash_of_digest, Marker};
+use crate::memo::{Key, KeyBuilder, Memo, Remembered};
+use crate::report::SegmentReport;
+use crate::tokens::{TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME};
 use crate::Config;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-/// What the walk over a request's messages found and rewrote.
-#[derive(Default)]
-pub(super) struct Walk {
-    /// Tokens of the messages as they came (overheads included, `tools` not).
-    pub tokens_before: usize,
-    /// Tokens the rewrites save.
-    pub saved: usize,
-    /// (span of a JSON string, its replacement literal).
-    pub edits: Vec<(Range<usize>, String)>,
-    /// Originals of the lossy rewrites, one per hash.
-    pub originals: Vec<Original>,
-    /// Some message already carries a marker (so the retrieve tool must stay offered).
-    pub has_marker: bool,
-    /// The time budget ran out: the request must go out as it came.
-    pub out_of_time: bool,
-}
-
 /// The tool call a tool message answers: (function name, arguments).
 type Call<'a> = (&'a str, &'a str);
 
-/// Walks every message of `request`, filling `report` with one entry per segment.
-pub(super) fn walk(
-    request: &RequestView,
+/// A segment read once: what protects it and what it is compressed against.
+pub(super) struct Prepared<'r> {
+    segment: &'r Segment,
+    role: &'r str,
+    tool_name: Option<&'r str>,
+    call: Option<Call<'r>>,
+    question: String,
+    digest: [u8; 32],
+    hash: String,
+    pub tokens: usize,
+    /// Why it stays as it is whatever the level (a marker, a frozen message).
+    pinned: Option<String>,
+}
+
+/// A message read once.
+pub(super) struct PreparedMessage<'r> {
+    pub index: usize,
+    /// Tokens outside its segments (overhead, role, name, tool-call names).
+    pub fixed: usize,
+    pub segments: Vec<Prepared<'r>>,
+}
+
+impl PreparedMessage<'_> {
+    /// Tokens of the message as it came.
+    pub fn tokens_before(&self) -> usize {
+        self.fixed + self.segments.iter().map(|s| s.tokens).sum::<usize>()
+    }
+}
+
+/// Reads every message of `request`: the first `frozen` messages are forwarded as they are.
+pub(super) fn prepare<'r>(
+    request: &'r RequestView,
+    counter: &dyn TokenCounter,
+    memo: &Memo,
     config: &Config,
-    counter: &Arc<dyn TokenCounter>,
-    deadline: Deadline,
-    report: &mut Report,
-) -> Walk {
-    let mut walk = Walk {
-        tokens_before: TOKENS_PER_REPLY,
-        ..Walk::default()
-    };
+    frozen: usize,
+) -> (Vec<PreparedMessage<'r>>, bool) {
+    let mut has_marker = false;
     let mut last_user_text = String::new();
     let mut calls: HashMap<&str, Call<'_>> = HashMap::new();
+    let mut messages = Vec::with_capacity(request.messages.len());
     for (index, message) in request.messages.iter().enumerate() {
-        walk.tokens_before += fixed_tokens(message, counter.as_ref());
         let role = message.role.as_deref().unwrap_or("");
         let call = message
             .tool_call_id
@@ -59,60 +75,41 @@ pub(super) fn walk(
         let tool_name = call
             .map(|(name, _)| name)
             .or(message.name.as_deref().filter(|_| role == "function"));
+        let mut segments = Vec::with_capacity(message.segments.len());
         for segment in &message.segments {
-            let tokens = counter.count(&segment.text);
-            walk.tokens_before += tokens;
-            let mut seg_report = SegmentReport {
-                message_index: index,
-                role: role.to_string(),
-                kind: segment.kind.name(),
-                tokens_before: tokens,
-                tokens_after: tokens,
-                ..SegmentReport::default()
-            };
-            let skip = if Marker::is_in(&segment.text) {
-                walk.has_marker = true;
-                Some("already compressed".to_string())
-            } else if walk.out_of_time {
-                Some("time budget exhausted".to_string())
-            } else {
-                protection(config, role, tool_name, tokens)
-            };
-            if let Some(reason) = skip {
-                seg_report.skipped = Some(reason);
-                report.segments.push(seg_report);
-                continue;
-            }
-            let question = question(&last_user_text, call, config);
-            let hash = segment_hash(&segment.text);
-            let mut ctx = SegmentContext::new(config, counter.clone())
-                .with_question(&question)
-                .with_hash(&hash);
-            ctx.tool_name = tool_name.map(str::to_string);
-            ctx.tool_arguments = call.map(|(_, arguments)| arguments.to_string());
-            ctx.json_only = segment.kind == SegmentKind::ToolCallArguments;
-            ctx.deadline = deadline;
-            let content_type = detect_with_hints(
-                &segment.text,
-                &Hints::default()
-                    .with_tool_name(tool_name)
-                    .with_tool_arguments(call.map(|(_, arguments)| arguments)),
+            let digest: [u8; 32] = Sha256::digest(segment.text.as_bytes()).into();
+            let tokens = memo.tokens(
+                KeyBuilder::new(b"tokens")
+                    .part(&digest)
+                    .part(counter.name().as_bytes())
+                    .finish(),
+                || counter.count(&segment.text),
             );
-            seg_report.content_type = content_type.name().to_string();
-            let result =
-                compressor_for(&content_type).and_then(|c| c.compress(&segment.text, &ctx));
-            if deadline.passed() {
-                // Whatever the compressor returned may be cut short: none of it is used.
-                walk.out_of_time = true;
-                seg_report.skipped = Some("time budget exhausted".into());
+            let pinned = if Marker::is_in(&segment.text) {
+                has_marker = true;
+                Some("already compressed".to_string())
+            } else if index < frozen {
+                Some("frozen (before frozen_message_count)".to_string())
             } else {
-                seg_report.skipped = match result {
-                    Some(c) => walk.keep(segment, hash, c, config, report, &mut seg_report),
-                    None => Some(format!("nothing to compress in {}", content_type.name())),
-                };
-            }
-            report.segments.push(seg_report);
+                None
+            };
+            segments.push(Prepared {
+                segment,
+                role,
+                tool_name,
+                call,
+                question: question(&last_user_text, call, config),
+                hash: hash_of_digest(&digest),
+                digest,
+                tokens,
+                pinned,
+            });
         }
+        messages.push(PreparedMessage {
+            index,
+            fixed: fixed_tokens(message, counter),
+            segments,
+        });
         match role {
             "user" => {
                 last_user_text = message
@@ -130,50 +127,221 @@ pub(super) fn walk(
             _ => {}
         }
     }
-    walk
+    (messages, has_marker)
 }
 
-impl Walk {
-    /// Keeps a compressor's rewrite when it may and should be used; else says why it was not.
-    fn keep(
-        &mut self,
-        segment: &Segment,
-        hash: String,
-        c: Compression,
+/// A message compressed at one level.
+#[derive(Debug, Clone, Default)]
+pub(super) struct MessageOutcome {
+    pub tokens_after: usize,
+    /// (span of a JSON string, its replacement literal).
+    pub edits: Vec<(Range<usize>, String)>,
+    /// Originals of the lossy rewrites.
+    pub originals: Vec<Original>,
+    pub segments: Vec<SegmentReport>,
+    /// The time budget ran out while compressing it: nothing of the request may be used.
+    pub out_of_time: bool,
+}
+
+/// The settings of one level and its fingerprint (part of every memo key).
+struct Level {
+    config: Config,
+    fingerprint: [u8; 32],
+}
+
+/// Compresses prepared messages at any level, through the memo.
+pub(super) struct Compressing<'a> {
+    levels: Vec<Level>,
+    counter: &'a Arc<dyn TokenCounter>,
+    memo: &'a Memo,
+    deadline: Deadline,
+}
+
+/// One segment's result at one level, after the engine's own checks.
+struct SegmentOutcome {
+    content_type: &'static str,
+    /// The rewrite to use, when there is one.
+    kept: Option<Arc<Compression>>,
+    skipped: Option<String>,
+}
+
+impl<'a> Compressing<'a> {
+    pub(super) fn new(
         config: &Config,
-        report: &mut Report,
-        seg_report: &mut SegmentReport,
-    ) -> Option<String> {
-        if c.lossy && config.lossless_only {
-            return Some("lossy result refused (lossless_only)".into());
+        counter: &'a Arc<dyn TokenCounter>,
+        memo: &'a Memo,
+        deadline: Deadline,
+    ) -> Self {
+        let levels = (0..LEVELS)
+            .map(|level| {
+                let config = level_config(config, level);
+                Level {
+                    fingerprint: fingerprint(&config),
+                    config,
+                }
+            })
+            .collect();
+        Compressing {
+            levels,
+            counter,
+            memo,
+            deadline,
         }
-        if c.tokens >= seg_report.tokens_before {
-            return Some("no smaller form".into());
-        }
-        self.saved += seg_report.tokens_before - c.tokens;
-        seg_report.tokens_after = c.tokens;
-        for t in &c.transforms {
-            if !report.transforms_applied.contains(t) {
-                report.transforms_applied.push(t.clone());
-            }
-        }
-        seg_report.transforms = c.transforms;
-        if c.lossy {
-            if !self.originals.iter().any(|o| o.hash == hash) {
-                self.originals.push(Original {
-                    hash: hash.clone(),
-                    text: segment.text.clone(),
-                });
-                report.ccr_hashes.push(hash.clone());
-            }
-            seg_report.hash = Some(hash);
-        }
-        self.edits.push((
-            segment.span.clone(),
-            serde_json::to_string(&c.text).expect("strings serialize"),
-        ));
-        None
     }
+
+    /// `message` compressed at `level`: each segment gets the smaller of its result at this level
+    /// and at the levels below (so a higher level never costs more tokens).
+    pub(super) fn message(&self, message: &PreparedMessage<'_>, level: usize) -> MessageOutcome {
+        let mut out = MessageOutcome {
+            tokens_after: message.fixed,
+            ..MessageOutcome::default()
+        };
+        for p in &message.segments {
+            let mut report = SegmentReport {
+                message_index: message.index,
+                role: p.role.to_string(),
+                kind: p.segment.kind.name(),
+                tokens_before: p.tokens,
+                tokens_after: p.tokens,
+                ..SegmentReport::default()
+            };
+            let mut best: Option<SegmentOutcome> = None;
+            for l in 0..=level {
+                let outcome = self.segment(p, l);
+                if self.deadline.passed() {
+                    out.out_of_time = true;
+                    report.skipped = Some("time budget exhausted".into());
+                    break;
+                }
+                let better = match (&best, &outcome.kept) {
+                    (None, _) => true,
+                    (Some(b), Some(new)) => {
+                        b.kept.as_ref().is_none_or(|old| new.tokens < old.tokens)
+                    }
+                    (Some(_), None) => false,
+                };
+                if better {
+                    best = Some(outcome);
+                }
+            }
+            if let Some(best) = best.filter(|_| !out.out_of_time) {
+                report.content_type = best.content_type.to_string();
+                report.skipped = best.skipped;
+                if let Some(c) = best.kept {
+                    report.tokens_after = c.tokens;
+                    report.transforms = c.transforms.clone();
+                    if c.lossy {
+                        report.hash = Some(p.hash.clone());
+                        if !out.originals.iter().any(|o| o.hash == p.hash) {
+                            out.originals.push(Original {
+                                hash: p.hash.clone(),
+                                text: p.segment.text.clone(),
+                            });
+                        }
+                    }
+                    out.edits.push((
+                        p.segment.span.clone(),
+                        serde_json::to_string(&c.text).expect("strings serialize"),
+                    ));
+                }
+            }
+            out.tokens_after += report.tokens_after;
+            out.segments.push(report);
+        }
+        out
+    }
+
+    /// One segment at one level: protected, or its compressor's result if it may and should be used.
+    fn segment(&self, p: &Prepared<'_>, level: usize) -> SegmentOutcome {
+        let Level {
+            config,
+            fingerprint,
+        } = &self.levels[level];
+        let skip = p
+            .pinned
+            .clone()
+            .or_else(|| protection(config, p.role, p.tool_name, p.tokens));
+        if let Some(reason) = skip {
+            return SegmentOutcome {
+                content_type: "",
+                kept: None,
+                skipped: Some(reason),
+            };
+        }
+        let (content_type, result) = self.compress(p, config, fingerprint);
+        let skipped = match &result {
+            None => Some(format!("nothing to compress in {content_type}")),
+            Some(c) if c.lossy && config.lossless_only => {
+                Some("lossy result refused (lossless_only)".into())
+            }
+            Some(c) if c.tokens >= p.tokens => Some("no smaller form".into()),
+            Some(_) => None,
+        };
+        SegmentOutcome {
+            content_type,
+            kept: result.filter(|_| skipped.is_none()),
+            skipped,
+        }
+    }
+
+    /// The compressor's result for a segment, from the memo when it was computed before.
+    fn compress(&self, p: &Prepared<'_>, config: &Config, fingerprint: &[u8; 32]) -> Remembered {
+        let json_only = p.segment.kind == SegmentKind::ToolCallArguments;
+        let key = self.key(p, fingerprint, json_only);
+        if let Some(hit) = self.memo.compression(key) {
+            return hit;
+        }
+        let mut ctx = SegmentContext::new(config, self.counter.clone())
+            .with_question(&p.question)
+            .with_hash(&p.hash);
+        ctx.tool_name = p.tool_name.map(str::to_string);
+        ctx.tool_arguments = p.call.map(|(_, arguments)| arguments.to_string());
+        ctx.json_only = json_only;
+        ctx.deadline = self.deadline;
+        let content_type = detect_with_hints(
+            &p.segment.text,
+            &Hints::default()
+                .with_tool_name(p.tool_name)
+                .with_tool_arguments(p.call.map(|(_, arguments)| arguments)),
+        );
+        let result = compressor_for(&content_type)
+            .and_then(|c| c.compress(&p.segment.text, &ctx))
+            .map(Arc::new);
+        let remembered = (content_type.name(), result);
+        if !self.deadline.passed() {
+            // Work cut short by the deadline is never remembered.
+            self.memo.remember(key, remembered.clone());
+        }
+        remembered
+    }
+
+    /// Everything a segment's result depends on: its text, the settings, the question, the
+    /// tokenizer, the hash its markers carry (derived from the text), the tool call, the output kind.
+    fn key(&self, p: &Prepared<'_>, fingerprint: &[u8; 32], json_only: bool) -> Key {
+        let (name, arguments) = p.call.unwrap_or(("", ""));
+        KeyBuilder::new(b"segment")
+            .part(&p.digest)
+            .part(fingerprint)
+            .part(p.question.as_bytes())
+            .part(self.counter.name().as_bytes())
+            .part(p.tool_name.unwrap_or(name).as_bytes())
+            .part(arguments.as_bytes())
+            .part(&[u8::from(json_only)])
+            .finish()
+    }
+}
+
+/// A digest of the settings a compressor reads. Budget settings are left out: they decide which
+/// level a segment gets, not what a level gives.
+fn fingerprint(config: &Config) -> [u8; 32] {
+    let mut settings = config.clone();
+    settings.token_budget = None;
+    settings.fit_to_window = false;
+    settings.protect_recent_units = 0;
+    settings.eviction_low_water = 0.0;
+    settings.time_budget = std::time::Duration::ZERO;
+    settings.audit = false;
+    Sha256::digest(format!("{settings:?}").as_bytes()).into()
 }
 
 /// What a segment is compressed against: the user turn before it, the arguments of the tool call

@@ -6,6 +6,7 @@ mod memory;
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod url;
 
 pub use async_store::{lookup_all, persist_all, AsyncStore, StoreFuture};
 pub use memory::MemoryStore;
@@ -13,6 +14,8 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub(crate) use url::url_forms_list;
+pub use url::{parse_url, StoreUrl, URL_FORMS};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,7 +79,8 @@ impl Default for StoreLimits {
     }
 }
 
-/// Opens a store from a URL: `memory:` or `sqlite:PATH`.
+/// Opens a store from a URL: `memory:` or `sqlite:PATH` ([`URL_FORMS`]; Redis is async:
+/// [`open_async`]). A URL that is not one of the forms fails before anything is tried.
 ///
 /// ```
 /// let store = headroom::store::open("memory:", Default::default())?;
@@ -84,31 +88,18 @@ impl Default for StoreLimits {
 /// # Ok::<(), headroom::Error>(())
 /// ```
 pub fn open(url: &str, limits: StoreLimits) -> Result<Arc<dyn Store>, crate::Error> {
-    if url == "memory:" || url == "memory" {
-        return Ok(Arc::new(MemoryStore::new(limits)));
-    }
-    if let Some(path) = url.strip_prefix("sqlite:") {
+    match parse_url(url)? {
+        StoreUrl::Memory => Ok(Arc::new(MemoryStore::new(limits))),
         #[cfg(feature = "sqlite")]
-        {
-            let path = path.strip_prefix("//").unwrap_or(path);
-            return Ok(Arc::new(SqliteStore::open(path, limits)?));
-        }
+        StoreUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path, limits)?)),
         #[cfg(not(feature = "sqlite"))]
-        {
-            let _ = path;
-            return Err(crate::Error::Config(
-                "sqlite: stores need the `sqlite` feature of the headroom crate".into(),
-            ));
-        }
-    }
-    if is_redis_url(url) {
-        return Err(crate::Error::Config(format!(
+        StoreUrl::Sqlite(_) => Err(crate::Error::Config(
+            "sqlite: stores need the `sqlite` feature of the headroom crate".into(),
+        )),
+        StoreUrl::Redis(_) => Err(crate::Error::Config(format!(
             "{url}: Redis is an async store; open it with store::open_async (feature `redis`)"
-        )));
+        ))),
     }
-    Err(crate::Error::Config(format!(
-        "unknown store URL {url:?}; use memory:, sqlite:PATH or redis://HOST:PORT[/DB]"
-    )))
 }
 
 /// Opens a store for async doors from a URL: `memory:`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`
@@ -126,10 +117,10 @@ pub async fn open_async(
     url: &str,
     limits: StoreLimits,
 ) -> Result<Arc<dyn AsyncStore>, crate::Error> {
-    if is_redis_url(url) {
+    if let StoreUrl::Redis(url) = parse_url(url)? {
         #[cfg(feature = "redis")]
         {
-            return Ok(Arc::new(RedisStore::connect(url, limits).await?));
+            return Ok(Arc::new(RedisStore::connect(&url, limits).await?));
         }
         #[cfg(not(feature = "redis"))]
         {
@@ -139,10 +130,6 @@ pub async fn open_async(
         }
     }
     Ok(Arc::new(open(url, limits)?))
-}
-
-fn is_redis_url(url: &str) -> bool {
-    url.starts_with("redis://") || url.starts_with("rediss://")
 }
 
 #[cfg(test)]

@@ -174,7 +174,9 @@ mod tests {
 
     #[test]
     fn conforms() {
-        let server = RedisServer::start();
+        let Some(server) = RedisServer::start_if_installed() else {
+            return;
+        };
         runtime().block_on(async {
             let url = server.url(Some(1));
             let connect = |limits: StoreLimits, prefix: &'static str| {
@@ -194,7 +196,9 @@ mod tests {
 
     #[test]
     fn databases_and_prefixes_are_apart() {
-        let server = RedisServer::start();
+        let Some(server) = RedisServer::start_if_installed() else {
+            return;
+        };
         runtime().block_on(async {
             let db2 = RedisStore::connect(&server.url(Some(2)), Default::default())
                 .await
@@ -215,7 +219,9 @@ mod tests {
 
     #[test]
     fn a_stopped_server_is_an_error_not_a_hang_and_a_restarted_one_serves_again() {
-        let mut server = RedisServer::start();
+        let Some(mut server) = RedisServer::start_if_installed() else {
+            return;
+        };
         let url = server.url(None);
         runtime().block_on(async {
             let store = RedisStore::connect(&url, Default::default()).await.unwrap();

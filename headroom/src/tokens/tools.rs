@@ -41,6 +41,13 @@ struct Costs {
     list_end: i64,
 }
 
+/// The fixed tokens a non-empty tool list costs once, whatever the model family.
+///
+/// ```
+/// assert_eq!(headroom::tokens::TOOL_LIST_TOKENS, 12);
+/// ```
+pub const TOOL_LIST_TOKENS: usize = 12;
+
 /// gpt-4o and gpt-4o-mini (o200k_base).
 const O200K: Costs = Costs {
     function: 7,
@@ -48,7 +55,7 @@ const O200K: Costs = Costs {
     property: 3,
     enum_list: -3,
     enum_value: 3,
-    list_end: 12,
+    list_end: TOOL_LIST_TOKENS as i64,
 };
 
 /// gpt-4 and gpt-3.5-turbo (cl100k_base).

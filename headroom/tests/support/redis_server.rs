@@ -1,7 +1,12 @@
 //! A real `redis-server` on a free loopback port, for tests and benchmarks; stopped on drop.
-//! `scripts/setup.sh` installs it; without it the tests fail with a message saying so.
+//! `scripts/setup.sh` installs it; without it tests are skipped outside CI and fail in CI
+//! ([`RedisServer::start_if_installed`]), benchmarks fail.
 // Shared by several test binaries and the benchmark; each uses part of it.
 #![allow(dead_code)]
+
+/// Whether a missing tool skips or fails a test (also for tests that need other tools).
+#[path = "extras.rs"]
+pub mod extras;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -37,6 +42,17 @@ impl RedisServer {
             }
         }
         panic!("redis-server did not come up on a loopback port: {last_error}");
+    }
+
+    /// [`RedisServer::start`] when `redis-server` is on `PATH`; otherwise `None` and, outside CI, a
+    /// printed skip (in CI a failure).
+    pub fn start_if_installed() -> Option<RedisServer> {
+        extras::available(
+            "redis-server",
+            extras::on_path("redis-server"),
+            "run `bash scripts/setup.sh` (apt-get install redis-server)",
+        )
+        .then(RedisServer::start)
     }
 
     /// Starts the stopped server again on the same port (empty: it keeps nothing on disk).

@@ -1,0 +1,250 @@
+//! One byte-bounded memo of segment results and token counts, shared by every door of a process.
+//!
+//! An agent re-sends its whole conversation every turn; almost all of it was seen before. The memo
+//! keeps, for each segment already compressed, the compressor's result and the segment's token
+//! count, so a re-sent history costs hashing and look-ups. Keys are SHA-256 digests of everything a
+//! result depends on (the exact text, the config's fingerprint, the question, the tokenizer, the hash
+//! its markers carry, the tool call), so two different inputs never share an entry. The bound is in
+//! bytes of kept text; the eviction policy is quick_cache's (S3-FIFO, an LRU refinement that keeps
+//! entries hit more than once over ones seen once).
+
+use crate::compress::Compression;
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, LazyLock};
+
+/// The bound of the process-wide memo every engine uses unless given its own.
+pub const DEFAULT_MEMO_BYTES: usize = 64 * 1024 * 1024;
+
+/// A memo of segment results and token counts, bounded in bytes. Engines share the process-wide
+/// one ([`Memo::process`]) unless built with their own (`Headroom::builder().memo(…)`), which is
+/// how a test keeps its results to itself.
+///
+/// ```
+/// use headroom::{Headroom, Memo};
+/// use std::sync::Arc;
+/// let memo = Arc::new(Memo::new(1 << 20));
+/// let hr = Headroom::builder().memo(memo.clone()).build()?;
+/// hr.compress_json(br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#)?;
+/// assert!(memo.len() > 0, "the token count of the user turn is remembered");
+/// memo.clear();
+/// assert_eq!(memo.len(), 0);
+/// # Ok::<(), headroom::Error>(())
+/// ```
+pub struct Memo {
+    cache: Option<quick_cache::sync::Cache<Key, Entry, Weight>>,
+    max_bytes: usize,
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memo")
+            .field("max_bytes", &self.max_bytes)
+            .field("entries", &self.len())
+            .field("bytes", &self.bytes())
+            .finish()
+    }
+}
+
+/// A digest of everything an entry depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Key([u8; 16]);
+
+#[derive(Clone)]
+enum Entry {
+    Tokens(usize),
+    /// The detected content type's name and the compressor's result.
+    Compression(&'static str, Option<Arc<Compression>>),
+}
+
+/// A remembered segment result: the detected content type's name, and what its compressor offered.
+pub(crate) type Remembered = (&'static str, Option<Arc<Compression>>);
+
+/// An entry's weight: the bytes it holds, plus a fixed overhead for the key and the slot.
+#[derive(Clone, Copy)]
+struct Weight;
+
+const ENTRY_OVERHEAD: u64 = 64;
+
+impl quick_cache::Weighter<Key, Entry> for Weight {
+    fn weight(&self, _: &Key, entry: &Entry) -> u64 {
+        ENTRY_OVERHEAD
+            + match entry {
+                Entry::Tokens(_) => 0,
+                Entry::Compression(_, None) => 0,
+                Entry::Compression(_, Some(c)) => {
+                    (c.text.len() + c.transforms.iter().map(String::len).sum::<usize>()) as u64
+                }
+            }
+    }
+}
+
+impl Memo {
+    /// A memo holding at most `max_bytes` (0: remembers nothing).
+    pub fn new(max_bytes: usize) -> Memo {
+        let cache = (max_bytes > 0).then(|| {
+            // quick_cache sizes its shards from an item estimate: one per ~2 KB is typical here.
+            let items = (max_bytes / 2048).clamp(16, 1 << 20);
+            quick_cache::sync::Cache::with_weighter(items, max_bytes as u64, Weight)
+        });
+        Memo { cache, max_bytes }
+    }
+
+    /// A memo that remembers nothing (every result computed afresh, e.g. to time cold runs).
+    ///
+    /// ```
+    /// assert_eq!(headroom::Memo::disabled().max_bytes(), 0);
+    /// ```
+    pub fn disabled() -> Memo {
+        Memo::new(0)
+    }
+
+    /// The memo of every engine built without one: one per process, [`DEFAULT_MEMO_BYTES`] large.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// assert!(Arc::ptr_eq(&headroom::Memo::process(), &headroom::Memo::process()));
+    /// ```
+    pub fn process() -> Arc<Memo> {
+        static MEMO: LazyLock<Arc<Memo>> =
+            LazyLock::new(|| Arc::new(Memo::new(DEFAULT_MEMO_BYTES)));
+        MEMO.clone()
+    }
+
+    /// The bound it was made with.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.len())
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held (kept text plus a fixed overhead per entry); never above [`Memo::max_bytes`].
+    pub fn bytes(&self) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.weight() as usize)
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+    }
+
+    /// The token count of a text whose digest is `digest`, counting it on a miss.
+    pub(crate) fn tokens(&self, key: Key, count: impl FnOnce() -> usize) -> usize {
+        let Some(cache) = &self.cache else {
+            return count();
+        };
+        if let Some(Entry::Tokens(n)) = cache.get(&key) {
+            return n;
+        }
+        let n = count();
+        cache.insert(key, Entry::Tokens(n));
+        n
+    }
+
+    /// A remembered segment result, if any.
+    pub(crate) fn compression(&self, key: Key) -> Option<Remembered> {
+        match self.cache.as_ref()?.get(&key) {
+            Some(Entry::Compression(kind, c)) => Some((kind, c)),
+            _ => None,
+        }
+    }
+
+    /// Remembers a segment result (callers never remember work cut short by the deadline).
+    pub(crate) fn remember(&self, key: Key, result: Remembered) {
+        if let Some(cache) = &self.cache {
+            cache.insert(key, Entry::Compression(result.0, result.1));
+        }
+    }
+}
+
+/// Builds a [`Key`] from the parts an entry depends on; each part is length-prefixed, so no two
+/// different lists of parts give the same bytes to hash.
+pub(crate) struct KeyBuilder(Sha256);
+
+impl KeyBuilder {
+    /// A key of one kind (`b"tokens"`, `b"segment"`, …).
+    pub(crate) fn new(kind: &[u8]) -> KeyBuilder {
+        KeyBuilder(Sha256::new()).part(kind)
+    }
+
+    /// Adds one part.
+    pub(crate) fn part(mut self, bytes: &[u8]) -> KeyBuilder {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+        self
+    }
+
+    /// The key.
+    pub(crate) fn finish(self) -> Key {
+        let digest = self.0.finalize();
+        let mut key = [0; 16];
+        key.copy_from_slice(&digest[..16]);
+        Key(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compression(text: &str) -> Option<Arc<Compression>> {
+        Some(Arc::new(Compression {
+            text: text.into(),
+            tokens: 1,
+            transforms: vec!["t".into()],
+            lossy: false,
+        }))
+    }
+
+    #[test]
+    fn keys_of_different_parts_differ() {
+        let a = KeyBuilder::new(b"k").part(b"ab").part(b"c").finish();
+        let b = KeyBuilder::new(b"k").part(b"a").part(b"bc").finish();
+        assert_ne!(a, b);
+        assert_eq!(a, KeyBuilder::new(b"k").part(b"ab").part(b"c").finish());
+    }
+
+    #[test]
+    fn remembers_counts_and_results() {
+        let memo = Memo::new(1 << 20);
+        let key = KeyBuilder::new(b"tokens").part(b"hello").finish();
+        assert_eq!(memo.tokens(key, || 7), 7);
+        assert_eq!(memo.tokens(key, || unreachable!("counted twice")), 7);
+        let seg = KeyBuilder::new(b"segment").part(b"hello").finish();
+        assert!(memo.compression(seg).is_none());
+        memo.remember(seg, ("json", compression("h")));
+        assert_eq!(memo.compression(seg).unwrap().1.unwrap().text, "h");
+        memo.remember(seg, ("text", None));
+        assert_eq!(memo.compression(seg), Some(("text", None)));
+    }
+
+    #[test]
+    fn stays_within_its_byte_bound() {
+        let memo = Memo::new(64 * 1024);
+        for i in 0..200 {
+            let key = KeyBuilder::new(b"segment").part(&[i]).finish();
+            memo.remember(key, ("text", compression(&"x".repeat(4096))));
+            assert!(memo.bytes() <= memo.max_bytes(), "{} bytes", memo.bytes());
+        }
+        assert!(memo.len() < 200, "old entries went");
+    }
+
+    #[test]
+    fn a_disabled_memo_remembers_nothing() {
+        let memo = Memo::disabled();
+        let key = KeyBuilder::new(b"tokens").finish();
+        assert_eq!(memo.tokens(key, || 1), 1);
+        assert_eq!(memo.tokens(key, || 2), 2);
+        memo.remember(key, ("text", None));
+        assert!(memo.compression(key).is_none() && memo.is_empty());
+    }
+}

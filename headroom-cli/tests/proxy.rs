@@ -854,6 +854,38 @@ async fn retrieval_rounds_are_resolved_inside_the_proxy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_over_max_reply_bytes_is_relayed_as_it_came() {
+    let (up_url, up) = start_upstream().await;
+    let dir = std::env::temp_dir().join(format!("headroom-proxy-reply-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("engine.json");
+    std::fs::write(&config, r#"{"max_reply_bytes": 64}"#).unwrap();
+    let proxy = start_proxy(&up_url, &["--config", config.to_str().unwrap()]);
+    for stream in [false, true] {
+        let before = up.seen().len();
+        let text = send_json(
+            &proxy.url,
+            "/v1/chat/completions",
+            Some("sk-tenant"),
+            &build_log_request("retrieve-me", stream),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        assert!(
+            text.contains("headroom_retrieve"),
+            "stream {stream}: the model's reply as it came: {text}"
+        );
+        assert_eq!(
+            up.seen().len(),
+            before + 1,
+            "no round sent for a reply not read"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_failures_are_openai_style_errors() {
     let (up_url, _up) = start_upstream().await;
     // Nothing listens on the port of a listener we close.

@@ -25,7 +25,8 @@
 //! # let _ = client;
 //! ```
 
-use crate::door::{fix_content_length, Door, Outcome};
+use crate::door::{Door, Outcome};
+use crate::headers::fix_content_length;
 use crate::{HeadroomLayer, HeadroomService};
 use ::async_openai::config::Config;
 use ::async_openai::error::OpenAIError;
@@ -44,11 +45,13 @@ use std::task::{ready, Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// Makes `client` compress its chat-completion requests with the default engine.
+/// Makes `client` compress its chat-completion requests with the default engine, and answer the
+/// model's `headroom_retrieve` calls before your code sees the reply.
 ///
 /// The client keeps its type, config and every API. Requests are sent by a fresh `reqwest::Client`
-/// behind async-openai's default retry layer (async-openai does not hand out the client's own
-/// HTTP client); for your own HTTP client, build the stack shown in the [module docs](self).
+/// behind async-openai's default retry layer (async-openai does not hand out the client's own HTTP
+/// client): to keep yours — its timeouts, proxies, default headers — pass it to
+/// [`with_headroom_http`]; for a whole HTTP stack of your own, [`with_headroom_service`].
 ///
 /// ```
 /// let client = headroom_tower::async_openai::with_headroom(async_openai::Client::new());
@@ -69,8 +72,58 @@ pub fn with_headroom<C: Config>(client: Client<C>) -> Client<C> {
 /// # Ok::<(), headroom::Error>(())
 /// ```
 pub fn with_headroom_layer<C: Config>(client: Client<C>, layer: HeadroomLayer) -> Client<C> {
-    let transport = OpenAIRetryLayer::default().layer(ReqwestService::new(reqwest::Client::new()));
-    client.with_http_service(layer.with_retrieval().layer(transport))
+    with_headroom_http(client, layer, reqwest::Client::new())
+}
+
+/// [`with_headroom_layer`], sending with *your* `reqwest::Client` (behind async-openai's default
+/// retry layer), so its timeouts, proxies and default headers apply to every request, chat or not.
+///
+/// ```
+/// use std::time::Duration;
+/// let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+/// let client = headroom_tower::async_openai::with_headroom_http(
+///     async_openai::Client::new(),
+///     headroom_tower::HeadroomLayer,
+///     http,
+/// );
+/// # let _ = client;
+/// # Ok::<(), reqwest::Error>(())
+/// ```
+pub fn with_headroom_http<C: Config>(
+    client: Client<C>,
+    layer: HeadroomLayer,
+    http: reqwest::Client,
+) -> Client<C> {
+    let transport = OpenAIRetryLayer::default().layer(ReqwestService::new(http.clone()));
+    with_headroom_service(client.with_http_client(http), layer, transport)
+}
+
+/// [`with_headroom_layer`] over your own `HttpRequestFactory` stack (your retry policy, rate
+/// limits, tracing, your `reqwest::Client` inside): Headroom goes outside it, so a request is
+/// compressed once however often your stack retries it.
+///
+/// ```
+/// use async_openai::middleware::{retry::OpenAIRetryLayer, ReqwestService};
+/// let http = reqwest::Client::builder().user_agent("my-agent/1.0").build()?;
+/// let stack = tower::ServiceBuilder::new()
+///     .layer(OpenAIRetryLayer::default())
+///     .service(ReqwestService::new(http.clone()));
+/// let client = headroom_tower::async_openai::with_headroom_service(
+///     async_openai::Client::new().with_http_client(http),
+///     headroom_tower::HeadroomLayer,
+///     stack,
+/// );
+/// # let _ = client;
+/// # Ok::<(), reqwest::Error>(())
+/// ```
+pub fn with_headroom_service<C, S>(client: Client<C>, layer: HeadroomLayer, service: S) -> Client<C>
+where
+    C: Config,
+    S: Service<HttpRequestFactory, Response = reqwest::Response> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<OpenAIError> + Send + Sync + 'static,
+{
+    client.with_http_service(layer.with_retrieval().layer(service))
 }
 
 impl<S> Service<HttpRequestFactory> for HeadroomService<S>

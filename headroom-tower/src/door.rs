@@ -1,10 +1,14 @@
-//! What every door shares: the decision made before a body is read, and compression that fails open.
+//! What every door shares: the decision made before a body is read, and compression that fails
+//! open — a body the engine cannot read, a store that refuses the originals, a panic anywhere in
+//! the work (the engine's or a report hook's) all send the request on as it came or lossless.
 
+use crate::headers::{is_json, is_unencoded, wants_bypass};
 use bytes::Bytes;
-use headroom::store::{persist_all, AsyncStore, Store, StoreError, DEFAULT_NAMESPACE};
+use headroom::store::{persist_all, AsyncStore};
 use headroom::{CompressOptions, CompressedJson, Headroom, Report};
-use http::{header, HeaderMap, Method};
+use http::{HeaderMap, Method};
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -17,16 +21,6 @@ use tokio::sync::Semaphore;
 /// assert_eq!(headroom_tower::BLOCKING_THRESHOLD, 64 * 1024);
 /// ```
 pub const BLOCKING_THRESHOLD: usize = 64 * 1024;
-
-/// The header that sends a request on untouched when its value is `true`.
-///
-/// ```
-/// let request = http::Request::post("http://localhost/v1/chat/completions")
-///     .header(headroom_tower::BYPASS_HEADER, "true")
-///     .body(())?;
-/// # Ok::<(), http::Error>(())
-/// ```
-pub const BYPASS_HEADER: &str = "x-headroom-bypass";
 
 /// A callback that sees every report.
 pub(crate) type ReportHook = Arc<dyn Fn(&Report) + Send + Sync>;
@@ -81,15 +75,13 @@ impl Door {
         if !path.ends_with("/chat/completions") {
             return Some("not a chat-completions path");
         }
-        if header_is(headers, BYPASS_HEADER, |v| v.eq_ignore_ascii_case("true")) {
+        if wants_bypass(headers) {
             return Some("bypass requested");
         }
-        if !header_is(headers, header::CONTENT_TYPE.as_str(), is_json_media_type) {
+        if !is_json(headers) {
             return Some("not JSON");
         }
-        if header_is(headers, header::CONTENT_ENCODING.as_str(), |v| {
-            !v.eq_ignore_ascii_case("identity")
-        }) {
+        if !is_unencoded(headers) {
             return Some("encoded body");
         }
         match exact_len {
@@ -103,18 +95,22 @@ impl Door {
     }
 
     /// Compresses a chat-completions body, persisting originals in the engine's store under
-    /// `namespace`. Fails open: a body the engine cannot read is reported as unchanged.
+    /// `namespace` (the engine's policy: lossless only when the store fails). Fails open: a body
+    /// the engine cannot read, or a panic, leaves it unchanged.
     pub(crate) fn compress(
         &self,
         body: &Bytes,
         namespace: &str,
         options: &CompressOptions,
     ) -> Outcome {
-        let engine = self.engine();
-        self.finish(
-            body,
-            engine.compress_json_into_with(body, engine.store().as_ref(), namespace, options),
-        )
+        guarded(|| {
+            let engine = self.engine();
+            let store = engine.store().as_ref();
+            self.finish(
+                body,
+                engine.compress_json_into_with(body, store, namespace, options),
+            )
+        })
     }
 
     /// [`Door::compress`], on the blocking pool when the body is big and a tokio runtime is there;
@@ -128,11 +124,8 @@ impl Door {
     ) -> Task {
         if self.store.is_some() || self.limit.is_some() {
             let door = self.clone();
-            return Task::Async(Box::pin(door.compress_async(
-                body,
-                namespace.to_owned(),
-                options,
-            )));
+            let namespace = namespace.to_owned();
+            return Task::Async(Box::pin(door.compress_async(body, namespace, options)));
         }
         if body.len() > BLOCKING_THRESHOLD {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -147,7 +140,8 @@ impl Door {
     }
 
     /// Compression within the concurrency limit; originals persisted in the async store before the
-    /// body is sent, or, when that store fails, a lossless-only compression (nothing to retrieve).
+    /// body is sent, by the engine's policy ([`Headroom::settle`]: lossless only when the store
+    /// fails).
     async fn compress_async(
         self,
         body: Bytes,
@@ -159,62 +153,65 @@ impl Door {
             None => None,
         };
         let Some(store) = self.store.clone() else {
-            let compressed = self
+            return self
                 .off_runtime_if_big(&body, move |door, body| {
                     door.compress(body, &namespace, &options)
                 })
                 .await;
-            return compressed.unwrap_or_default();
         };
         let first = options.clone();
-        let out = self
+        let compressed = self
             .off_runtime_if_big(&body, move |door, body| {
-                door.engine().compress_json_with(body, &first)
+                guarded(|| Some(door.engine().compress_json_with(body, &first)))
             })
             .await;
-        let out = match out {
-            Some(Ok(out)) if !out.originals.is_empty() => {
-                match persist_all(store.as_ref(), &namespace, &out.originals).await {
-                    Ok(()) => Ok(out),
-                    Err(error) => {
-                        tracing::warn!(%error, "headroom: store unavailable, lossless compression only");
-                        // The engine's own fallback, given a store that refuses as this one did.
-                        self.off_runtime_if_big(&body, move |door, body| {
-                            door.engine().compress_json_into_with(
-                                body,
-                                &Unavailable,
-                                DEFAULT_NAMESPACE,
-                                &options,
-                            )
+        let Some(compressed) = compressed else {
+            return Outcome::default();
+        };
+        let out = match compressed {
+            Ok(out) if !out.originals.is_empty() => {
+                let persisted = persist_all(store.as_ref(), &namespace, &out.originals).await;
+                if persisted.is_ok() {
+                    Ok(out)
+                } else {
+                    // The lossless redo is engine work too: off the runtime when big.
+                    let settled = self
+                        .off_runtime_if_big(&body, move |door, body| {
+                            guarded(|| Some(door.engine().settle(body, &options, out, persisted)))
                         })
-                        .await
-                        .unwrap_or_else(|| Err(panicked()))
+                        .await;
+                    match settled {
+                        Some(settled) => settled,
+                        None => return Outcome::default(),
                     }
                 }
             }
-            Some(result) => result,
-            None => Err(panicked()),
+            other => other,
         };
-        self.finish(&body, out)
+        guarded(|| self.finish(&body, out))
     }
 
-    /// Runs `work` on the blocking pool when the body is big, inline otherwise. `None` when it
-    /// panicked on the pool.
-    async fn off_runtime_if_big<T: Send + 'static>(
+    /// Runs `work` on the blocking pool when the body is big, inline otherwise. A task the pool
+    /// lost (the runtime shutting down) is logged at `error` and gives `T::default()`: the
+    /// request goes on as it came.
+    async fn off_runtime_if_big<T: Default + Send + 'static>(
         &self,
         body: &Bytes,
         work: impl FnOnce(&Door, &Bytes) -> T + Send + 'static,
-    ) -> Option<T> {
+    ) -> T {
         if body.len() > BLOCKING_THRESHOLD {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 let (door, body) = (self.clone(), body.clone());
                 return runtime
                     .spawn_blocking(move || work(&door, &body))
                     .await
-                    .ok();
+                    .unwrap_or_else(|error| {
+                        tracing::error!(%error, "headroom: compression task lost; forwarding the request as it came");
+                        T::default()
+                    });
             }
         }
-        Some(work(self, body))
+        work(self, body)
     }
 
     /// The outcome of an engine run: reported to the hook, or "unchanged" when the engine failed.
@@ -237,6 +234,7 @@ impl Door {
                     ..Outcome::default()
                 }
             }
+            Err(headroom::Error::CompressionPanicked(_)) => Outcome::default(), // logged by the engine
             Err(error) => {
                 tracing::debug!(%error, "headroom: forwarding a body it cannot read unchanged");
                 Outcome::default()
@@ -245,25 +243,17 @@ impl Door {
     }
 }
 
-fn panicked() -> headroom::Error {
-    headroom::Error::InvalidRequest("compression panicked".into())
-}
-
-/// The sync face of an async store that just failed: every call refuses, so that
-/// [`Headroom::compress_json_into`] takes its lossless-only fallback.
-struct Unavailable;
-
-impl Store for Unavailable {
-    fn put(&self, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
-        Err(StoreError("the async store refused the originals".into()))
-    }
-    fn get(&self, _: &str, _: &str) -> Result<Option<String>, StoreError> {
-        Ok(None)
-    }
+/// Runs `work`; a panic in it (a report hook's, say) is logged at `error` and gives
+/// `T::default()`, so the request goes on as it came.
+fn guarded<T: Default>(work: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let error = headroom::Error::from_panic(panic.as_ref());
+        tracing::error!(%error, "headroom: forwarding the request as it came");
+        T::default()
+    })
 }
 
 /// Compression done now or running on the blocking pool; resolves to its [`Outcome`].
-/// A compression that panicked counts as "unchanged" (fail open).
 pub(crate) enum Task {
     Ready(Option<Box<Outcome>>),
     Blocking(tokio::task::JoinHandle<Outcome>),
@@ -276,44 +266,22 @@ impl Future for Task {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
         match self.get_mut() {
             Task::Ready(outcome) => Poll::Ready(outcome.take().map(|o| *o).unwrap_or_default()),
-            Task::Blocking(handle) => Pin::new(handle)
-                .poll(cx)
-                .map(|joined| joined.unwrap_or_default()),
+            Task::Blocking(handle) => Pin::new(handle).poll(cx).map(|joined| {
+                joined.unwrap_or_else(|error| {
+                    tracing::error!(%error, "headroom: compression task lost; forwarding the request as it came");
+                    Outcome::default()
+                })
+            }),
             Task::Async(future) => future.as_mut().poll(cx),
         }
-    }
-}
-
-fn header_is(headers: &HeaderMap, name: &str, test: impl Fn(&str) -> bool) -> bool {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| test(v.trim()))
-}
-
-/// Whether a `Content-Type` value is JSON: `application/json`, `application/json; charset=utf-8`,
-/// `application/vnd.x+json`.
-///
-/// ```
-/// assert!(headroom_tower::is_json_media_type("application/json; charset=utf-8"));
-/// assert!(!headroom_tower::is_json_media_type("text/plain"));
-/// ```
-pub fn is_json_media_type(value: &str) -> bool {
-    let essence = value.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-        || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
-}
-
-/// Sets `Content-Length` to the new body's length when the request carried one.
-pub(crate) fn fix_content_length(headers: &mut HeaderMap, len: usize) {
-    if headers.contains_key(header::CONTENT_LENGTH) {
-        headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use headroom::store::DEFAULT_NAMESPACE;
+    use http::header;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs
@@ -361,15 +329,6 @@ mod tests {
         assert!(door
             .skip_reason(&Method::POST, path, &form, Some(10))
             .is_some());
-    }
-
-    #[test]
-    fn json_media_types() {
-        assert!(is_json_media_type("application/json"));
-        assert!(is_json_media_type("Application/JSON ; charset=utf-8"));
-        assert!(is_json_media_type("application/vnd.api+json"));
-        assert!(!is_json_media_type("text/plain"));
-        assert!(!is_json_media_type("+json"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]

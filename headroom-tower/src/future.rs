@@ -1,6 +1,7 @@
 //! [`ResponseFuture`]: reads a chat-completions body, compresses it, then calls the inner service.
 
-use crate::door::{fix_content_length, Door, Task};
+use crate::door::{Door, Task};
+use crate::headers::fix_content_length;
 use crate::BoxError;
 use bytes::Bytes;
 use headroom::Report;

@@ -87,11 +87,10 @@ impl HeadroomLayer {
     /// Persists originals in `store` instead of the engine's sync store: in the service's future,
     /// under the request's [`Namespace`](crate::Namespace), before the inner service is called.
     /// When the store fails, the request is compressed lossless-only (nothing to retrieve) and its
-    /// report's `passthrough_reason` says so.
+    /// report's `lossless_fallback` says so (the engine's one policy, [`Headroom::settle`]).
     ///
-    /// Retrieval rounds run by [`HeadroomLayer::with_retrieval`] read the engine's own store, so
-    /// a layer with an async store answers `headroom_retrieve` itself only if that is the same
-    /// store; otherwise drive the engine's `Resolver` with lookups in this store (as the proxy does).
+    /// Retrieval rounds run by [`HeadroomLayer::with_retrieval`] read this store too (under the
+    /// same namespace), so what was elided on the way out is answered on the way back.
     ///
     /// ```
     /// use headroom::store::{AsyncStore, MemoryStore};

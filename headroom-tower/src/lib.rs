@@ -109,17 +109,20 @@
 pub mod async_openai;
 mod door;
 mod future;
+pub mod headers;
 mod layer;
 mod namespace;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 pub mod retrieval;
+pub mod rounds;
 mod service;
 
 #[cfg(feature = "async-openai")]
 pub use self::async_openai::{with_headroom, with_headroom_layer};
-pub use door::{is_json_media_type, BLOCKING_THRESHOLD, BYPASS_HEADER};
+pub use door::BLOCKING_THRESHOLD;
 pub use future::ResponseFuture;
+pub use headers::{is_json_media_type, BYPASS_HEADER};
 pub use layer::HeadroomLayer;
 pub use namespace::Namespace;
 pub use service::HeadroomService;

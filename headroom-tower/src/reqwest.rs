@@ -12,7 +12,8 @@
 //! A reqwest body built from bytes is already in memory, so nothing is read and nothing can fail:
 //! the service's error is the inner service's. Streaming bodies are forwarded untouched.
 
-use crate::door::{fix_content_length, Door, Task};
+use crate::door::{Door, Task};
+use crate::headers::fix_content_length;
 use crate::HeadroomService;
 use bytes::Bytes;
 use headroom::store::DEFAULT_NAMESPACE;

@@ -1,12 +1,15 @@
 //! Retrieval rounds: answering the model's `headroom_retrieve` calls before the caller sees them.
 //!
 //! [`HeadroomLayer::with_retrieval`] gives a [`RetrievalLayer`]. Its service compresses like
-//! [`HeadroomService`] and then, when the request offered `headroom_retrieve`
-//! and the reply is a non-streaming JSON body without `Content-Encoding`, drives the engine's
-//! [`Resolver`]: it reads the originals from the engine's own store and re-calls the inner service
-//! until the model answers without our tool (at most the engine's `retrieve_max_rounds`, default
-//! [`DEFAULT_MAX_ROUNDS`]; answers capped at its `retrieve_answer_tokens`). The caller
-//! gets that final answer. The response body becomes an [`UnsyncBoxBody`].
+//! [`HeadroomService`] and then, when the request offered `headroom_retrieve` and the reply is an
+//! unencoded JSON body (or, for `stream: true`, an unencoded event stream), answers the model's
+//! calls from the store the originals went to (the layer's async store when it has one, else the
+//! engine's) and re-calls the inner service until the model answers without our tool (at most the
+//! engine's `retrieve_max_rounds`, default [`DEFAULT_MAX_ROUNDS`]; answers capped at its
+//! `retrieve_answer_tokens`). The caller gets that final answer; a reply over the engine's
+//! `max_reply_bytes` goes to the caller as it came. The rounds are driven by
+//! [`Rounds`](crate::rounds::Rounds), as in every door. The response body becomes an
+//! [`UnsyncBoxBody`].
 //!
 //! ```
 //! use headroom_tower::HeadroomLayer;
@@ -21,24 +24,29 @@
 //! # let _ = client;
 //! ```
 
-use crate::door::{fix_content_length, Door};
+use crate::door::Door;
 use crate::future::read_at_most_its_size;
+use crate::headers::{fix_content_length, is_plain_event_stream};
+use crate::rounds::{read_capped, replay, Capped, ChunkSource, Reply, Rounds, Whole};
 use crate::{BoxError, HeadroomLayer, HeadroomService};
 use bytes::Bytes;
-use headroom::marker::RETRIEVE_TOOL_NAME;
+use futures_util::{Stream, TryStreamExt};
 pub use headroom::resolver::DEFAULT_MAX_ROUNDS;
-use headroom::resolver::{Resolver, Step};
-use headroom::store::{Store, StoreError};
-use http::{header, HeaderMap, Request, Response};
-use http_body::Body;
+use headroom::resolver::{offers_retrieve, Resolver};
+use headroom::store::{AsyncStore, Store, StoreError, StoreFuture};
+use http::response::Parts;
+use http::{header, Request, Response};
+use http_body::{Body, Frame};
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, StreamBody};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
+
+pub use crate::headers::is_plain_json;
 
 impl HeadroomLayer {
     /// This layer, plus retrieval rounds answered from the engine's store (see [`RetrievalLayer`]).
@@ -214,7 +222,7 @@ where
     }
 }
 
-/// One request: compress, send, and resolve retrieval rounds.
+/// One request: compress, send, and resolve retrieval rounds (whole JSON replies and SSE streams).
 async fn exchange<S, B, ResBody>(
     mut inner: S,
     door: Door,
@@ -222,9 +230,10 @@ async fn exchange<S, B, ResBody>(
     request: Request<B>,
 ) -> Result<Response<RetrievalBody>, BoxError>
 where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone,
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
     S::Error: Into<BoxError>,
-    B: Body + From<Bytes>,
+    B: Body + From<Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
     ResBody: Body<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
@@ -260,19 +269,21 @@ where
         }
         response
     };
-    if !offers_retrieve(&sent)
-        || !response.status().is_success()
-        || !is_plain_json(response.headers())
-    {
-        return Ok(with_report(response.map(boxed)));
-    }
-    let (mut head, body) = response.into_parts();
-    let reply = body.collect().await.map_err(Into::into)?.to_bytes();
-    let Some(mut resolver) = resolver_for(&door, &sent, max_rounds) else {
-        return Ok(with_report(Response::from_parts(head, full(reply))));
+    let readable = |rounds: &Rounds| {
+        let headers = response.headers();
+        response.status().is_success()
+            && match rounds.is_streaming() {
+                true => is_plain_event_stream(headers),
+                false => is_plain_json(headers),
+            }
     };
-    let step = resolver.on_response(&reply);
-    let store = door.engine().store().clone();
+    let Some(mut rounds) = door
+        .rounds_for(&sent, &namespace, max_rounds)
+        .filter(readable)
+    else {
+        return Ok(with_report(response.map(boxed)));
+    };
+    // The next round: the same request head with the resolver's body.
     let send = move |body: Vec<u8>| {
         let mut parts = parts.clone();
         fix_content_length(&mut parts.headers, body.len());
@@ -281,110 +292,143 @@ where
         async move {
             let response = oneshot(service, request).await.map_err(Into::into)?;
             let (head, body) = response.into_parts();
-            let bytes = body.collect().await.map_err(Into::into)?.to_bytes();
-            Ok::<_, BoxError>((head, bytes.to_vec()))
+            Ok::<_, BoxError>((head, BodySource::new(body)))
         }
     };
-    let (last_head, answer) = drive(&mut resolver, &store, &namespace, step, send).await?;
-    if let Some(last) = last_head {
-        head = last;
+    let (mut head, body) = response.into_parts();
+    let mut source = BodySource::new(body);
+    if rounds.is_streaming() {
+        head.headers.remove(header::CONTENT_LENGTH);
+        let open = move |body: Vec<u8>| {
+            let round = send(body);
+            async move { Ok(round.await?.1) }
+        };
+        let stream = rounds.stream(source, open).into_stream();
+        return Ok(with_report(Response::from_parts(head, streamed(stream))));
     }
-    fix_content_length(&mut head.headers, answer.len());
-    Ok(with_report(Response::from_parts(
-        head,
-        full(Bytes::from(answer)),
-    )))
+    let limit = rounds.reply_limit();
+    let first = match read_capped(&mut source, limit).await? {
+        Capped::Whole(first) => first,
+        Capped::Over(read) => {
+            let body = streamed(replay(read, source));
+            return Ok(with_report(Response::from_parts(head, body)));
+        }
+    };
+    let read_round = move |body: Vec<u8>| {
+        let round = send(body);
+        async move {
+            let (head, mut source) = round.await?;
+            Ok::<_, BoxError>(match read_capped(&mut source, limit).await? {
+                Capped::Whole(reply) => Reply::Read(head, reply),
+                Capped::Over(read) => {
+                    Reply::AsItCame(Response::from_parts(head, streamed(replay(read, source))))
+                }
+            })
+        }
+    };
+    match rounds.whole(first, read_round).await? {
+        Whole::Answer { head: last, body } => {
+            let mut head: Parts = last.unwrap_or(head);
+            fix_content_length(&mut head.headers, body.len());
+            Ok(with_report(Response::from_parts(
+                head,
+                full(Bytes::from(body)),
+            )))
+        }
+        Whole::AsItCame(response) => Ok(with_report(response)),
+    }
 }
 
-/// The resolver for a request body as sent, configured from the engine (rounds overridable).
-pub(crate) fn resolver_for(
-    door: &Door,
-    sent: &[u8],
-    max_rounds: Option<usize>,
-) -> Option<Resolver> {
-    let resolver = Resolver::new(sent)
-        .ok()?
-        .with_config(door.engine().config());
-    Some(match max_rounds {
-        Some(rounds) => resolver.max_rounds(rounds),
-        None => resolver,
-    })
+impl Door {
+    /// The rounds for a request body as sent, when it offers the retrieve tool: the engine's
+    /// resolver settings (rounds overridable), the store originals went to (the layer's async store
+    /// when it has one, else the engine's), the caller's namespace.
+    pub(crate) fn rounds_for(
+        &self,
+        sent: &[u8],
+        namespace: &str,
+        max_rounds: Option<usize>,
+    ) -> Option<Rounds> {
+        if !offers_retrieve(sent) {
+            return None;
+        }
+        let resolver = Resolver::new(sent)
+            .ok()?
+            .with_config(self.engine().config());
+        let resolver = match max_rounds {
+            Some(rounds) => resolver.max_rounds(rounds),
+            None => resolver,
+        };
+        let store: Arc<dyn AsyncStore> = match &self.store {
+            Some(store) => store.clone(),
+            None => Arc::new(OffRuntime(self.engine().store().clone())),
+        };
+        Some(Rounds::new(resolver, store, namespace))
+    }
 }
 
-/// Runs the resolver from `step` to its end: store lookups here, next rounds through `send`.
-/// Returns the head of the last reply sent for (if any round was sent) and the caller's bytes.
-pub(crate) async fn drive<H, E, F, Fut>(
-    resolver: &mut Resolver,
-    store: &Arc<dyn Store>,
-    namespace: &str,
-    mut step: Step,
-    mut send: F,
-) -> Result<(Option<H>, Vec<u8>), E>
-where
-    F: FnMut(Vec<u8>) -> Fut,
-    Fut: Future<Output = Result<(H, Vec<u8>), E>>,
-{
-    let mut head = None;
-    loop {
-        step = match step {
-            Step::Lookup(hashes) => resolver.resume(lookup(store, namespace, hashes).await),
-            Step::Send(body) => {
-                let (last, reply) = send(body).await?;
-                head = Some(last);
-                resolver.on_response(&reply)
+/// A sync store read on tokio's blocking pool (it may do file or network I/O), inline without a
+/// runtime.
+struct OffRuntime(Arc<dyn Store>);
+
+impl AsyncStore for OffRuntime {
+    fn put<'a>(&'a self, namespace: &'a str, hash: &'a str, text: &'a str) -> StoreFuture<'a, ()> {
+        let (ns, hash, text) = (namespace.to_owned(), hash.to_owned(), text.to_owned());
+        self.off_runtime(move |store| store.put(&ns, &hash, &text))
+    }
+    fn get<'a>(&'a self, namespace: &'a str, hash: &'a str) -> StoreFuture<'a, Option<String>> {
+        let (ns, hash) = (namespace.to_owned(), hash.to_owned());
+        self.off_runtime(move |store| store.get(&ns, &hash))
+    }
+}
+
+impl OffRuntime {
+    fn off_runtime<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'static, T> {
+        let store = self.0.clone();
+        Box::pin(async move {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => runtime
+                    .spawn_blocking(move || work(store.as_ref()))
+                    .await
+                    .unwrap_or_else(|e| Err(StoreError(format!("store call failed: {e}")))),
+                Err(_) => work(store.as_ref()),
             }
-            Step::Done(bytes) => return Ok((head, bytes)),
+        })
+    }
+}
+
+/// The data of an `http_body::Body`, chunk by chunk (trailers skipped).
+pub(crate) struct BodySource<B>(Pin<Box<B>>);
+
+impl<B> BodySource<B> {
+    pub(crate) fn new(body: B) -> Self {
+        BodySource(Box::pin(body))
+    }
+}
+
+impl<B> ChunkSource for BodySource<B>
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: Into<BoxError>,
+{
+    type Error = BoxError;
+
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, BoxError> {
+        while let Some(frame) = self.0.frame().await {
+            if let Ok(data) = frame.map_err(Into::into)?.into_data() {
+                return Ok(Some(data));
+            }
         }
+        Ok(None)
     }
 }
 
-/// Reads `hashes` from the store on the blocking pool (stores may do file or network I/O).
-pub(crate) async fn lookup(
-    store: &Arc<dyn Store>,
-    namespace: &str,
-    hashes: Vec<String>,
-) -> Vec<Result<Option<String>, StoreError>> {
-    let store = store.clone();
-    let namespace = namespace.to_owned();
-    let read = move || {
-        hashes
-            .iter()
-            .map(|hash| store.get(&namespace, hash))
-            .collect::<Vec<_>>()
-    };
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => runtime
-            .spawn_blocking(read)
-            .await
-            .unwrap_or_else(|e| vec![Err(StoreError(format!("store lookup failed: {e}")))]),
-        Err(_) => read(),
-    }
-}
-
-/// Whether a request body offers the retrieve tool (only then can the model call it).
-pub(crate) fn offers_retrieve(body: &[u8]) -> bool {
-    std::str::from_utf8(body).is_ok_and(|text| text.contains(RETRIEVE_TOOL_NAME))
-}
-
-/// Whether a reply is JSON Headroom can read: `application/json`, no `Content-Encoding`.
-///
-/// ```
-/// let mut headers = http::HeaderMap::new();
-/// headers.insert("content-type", "application/json; charset=utf-8".parse().unwrap());
-/// assert!(headroom_tower::retrieval::is_plain_json(&headers));
-/// headers.insert("content-encoding", "gzip".parse().unwrap());
-/// assert!(!headroom_tower::retrieval::is_plain_json(&headers));
-/// ```
-pub fn is_plain_json(headers: &HeaderMap) -> bool {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    json && !headers.contains_key(header::CONTENT_ENCODING)
+/// A response body from a stream of chunks.
+fn streamed(stream: impl Stream<Item = Result<Bytes, BoxError>> + Send + 'static) -> RetrievalBody {
+    StreamBody::new(stream.map_ok(Frame::data)).boxed_unsync()
 }
 
 /// Calls a service once it is ready.

@@ -88,3 +88,50 @@ async fn raw_stack_retries_the_compressed_body_and_compresses_once() {
         "compressed once per call"
     );
 }
+
+#[tokio::test]
+async fn with_headroom_http_sends_with_the_callers_own_client() {
+    use headroom_tower::async_openai::{with_headroom_http, with_headroom_service};
+    let upstream = Upstream::start().await;
+    let mut defaults = reqwest::header::HeaderMap::new();
+    defaults.insert("x-team", "agents-7".parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(defaults)
+        .user_agent("my-agent/1.0")
+        .build()
+        .unwrap();
+    let client = with_headroom_http(
+        Client::with_config(config(&upstream)),
+        HeadroomLayer,
+        http.clone(),
+    );
+    let request = typed_request();
+    let sent = serde_json::to_vec(&request).unwrap();
+    client.chat().create(request).await.unwrap();
+    let seen = upstream.seen();
+    assert_eq!(
+        seen[0].headers["x-team"], "agents-7",
+        "the caller's default headers"
+    );
+    assert_eq!(seen[0].headers["user-agent"], "my-agent/1.0");
+    assert_compressed(&sent, &seen[0].body);
+
+    // A whole stack of the caller's: every call goes through it, compressed once.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let stack = ServiceBuilder::new()
+        .map_request(
+            move |factory: async_openai::middleware::HttpRequestFactory| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                factory
+            },
+        )
+        .service(ReqwestService::new(http));
+    let client =
+        with_headroom_service(Client::with_config(config(&upstream)), HeadroomLayer, stack);
+    client.chat().create(typed_request()).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let seen = upstream.seen();
+    assert_eq!(seen.last().unwrap().headers["x-team"], "agents-7");
+    assert_compressed(&sent, &seen.last().unwrap().body);
+}

@@ -117,10 +117,10 @@ async fn a_failing_async_store_gives_a_lossless_compression() {
     let upstream = Upstream::start().await;
     let layer = HeadroomLayer::new(Headroom::default()).with_async_store(Arc::new(Down));
     let (report, received) = send(&layer, &upstream, Some("tenant-a")).await;
-    assert!(report
-        .passthrough_reason
-        .as_deref()
-        .is_some_and(|r| r.starts_with("store unavailable")));
+    assert!(matches!(
+        report.lossless_fallback,
+        Some(headroom::LosslessFallback::StoreUnavailable(ref e)) if e.contains("connection refused")
+    ));
     assert!(report.ccr_hashes.is_empty(), "{report:?}");
     assert_eq!(first_marker_hash(&received), None, "nothing elided");
     assert!(!report.retrieve_tool_added);

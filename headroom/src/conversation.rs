@@ -14,8 +14,10 @@ pub(crate) struct RequestView {
     pub messages: Vec<MessageView>,
     /// The `tools` value's span and text, when present.
     pub tools: Option<(Range<usize>, String)>,
-    /// A legacy `functions` field is present (we then never add tools).
-    pub has_legacy_functions: bool,
+    /// The legacy `functions` value's text, when present (we then never add tools).
+    pub functions: Option<String>,
+    /// The `tool_choice` value's text, when present.
+    pub tool_choice: Option<String>,
     /// Byte index of the body's closing `}`.
     pub object_end: usize,
     /// The completion the request reserves room for: `max_completion_tokens`, else `max_tokens`.
@@ -119,7 +121,8 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
         model: string(top.get("model")),
         messages,
         tools,
-        has_legacy_functions: top.contains_key("functions"),
+        functions: top.get("functions").map(|raw| raw.get().to_string()),
+        tool_choice: top.get("tool_choice").map(|raw| raw.get().to_string()),
         object_end,
         max_completion_tokens: ["max_completion_tokens", "max_tokens"]
             .iter()

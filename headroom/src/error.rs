@@ -55,6 +55,28 @@ pub enum Error {
     /// A store could not be opened, read or written.
     #[error("store error: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// Compression panicked (a bug in Headroom: please report it with the request). Doors send the
+    /// request on as it came.
+    #[error("compression panicked: {0}")]
+    CompressionPanicked(String),
+}
+
+impl Error {
+    /// The error for a caught panic, from its payload.
+    ///
+    /// ```
+    /// let payload = std::panic::catch_unwind(|| panic!("index out of bounds")).unwrap_err();
+    /// let error = headroom::Error::from_panic(payload.as_ref());
+    /// assert_eq!(error.to_string(), "compression panicked: index out of bounds");
+    /// ```
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Error {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        Error::CompressionPanicked(message)
+    }
 }
 
 /// Shorthand for results of this crate.

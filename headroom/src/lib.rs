@@ -39,6 +39,7 @@ pub mod resolver;
 pub mod retrieve;
 pub mod store;
 pub mod tokens;
+mod tool;
 
 /// The async-openai crate whose types [`Headroom::compress`] takes (feature `chat-completion-types`),
 /// so `headroom::async_openai::types::chat::CreateChatCompletionRequest` is always the right one.
@@ -47,9 +48,11 @@ pub use compress::table;
 pub use config::Config;
 pub use engine::{
     CompressOptions, Compressed, CompressedJson, Headroom, HeadroomBuilder, Original,
-    DEFAULT_MODEL, STORE_UNAVAILABLE,
+    DEFAULT_MODEL,
 };
 pub use error::{Error, Result};
 pub use headroom_macros::headroom;
 pub use memo::{Memo, DEFAULT_MEMO_BYTES};
-pub use report::{Eviction, FitReport, Report, SegmentReport};
+pub use report::{
+    Eviction, FitReport, LosslessFallback, Report, RetrieveUnavailable, SegmentReport,
+};

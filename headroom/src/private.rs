@@ -40,7 +40,8 @@ pub fn engine(options: Options) -> Headroom {
 /// Compresses `request` in place with `engine`, persisting originals in the engine's store, and
 /// emits one `tracing` event (target `headroom`) with the tokens before and after.
 ///
-/// Fails open: if compression fails, the request is left exactly as it came.
+/// Fails open: if compression fails (a panic included: the engine catches it), the request is
+/// left exactly as it came.
 pub fn compress(
     engine: &Headroom,
     request: &mut CreateChatCompletionRequest,
@@ -61,6 +62,7 @@ pub fn compress(
                 transforms = ?report.transforms_applied,
                 ccr_hashes = ?report.ccr_hashes,
                 passthrough_reason = report.passthrough_reason.as_deref(),
+                lossless_fallback = report.lossless_fallback.as_ref().map(tracing::field::display),
                 "request compressed",
             );
         }

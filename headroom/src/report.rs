@@ -34,10 +34,71 @@ pub struct Report {
     pub segments: Vec<SegmentReport>,
     /// Why the request went out unchanged, when it did despite compressible content.
     pub passthrough_reason: Option<String>,
+    /// Why only lossless transforms were allowed, when something other than the configuration
+    /// decided so: the store could not keep the originals, or the model cannot call
+    /// `headroom_retrieve` in this request. Doors match on it (the proxy counts store failures).
+    pub lossless_fallback: Option<LosslessFallback>,
     /// Whether the retrieve tool was added.
     pub retrieve_tool_added: bool,
+    /// The part of `tokens_before` that is the request's function definitions (`tools`, legacy
+    /// `functions`), counted the way OpenAI documents ([`crate::tokens::count_tools`]).
+    pub tools_tokens: usize,
+    /// Some of `tools_tokens` is an estimate (a schema beyond the documented form, or a model
+    /// OpenAI did not publish counts for); every other count is exact.
+    pub tools_tokens_estimated: bool,
     /// What fitting the request to its token budget did, when it was over.
     pub fit: Option<FitReport>,
+}
+
+/// Why a request was compressed with lossless transforms only although its configuration allows
+/// lossy ones: nothing was elided, nothing needs retrieving.
+///
+/// ```
+/// use headroom::{LosslessFallback, RetrieveUnavailable};
+/// let why = LosslessFallback::RetrieveUnavailable(RetrieveUnavailable::ToolChoiceNone);
+/// assert!(why.to_string().contains("tool_choice"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LosslessFallback {
+    /// The store refused the originals (its error): a marker would point at nothing.
+    #[error("store unavailable ({0}): lossless transforms only")]
+    StoreUnavailable(String),
+    /// The model cannot call `headroom_retrieve` in this request: a marker would be unanswerable.
+    #[error("{0}: lossless transforms only")]
+    RetrieveUnavailable(RetrieveUnavailable),
+}
+
+/// Why the model cannot call `headroom_retrieve` in a request.
+///
+/// ```
+/// let why = headroom::RetrieveUnavailable::ToolChoiceForces("get_weather".into());
+/// assert_eq!(why.to_string(), "tool_choice forces get_weather, so the model cannot call headroom_retrieve");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RetrieveUnavailable {
+    /// The request uses legacy `functions`, which cannot be mixed with `tools`.
+    #[error("the request uses legacy `functions`, so the headroom_retrieve tool cannot be added")]
+    LegacyFunctions,
+    /// `tools` is there but is not an array.
+    #[error("`tools` is not an array, so the headroom_retrieve tool cannot be added")]
+    ToolsNotAnArray,
+    /// `tool_choice` is `"none"`.
+    #[error("tool_choice is \"none\", so the model cannot call headroom_retrieve")]
+    ToolChoiceNone,
+    /// `tool_choice` forces another tool (its name).
+    #[error("tool_choice forces {0}, so the model cannot call headroom_retrieve")]
+    ToolChoiceForces(String),
+    /// `tool_choice` allows a list of tools without `headroom_retrieve`.
+    #[error("tool_choice allows only tools other than headroom_retrieve")]
+    ToolChoiceExcludes,
+    /// The engine is configured not to add the tool (`retrieve_tool: false`) and the request does
+    /// not offer it.
+    #[error("the retrieve tool is switched off and the request does not offer headroom_retrieve")]
+    RetrieveToolOff,
 }
 
 /// What fitting an over-budget request did (see [`crate::budget`]).

@@ -1,41 +1,13 @@
 //! The `headroom_retrieve` tool: its definition, and answers from the store.
 
-use crate::marker::RETRIEVE_TOOL_NAME;
+pub use crate::tool::tool_definition;
+
 use crate::store::{Store, StoreError};
 use crate::tokens::TokenCounter;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 /// Default cap on one answer, in tokens.
 pub const DEFAULT_ANSWER_TOKENS: usize = 8_000;
-
-/// The tool definition appended to `tools` when the conversation carries a marker.
-///
-/// ```
-/// let def = headroom::retrieve::tool_definition();
-/// assert_eq!(def["function"]["name"], "headroom_retrieve");
-/// assert_eq!(def["function"]["parameters"]["required"][0], "hash");
-/// ```
-pub fn tool_definition() -> Value {
-    json!({
-        "type": "function",
-        "function": {
-            "name": RETRIEVE_TOOL_NAME,
-            "description": "Get back content that was omitted from this conversation to save space. Each omission is marked like [… N of M lines omitted · headroom_retrieve hash=H]; call this with that hash when you need the omitted part. Use query to fetch only matching lines or items, offset/limit to page.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "hash": {"type": "string", "description": "The hash from the omission marker."},
-                    "query": {"type": "string", "description": "Only return lines or items containing these words."},
-                    "offset": {"type": "integer", "minimum": 0, "description": "First line or item to return."},
-                    "limit": {"type": "integer", "minimum": 1, "description": "How many lines or items to return."}
-                },
-                "required": ["hash"],
-                "additionalProperties": false
-            }
-        }
-    })
-}
 
 /// The arguments of a `headroom_retrieve` call.
 ///
@@ -250,6 +222,7 @@ fn split_units<'a>(original: &'a str, counter: &dyn TokenCounter, max_tokens: us
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+    use serde_json::Value;
 
     fn counter() -> std::sync::Arc<dyn TokenCounter> {
         crate::tokens::counter_for_model("gpt-4o")

@@ -1,5 +1,9 @@
 //! Token counting with the model's real tokenizer.
 
+mod tools;
+
+pub use tools::{count_tools, ToolTokens, TOOL_LIST_TOKENS};
+
 use crate::models::{encoding_for_model, Encoding};
 use std::sync::{Arc, LazyLock};
 

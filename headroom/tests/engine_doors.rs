@@ -179,11 +179,18 @@ fn a_store_that_is_down_means_lossless_only() {
     assert!(!headroom::marker::Marker::is_in(&String::from_utf8_lossy(
         &out.body
     )));
+    // Not "as it came": compressed losslessly (minified), and the report says why, typed.
+    assert!(out.body.len() < body.len());
+    assert!(matches!(
+        out.report.lossless_fallback,
+        Some(headroom::LosslessFallback::StoreUnavailable(ref e)) if e.contains("connection refused")
+    ));
     let mut typed: CreateChatCompletionRequest = serde_json::from_value(req).unwrap();
     let out = Headroom::default()
         .compress_into(&mut typed, &DownStore)
         .unwrap();
     assert!(out.originals.is_empty());
+    assert!(out.report.lossless_fallback.is_some());
 
     let store = MemoryStore::default();
     let ok = Headroom::default()

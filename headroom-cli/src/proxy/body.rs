@@ -5,7 +5,6 @@ use super::error::ProxyError;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use headroom_tower::BYPASS_HEADER;
 use http::{header, HeaderMap};
 
 /// The announced `Content-Length`, when there is one.
@@ -59,14 +58,6 @@ pub async fn read_limited(
     Ok(out.freeze())
 }
 
-/// `x-headroom-bypass: true`: forward untouched.
-pub fn wants_bypass(headers: &HeaderMap) -> bool {
-    headers
-        .get(BYPASS_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,15 +80,5 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err, ProxyError::BodyTooLarge(5));
-    }
-
-    #[test]
-    fn bypass_is_asked_by_header() {
-        let mut h = HeaderMap::new();
-        assert!(!wants_bypass(&h));
-        h.insert(BYPASS_HEADER, HeaderValue::from_static("TRUE"));
-        assert!(wants_bypass(&h));
-        h.insert(BYPASS_HEADER, HeaderValue::from_static("no"));
-        assert!(!wants_bypass(&h));
     }
 }

@@ -1,14 +1,16 @@
 //! `POST /v1/chat/completions`: compress (the proxy's [`HeadroomLayer`](headroom_tower::HeadroomLayer)
 //! around the forwarding service), forward, resolve retrieval rounds, relay the answer.
 
-use super::body::{read_admitted, wants_bypass};
+use super::body::read_admitted;
 use super::error::ProxyError;
 use super::stats::Route;
 use super::{forward, rounds, tenant, App};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
+use headroom::resolver::offers_retrieve;
 use headroom::Report;
+use headroom_tower::headers::wants_bypass;
 use headroom_tower::Namespace;
 use http::{header, HeaderMap, HeaderValue, Method};
 use std::convert::Infallible;
@@ -114,7 +116,7 @@ async fn forward_chat(app: Arc<App>, request: http::Request<Body>) -> Response {
     if parts.extensions.get::<ContentTypeAdded>().is_some() {
         headers.remove(header::CONTENT_TYPE);
     }
-    let resolve = !bypass && rounds::offers_retrieve(&body);
+    let resolve = !bypass && offers_retrieve(&body);
     if resolve {
         // The resolver reads the replies: ask for them unencoded.
         headers.remove(header::ACCEPT_ENCODING);

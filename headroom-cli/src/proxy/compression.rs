@@ -39,10 +39,10 @@ pub fn layer(
         .max_concurrent_compressions(max_concurrent)
         .on_report(move |report| {
             stats.compressed(report);
-            let store_failed = report
-                .passthrough_reason
-                .as_deref()
-                .is_some_and(|reason| reason == headroom::STORE_UNAVAILABLE);
+            let store_failed = matches!(
+                report.lossless_fallback,
+                Some(headroom::LosslessFallback::StoreUnavailable(_))
+            );
             if store_failed {
                 stats.error("store_unavailable");
             } else {

@@ -3,7 +3,7 @@
 //! ```json
 //! {"model": "gpt-4o", "min_segment_tokens": 250, "compress_user_messages": false,
 //!  "exclude_tools": ["secrets_*"], "lossless_only": false, "retrieve_tool": true,
-//!  "retrieve_answer_tokens": 8000, "retrieve_max_rounds": 3,
+//!  "retrieve_answer_tokens": 8000, "retrieve_max_rounds": 3, "max_reply_bytes": 16777216,
 //!  "store_ttl_secs": 86400, "store_max_bytes": 536870912,
 //!  "token_budget": 100000, "fit_to_window": true, "protect_recent_units": 3,
 //!  "eviction_low_water": 0.75}
@@ -26,6 +26,7 @@ pub const KEYS: &[&str] = &[
     "retrieve_tool",
     "retrieve_answer_tokens",
     "retrieve_max_rounds",
+    "max_reply_bytes",
     "store_ttl_secs",
     "store_max_bytes",
     "token_budget",
@@ -54,6 +55,7 @@ pub struct EngineFile {
     retrieve_tool: Option<bool>,
     retrieve_answer_tokens: Option<usize>,
     retrieve_max_rounds: Option<usize>,
+    max_reply_bytes: Option<usize>,
     store_ttl_secs: Option<u64>,
     store_max_bytes: Option<usize>,
     token_budget: Option<usize>,
@@ -83,6 +85,7 @@ impl EngineFile {
         set(&mut c.retrieve_tool, self.retrieve_tool);
         set(&mut c.retrieve_answer_tokens, self.retrieve_answer_tokens);
         set(&mut c.retrieve_max_rounds, self.retrieve_max_rounds);
+        set(&mut c.max_reply_bytes, self.max_reply_bytes);
         set(
             &mut c.store_ttl,
             self.store_ttl_secs.map(Duration::from_secs),

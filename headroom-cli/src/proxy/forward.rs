@@ -6,6 +6,7 @@ use super::stats::Stats;
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use headroom_tower::headers::is_event_stream;
 use http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -128,15 +129,6 @@ impl Upstream {
             Ok(Ok(chunk)) => Ok(chunk),
         }
     }
-
-    /// A whole response body, each chunk within the idle timeout.
-    pub async fn read_all(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, ProxyError> {
-        let mut body = Vec::new();
-        while let Some(chunk) = self.next_chunk(response).await? {
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    }
 }
 
 /// reqwest's error with its causes (the cause says "connection refused").
@@ -171,20 +163,6 @@ pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     // The proxy's own control header is for the proxy, not the upstream.
     out.remove(headroom_tower::BYPASS_HEADER);
     out
-}
-
-/// Whether a response is a Server-Sent Events stream.
-pub fn is_event_stream(headers: &HeaderMap) -> bool {
-    media_type_is(headers, "text/event-stream")
-}
-
-/// Whether the `Content-Type` names `media_type` (parameters and case aside).
-fn media_type_is(headers: &HeaderMap, media_type: &str) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case(media_type))
 }
 
 /// The status and end-to-end headers of an upstream response.

@@ -1,19 +1,22 @@
 //! Retrieval rounds: the model's `headroom_retrieve` calls are answered here, from the caller's
 //! namespace of the store, and the conversation goes on upstream until the model answers; the
-//! client sees only that answer. Driven by the engine's I/O-free [`Resolver`], whole replies and
-//! SSE streams alike (a stream that is not a retrieve call is relayed as it comes).
+//! client sees only that answer. Driven by `headroom_tower::rounds::Rounds` (the one driver every
+//! door shares), whole replies and SSE streams alike; this file is only the proxy's transport —
+//! the upstream client with its timeouts, the counters, errors as OpenAI-style replies or events.
 
 use super::error::ProxyError;
-use super::forward::{self, head_of, is_event_stream, response_from};
+use super::forward::{self, head_of, response_from, Upstream};
+use super::stats::Stats;
 use super::App;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use headroom::marker::RETRIEVE_TOOL_NAME;
-use headroom::resolver::{Resolver, Step};
-use headroom::store::lookup_all;
-use headroom_tower::retrieval::is_plain_json;
-use http::{header, HeaderMap, Method};
+use futures_util::StreamExt;
+use headroom::resolver::Resolver;
+use headroom::store::{AsyncStore, StoreFuture};
+use headroom_tower::headers::{is_event_stream, is_plain_event_stream, is_plain_json};
+use headroom_tower::rounds::{read_capped, replay, Capped, ChunkSource, Reply, Rounds, Whole};
+use http::{header, HeaderMap, Method, StatusCode};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -29,48 +32,30 @@ pub struct Call {
     pub headers: HeaderMap,
 }
 
-/// Whether a request body offers the retrieve tool (only then can the model call it).
-pub fn offers_retrieve(body: &[u8]) -> bool {
-    memchr_str(body, RETRIEVE_TOOL_NAME.as_bytes())
-}
-
-fn memchr_str(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 /// Resolves the rounds of a request whose (successful) first reply is `response`.
 pub async fn resolve(call: Call, sent: &[u8], response: reqwest::Response) -> Response {
     let Ok(resolver) = Resolver::new(sent) else {
         return forward::relay(call.app.upstream.clone(), response, call.app.stats.clone());
     };
     let resolver = resolver
-        .max_rounds(call.app.max_rounds)
-        .answer_tokens(call.app.engine.config().retrieve_answer_tokens);
-    let streamed = is_event_stream(response.headers());
-    if resolver.is_streaming() && streamed {
-        stream(call, resolver, response)
-    } else if !resolver.is_streaming() && is_plain_json(response.headers()) {
-        match whole(&call, resolver, response).await {
-            Ok(response) => response,
-            Err(e) => call.app.fail(e),
-        }
+        .with_config(call.app.engine.config())
+        .max_rounds(call.app.max_rounds);
+    let store = Arc::new(Counted {
+        inner: call.app.store.clone(),
+        stats: call.app.stats.clone(),
+    });
+    let rounds = Rounds::new(resolver, store, call.namespace.clone());
+    let headers = response.headers();
+    if rounds.is_streaming() && is_plain_event_stream(headers) {
+        stream(Arc::new(call), rounds, response)
+    } else if !rounds.is_streaming() && is_plain_json(headers) {
+        whole(call, rounds, response).await
     } else {
         forward::relay(call.app.upstream.clone(), response, call.app.stats.clone())
     }
 }
 
 impl Call {
-    async fn lookup(
-        &self,
-        hashes: &[String],
-    ) -> Vec<Result<Option<String>, headroom::store::StoreError>> {
-        self.app
-            .stats
-            .retrievals
-            .fetch_add(hashes.len() as u64, Relaxed);
-        lookup_all(self.app.store.as_ref(), &self.namespace, hashes).await
-    }
-
     async fn send(&self, body: Vec<u8>) -> Result<reqwest::Response, ProxyError> {
         self.app.stats.retrieval_rounds.fetch_add(1, Relaxed);
         tracing::info!(bytes = body.len(), "retrieval round");
@@ -85,140 +70,125 @@ impl Call {
             )
             .await
     }
+
+    fn body(&self, response: reqwest::Response) -> RoundBody {
+        RoundBody::Upstream(self.app.upstream.clone(), response)
+    }
 }
 
-/// A non-streamed exchange: read each reply whole, answer lookups, send rounds, return the last.
-async fn whole(
-    call: &Call,
-    mut resolver: Resolver,
-    mut response: reqwest::Response,
-) -> Result<Response, ProxyError> {
-    let mut head = head_of(&response);
-    let reply = call.app.upstream.read_all(&mut response).await?;
-    let mut step = resolver.on_response(&reply);
-    loop {
-        step = match step {
-            Step::Lookup(hashes) => resolver.resume(call.lookup(&hashes).await),
-            Step::Send(body) => {
-                let mut next = call.send(body).await?;
-                head = head_of(&next);
-                let reply = call.app.upstream.read_all(&mut next).await?;
-                resolver.on_response(&reply)
-            }
-            Step::Done(bytes) => {
-                let (status, mut headers) = head;
-                headers.remove(header::CONTENT_LENGTH);
-                return Ok(response_from(status, headers, Body::from(bytes)));
-            }
+/// A non-streamed exchange: read each reply whole (within the reply limit), answer lookups, send
+/// rounds, return the last; a reply over the limit is relayed as it came.
+async fn whole(call: Call, mut rounds: Rounds, response: reqwest::Response) -> Response {
+    let head = head_of(&response);
+    let limit = rounds.reply_limit();
+    let mut source = call.body(response);
+    let first = match read_capped(&mut source, limit).await {
+        Ok(Capped::Whole(first)) => first,
+        Ok(Capped::Over(read)) => return as_it_came(head, read, source),
+        Err(e) => return call.app.fail(e),
+    };
+    let read_round = |body: Vec<u8>| async {
+        let next = call.send(body).await?;
+        let head = head_of(&next);
+        let mut source = call.body(next);
+        Ok::<_, ProxyError>(match read_capped(&mut source, limit).await? {
+            Capped::Whole(reply) => Reply::Read(head, reply),
+            Capped::Over(read) => Reply::AsItCame(as_it_came(head, read, source)),
+        })
+    };
+    match rounds.whole(first, read_round).await {
+        Ok(Whole::Answer { head: last, body }) => {
+            let (status, mut headers) = last.unwrap_or(head);
+            headers.remove(header::CONTENT_LENGTH);
+            response_from(status, headers, Body::from(body))
         }
+        Ok(Whole::AsItCame(response)) => response,
+        Err(e) => call.app.fail(e),
     }
+}
+
+/// A reply over the limit: the bytes read, then the rest as it arrives.
+fn as_it_came(head: (StatusCode, HeaderMap), read: Vec<u8>, rest: RoundBody) -> Response {
+    let body =
+        replay(read, rest).map(|chunk| chunk.map_err(|e| std::io::Error::other(e.message())));
+    response_from(head.0, head.1, Body::from_stream(body))
 }
 
 /// A streamed exchange: chunks go to the client as the resolver releases them; rounds are sent
-/// when a stream ends in our tool call, and their streams continue the same response.
-fn stream(call: Call, resolver: Resolver, response: reqwest::Response) -> Response {
+/// when a stream ends in our tool call, and their streams continue the same response. A failure
+/// ends the stream with an SSE error event.
+fn stream(call: Arc<Call>, rounds: Rounds, response: reqwest::Response) -> Response {
     let (status, mut headers) = head_of(&response);
     headers.remove(header::CONTENT_LENGTH);
-    let state = Streaming {
-        call,
-        resolver,
-        current: Some(response),
+    let first = call.body(response);
+    let app = call.app.clone();
+    let open = move |body: Vec<u8>| {
+        let call = call.clone();
+        async move {
+            let mut next = call.send(body).await?;
+            if next.status().is_success() && is_event_stream(next.headers()) {
+                return Ok(call.body(next));
+            }
+            // An error reply in the middle of a stream: the client gets it as an SSE error event.
+            let status = next.status();
+            let limit = call.app.engine.config().max_reply_bytes;
+            let mut body = Vec::new();
+            while let Ok(Some(chunk)) = call.app.upstream.next_chunk(&mut next).await {
+                body.extend_from_slice(&chunk);
+                if body.len() > limit {
+                    break;
+                }
+            }
+            call.app.stats.error("upstream_error");
+            Ok(RoundBody::Event(Some(error_event(status, &body))))
+        }
     };
-    let body = futures_util::stream::unfold(state, Streaming::next_chunk);
+    let body = rounds.stream(first, open).into_stream().map(move |item| {
+        Ok::<_, std::io::Error>(item.unwrap_or_else(|e| {
+            app.stats.error(e.code());
+            tracing::warn!(error = %e.message(), "stream failed");
+            e.sse_event()
+        }))
+    });
     response_from(status, headers, Body::from_stream(body))
 }
 
-struct Streaming {
-    call: Call,
-    resolver: Resolver,
-    current: Option<reqwest::Response>,
+/// The body of one reply the rounds read: the upstream's (each chunk within the idle timeout), or
+/// an error event standing for a round the upstream refused.
+enum RoundBody {
+    Upstream(Upstream, reqwest::Response),
+    Event(Option<Bytes>),
 }
 
-/// What to do after an upstream stream ended.
-enum Next {
-    /// A new round's stream is current: read on.
-    ReadOn,
-    /// Give the client these bytes (and then end, unless a stream is current).
-    Yield(Bytes),
-    /// The exchange is over.
-    End,
+impl ChunkSource for RoundBody {
+    type Error = ProxyError;
+
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ProxyError> {
+        match self {
+            RoundBody::Upstream(upstream, response) => upstream.next_chunk(response).await,
+            RoundBody::Event(event) => Ok(event.take()),
+        }
+    }
 }
 
-impl Streaming {
-    async fn next_chunk(mut self) -> Option<(Result<Bytes, std::io::Error>, Self)> {
-        loop {
-            let current = self.current.as_mut()?;
-            match self.call.app.upstream.next_chunk(current).await {
-                Ok(Some(chunk)) => {
-                    let out = self.resolver.on_sse(&chunk);
-                    if !out.is_empty() {
-                        return Some((Ok(Bytes::from(out)), self));
-                    }
-                }
-                Ok(None) => {
-                    self.current = None;
-                    match self.after_stream().await {
-                        Next::ReadOn => continue,
-                        Next::Yield(bytes) => return Some((Ok(bytes), self)),
-                        Next::End => return None,
-                    }
-                }
-                Err(e) => {
-                    let event = self.failed(e);
-                    return Some((Ok(event), self));
-                }
-            }
-        }
-    }
+/// The proxy's store as the rounds read it: every lookup counted in `/stats` and `/metrics`.
+struct Counted {
+    inner: Arc<dyn AsyncStore>,
+    stats: Arc<Stats>,
+}
 
-    /// One upstream stream ended: look up, send the next round, or finish.
-    async fn after_stream(&mut self) -> Next {
-        let mut step = self.resolver.on_sse_end();
-        loop {
-            step = match step {
-                Step::Lookup(hashes) => {
-                    let found = self.call.lookup(&hashes).await;
-                    self.resolver.resume(found)
-                }
-                Step::Send(body) => {
-                    return match self.call.send(body).await {
-                        Ok(next)
-                            if next.status().is_success() && is_event_stream(next.headers()) =>
-                        {
-                            self.current = Some(next);
-                            Next::ReadOn
-                        }
-                        Ok(mut next) => {
-                            let status = next.status();
-                            let body = self
-                                .call
-                                .app
-                                .upstream
-                                .read_all(&mut next)
-                                .await
-                                .unwrap_or_default();
-                            self.call.app.stats.error("upstream_error");
-                            Next::Yield(error_event(status, &body))
-                        }
-                        Err(e) => Next::Yield(self.failed(e)),
-                    };
-                }
-                Step::Done(rest) if rest.is_empty() => return Next::End,
-                Step::Done(rest) => return Next::Yield(Bytes::from(rest)),
-            }
-        }
+impl AsyncStore for Counted {
+    fn put<'a>(&'a self, namespace: &'a str, hash: &'a str, text: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.put(namespace, hash, text)
     }
-
-    fn failed(&mut self, e: ProxyError) -> Bytes {
-        self.current = None;
-        self.call.app.stats.error(e.code());
-        tracing::warn!(error = %e.message(), "stream failed");
-        e.sse_event()
+    fn get<'a>(&'a self, namespace: &'a str, hash: &'a str) -> StoreFuture<'a, Option<String>> {
+        self.stats.retrievals.fetch_add(1, Relaxed);
+        self.inner.get(namespace, hash)
     }
 }
 
 /// An upstream error reply in the middle of a stream, as an SSE error event.
-fn error_event(status: http::StatusCode, body: &[u8]) -> Bytes {
+fn error_event(status: StatusCode, body: &[u8]) -> Bytes {
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(value) if value.get("error").is_some() => Bytes::from(format!("data: {value}\n\n")),
         _ => ProxyError::Upstream(format!(

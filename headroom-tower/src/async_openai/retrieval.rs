@@ -1,30 +1,27 @@
 //! Retrieval rounds for the async-openai door: [`HeadroomRetrieval`] over `HttpRequestFactory`,
-//! for whole JSON replies and for SSE streams.
+//! for whole JSON replies and for SSE streams, driven by [`Rounds`](crate::rounds::Rounds).
 
 use super::Memo;
-use crate::door::fix_content_length;
-use crate::retrieval::{
-    drive, is_plain_json, lookup, offers_retrieve, oneshot, resolver_for, HeadroomRetrieval,
-};
+use crate::headers::{fix_content_length, is_plain_event_stream, is_plain_json};
+use crate::retrieval::{oneshot, HeadroomRetrieval};
+use crate::rounds::{read_capped, replay, Capped, ChunkSource, Reply, Rounds, Whole};
 use crate::BoxError;
 use ::async_openai::error::OpenAIError;
 use ::async_openai::middleware::HttpRequestFactory;
 use bytes::Bytes;
-use headroom::resolver::{Resolver, Step};
-use headroom::store::Store;
+use futures_util::TryStreamExt;
 use headroom::store::DEFAULT_NAMESPACE;
 use headroom::Report;
 use http::{header, HeaderMap, StatusCode, Version};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_service::Service;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// Compresses like [`HeadroomService`](crate::HeadroomService), then answers the model's
-/// `headroom_retrieve` calls from the engine's store, re-sending through the inner service, so
+/// `headroom_retrieve` calls from the store, re-sending through the inner service, so
 /// async-openai (and the agent) only sees the final answer — streamed or not.
 impl<S> Service<HttpRequestFactory> for HeadroomRetrieval<S>
 where
@@ -50,160 +47,108 @@ where
             let Some(prepared) = memo.prepared() else {
                 return Ok(response);
             };
-            if let Some(report) = &prepared.outcome.report {
+            let report = prepared.outcome.report.clone();
+            if let Some(report) = &report {
                 response.extensions_mut().insert(report.clone());
             }
             let Some(sent) = prepared.sent.as_ref() else {
                 return Ok(response);
             };
-            if !offers_retrieve(sent) || !response.status().is_success() {
-                return Ok(response);
-            }
-            let Some(resolver) = resolver_for(&door, sent, max_rounds) else {
+            let readable = |rounds: &Rounds| {
+                let headers = response.headers();
+                response.status().is_success()
+                    && match rounds.is_streaming() {
+                        true => is_plain_event_stream(headers),
+                        false => is_plain_json(headers),
+                    }
+            };
+            let Some(rounds) = door
+                .rounds_for(sent, DEFAULT_NAMESPACE, max_rounds)
+                .filter(readable)
+            else {
                 return Ok(response);
             };
-            let round = Round {
-                resolver,
-                store: door.engine().store().clone(),
-                inner,
-                factory: memo.factory.clone(),
+            // Later rounds rebuild async-openai's own request with the resolver's body.
+            let factory = memo.factory.clone();
+            let send = move |body: Vec<u8>| {
+                let request = with_body(&factory, Bytes::from(body));
+                let service = inner.clone();
+                async move { oneshot(service, request).await.map_err(Into::into) }
             };
-            if round.resolver.is_streaming() && is_event_stream(response.headers()) {
-                Ok(round.stream(response))
-            } else if !round.resolver.is_streaming() && is_plain_json(response.headers()) {
-                round.whole(response).await
-            } else {
-                Ok(response)
+            let mut head = head_of(&response);
+            if rounds.is_streaming() {
+                head.1.remove(header::CONTENT_LENGTH);
+                let open = move |body: Vec<u8>| {
+                    let round = send(body);
+                    async move { Ok(ResponseSource(round.await?)) }
+                };
+                let stream = rounds
+                    .stream(ResponseSource(response), open)
+                    .into_stream()
+                    .map_err(|error| Box::new(error) as BoxError);
+                return Ok(rebuild(head, reqwest::Body::wrap_stream(stream), report));
             }
+            whole(rounds, head, response, send, report).await
         })
     }
 }
 
-/// What the rounds of one call need.
-struct Round<S> {
-    resolver: Resolver,
-    store: Arc<dyn Store>,
-    inner: S,
-    /// async-openai's own factory: later rounds rebuild its request with the resolver's body.
-    factory: HttpRequestFactory,
-}
-
-/// Status, headers and version of a reply.
-type Head = (StatusCode, HeaderMap, Version);
-
-impl<S> Round<S>
+/// A whole JSON reply: resolve every round, hand back the last answer (or a reply over the limit,
+/// as it came).
+async fn whole<F, Fut>(
+    mut rounds: Rounds,
+    head: Head,
+    response: reqwest::Response,
+    send: F,
+    report: Option<Report>,
+) -> Result<reqwest::Response, OpenAIError>
 where
-    S: Service<HttpRequestFactory, Response = reqwest::Response> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<OpenAIError>,
+    F: FnMut(Vec<u8>) -> Fut,
+    Fut: Future<Output = Result<reqwest::Response, OpenAIError>>,
 {
-    /// A whole JSON reply: resolve every round, hand back the last answer.
-    async fn whole(
-        mut self,
-        response: reqwest::Response,
-    ) -> Result<reqwest::Response, OpenAIError> {
-        let report = response.extensions().get::<Report>().cloned();
-        let mut head = head_of(&response);
-        let reply = response.bytes().await.map_err(OpenAIError::Reqwest)?;
-        let step = self.resolver.on_response(&reply);
-        let (inner, factory) = (self.inner, self.factory);
-        let send = move |body: Vec<u8>| {
-            let request = with_body(&factory, Bytes::from(body));
-            let service = inner.clone();
-            async move {
-                let reply = oneshot(service, request).await.map_err(Into::into)?;
-                let head = head_of(&reply);
-                let bytes = reply.bytes().await.map_err(OpenAIError::Reqwest)?;
-                Ok::<_, OpenAIError>((head, bytes.to_vec()))
-            }
-        };
-        let (last, answer) = drive(
-            &mut self.resolver,
-            &self.store,
-            DEFAULT_NAMESPACE,
-            step,
-            send,
-        )
-        .await?;
-        if let Some(last) = last {
-            head = last;
+    let limit = rounds.reply_limit();
+    let mut source = ResponseSource(response);
+    let first = match read_capped(&mut source, limit).await? {
+        Capped::Whole(first) => first,
+        Capped::Over(read) => return Ok(rebuild(head, as_it_came(read, source), report)),
+    };
+    let mut send = send;
+    let read_round = move |body: Vec<u8>| {
+        let round = send(body);
+        async move {
+            let reply = round.await?;
+            let head = head_of(&reply);
+            let mut source = ResponseSource(reply);
+            Ok::<_, OpenAIError>(match read_capped(&mut source, limit).await? {
+                Capped::Whole(bytes) => Reply::Read(head, bytes),
+                Capped::Over(read) => Reply::AsItCame((head, as_it_came(read, source))),
+            })
         }
-        fix_content_length(&mut head.1, answer.len());
-        Ok(rebuild(head, answer.into(), report))
-    }
-
-    /// An SSE reply: forward what the resolver releases chunk by chunk, resolving rounds as they end.
-    fn stream(self, response: reqwest::Response) -> reqwest::Response {
-        let report = response.extensions().get::<Report>().cloned();
-        let mut head = head_of(&response);
-        head.1.remove(header::CONTENT_LENGTH);
-        let state = Streaming {
-            round: self,
-            current: Some(response),
-        };
-        let body = futures_util::stream::unfold(state, Streaming::next_chunk);
-        rebuild(head, reqwest::Body::wrap_stream(body), report)
+    };
+    match rounds.whole(first, read_round).await? {
+        Whole::Answer { head: last, body } => {
+            let mut head = last.unwrap_or(head);
+            fix_content_length(&mut head.1, body.len());
+            Ok(rebuild(head, body.into(), report))
+        }
+        Whole::AsItCame((head, body)) => Ok(rebuild(head, body, report)),
     }
 }
 
-/// The state of a resolved stream between chunks.
-struct Streaming<S> {
-    round: Round<S>,
-    /// The reply being read; `None` once the exchange is over.
-    current: Option<reqwest::Response>,
+/// A reqwest response's body, chunk by chunk.
+struct ResponseSource(reqwest::Response);
+
+impl ChunkSource for ResponseSource {
+    type Error = OpenAIError;
+
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, OpenAIError> {
+        self.0.chunk().await.map_err(OpenAIError::Reqwest)
+    }
 }
 
-impl<S> Streaming<S>
-where
-    S: Service<HttpRequestFactory, Response = reqwest::Response> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<OpenAIError>,
-{
-    async fn next_chunk(mut self) -> Option<(Result<Bytes, BoxError>, Self)> {
-        loop {
-            let current = self.current.as_mut()?;
-            match current.chunk().await {
-                Ok(Some(chunk)) => {
-                    let out = self.round.resolver.on_sse(&chunk);
-                    if !out.is_empty() {
-                        return Some((Ok(Bytes::from(out)), self));
-                    }
-                }
-                Ok(None) => {
-                    self.current = None;
-                    let mut step = self.round.resolver.on_sse_end();
-                    loop {
-                        step = match step {
-                            Step::Lookup(hashes) => {
-                                let found =
-                                    lookup(&self.round.store, DEFAULT_NAMESPACE, hashes).await;
-                                self.round.resolver.resume(found)
-                            }
-                            Step::Send(body) => {
-                                let request = with_body(&self.round.factory, Bytes::from(body));
-                                match oneshot(self.round.inner.clone(), request).await {
-                                    Ok(next) => {
-                                        self.current = Some(next);
-                                        break;
-                                    }
-                                    Err(error) => {
-                                        let error: OpenAIError = error.into();
-                                        return Some((Err(Box::new(error)), self));
-                                    }
-                                }
-                            }
-                            Step::Done(rest) if rest.is_empty() => return None,
-                            Step::Done(rest) => return Some((Ok(Bytes::from(rest)), self)),
-                        }
-                    }
-                }
-                Err(error) => {
-                    self.current = None;
-                    return Some((Err(Box::new(error)), self));
-                }
-            }
-        }
-    }
+/// The bytes read of a reply over the limit, then the rest of it.
+fn as_it_came(read: Vec<u8>, source: ResponseSource) -> reqwest::Body {
+    reqwest::Body::wrap_stream(replay(read, source).map_err(|error| Box::new(error) as BoxError))
 }
 
 /// async-openai's request for this call, with `body` in place of its own.
@@ -220,6 +165,9 @@ fn with_body(factory: &HttpRequestFactory, body: Bytes) -> HttpRequestFactory {
         }
     })
 }
+
+/// Status, headers and version of a reply.
+type Head = (StatusCode, HeaderMap, Version);
 
 fn head_of(response: &reqwest::Response) -> Head {
     (
@@ -240,12 +188,4 @@ fn rebuild(head: Head, body: reqwest::Body, report: Option<Report>) -> reqwest::
         response.extensions_mut().insert(report);
     }
     response
-}
-
-fn is_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
-        && !headers.contains_key(header::CONTENT_ENCODING)
 }

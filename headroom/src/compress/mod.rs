@@ -206,7 +206,5 @@ pub(crate) fn compressor_for(content_type: &ContentType) -> Option<&'static dyn 
 /// Tokens the `headroom_retrieve` tool definition adds to a request: what any lossy form must
 /// save beyond the best lossless one before it is worth its markers.
 pub(crate) fn retrieve_tool_tokens(ctx: &SegmentContext<'_>) -> usize {
-    static DEFINITION: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| crate::retrieve::tool_definition().to_string());
-    ctx.counter.count(&DEFINITION)
+    crate::tool::definition_tokens(ctx.counter.as_ref())
 }

@@ -15,9 +15,9 @@ pub use builder::HeadroomBuilder;
 
 use crate::marker::RETRIEVE_TOOL_NAME;
 use crate::memo::Memo;
-use crate::report::Report;
+use crate::report::{LosslessFallback, Report};
 use crate::retrieve;
-use crate::store::{MemoryStore, Store, DEFAULT_NAMESPACE};
+use crate::store::{persist_all, AsyncStore, MemoryStore, Store, StoreError, DEFAULT_NAMESPACE};
 use crate::tokens::counter_for_model;
 use crate::{Config, Error, Result};
 use async_openai::types::chat::{
@@ -25,13 +25,6 @@ use async_openai::types::chat::{
     ChatCompletionRequestToolMessageContent, CreateChatCompletionRequest,
 };
 use std::sync::Arc;
-
-/// The report's `passthrough_reason` when the store failed and only lossless transforms were used.
-///
-/// ```
-/// assert!(headroom::STORE_UNAVAILABLE.starts_with("store unavailable"));
-/// ```
-pub const STORE_UNAVAILABLE: &str = "store unavailable: lossless transforms only";
 
 /// The model assumed when neither the config nor the request names one.
 pub const DEFAULT_MODEL: &str = "gpt-4o";
@@ -178,7 +171,8 @@ impl Headroom {
     }
 
     /// Compresses a typed request in place and persists its originals in `store`.
-    /// If the store fails, the request is compressed with lossless transforms only.
+    /// If the store fails, the request is compressed with lossless transforms only (see
+    /// [`Headroom::settle`]).
     pub fn compress_into(
         &self,
         request: &mut CreateChatCompletionRequest,
@@ -186,12 +180,12 @@ impl Headroom {
     ) -> Result<Compressed> {
         let before = request.clone();
         let out = self.compress(request)?;
-        if persist(store, DEFAULT_NAMESPACE, &out.originals).is_ok() {
+        let Err(error) = persist(store, DEFAULT_NAMESPACE, &out.originals) else {
             return Ok(out);
-        }
+        };
         *request = before;
         let mut out = self.compress_typed(request, &self.lossless_config())?;
-        out.report.passthrough_reason = Some(STORE_UNAVAILABLE.into());
+        store_failed(&mut out.report, error);
         Ok(out)
     }
 
@@ -219,7 +213,7 @@ impl Headroom {
     }
 
     /// Compresses a raw body and persists its originals in `store` under `namespace`;
-    /// lossless only if the store fails.
+    /// lossless only if the store fails (see [`Headroom::settle`]).
     pub fn compress_json_into(
         &self,
         body: &[u8],
@@ -238,11 +232,66 @@ impl Headroom {
         options: &CompressOptions,
     ) -> Result<CompressedJson> {
         let out = self.compress_json_with(body, options)?;
-        if persist(store, namespace, &out.originals).is_ok() {
+        let persisted = persist(store, namespace, &out.originals);
+        self.settle(body, options, out, persisted)
+    }
+
+    /// [`Headroom::compress_json_into`] for an async store (Redis, or any [`Store`] through its
+    /// blanket [`AsyncStore`]): the same policy, the originals persisted with `.await`.
+    /// Compression runs inline; a door that moves CPU work off its runtime calls
+    /// [`Headroom::compress_json_with`], [`persist_all`] and [`Headroom::settle`] itself.
+    ///
+    /// ```
+    /// use headroom::store::{AsyncStore, MemoryStore};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), headroom::Error> {
+    /// let store = MemoryStore::default();
+    /// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
+    /// let out = headroom::Headroom::default().compress_json_into_async(body, &store, "tenant").await?;
+    /// assert!(out.report.lossless_fallback.is_none());
+    /// # Ok(()) }
+    /// ```
+    pub async fn compress_json_into_async(
+        &self,
+        body: &[u8],
+        store: &(impl AsyncStore + ?Sized),
+        namespace: &str,
+    ) -> Result<CompressedJson> {
+        let options = CompressOptions::default();
+        let out = self.compress_json_with(body, &options)?;
+        let persisted = persist_all(store, namespace, &out.originals).await;
+        self.settle(body, &options, out, persisted)
+    }
+
+    /// The one policy of every store-backed door: `out` (the compression of `body` with `options`)
+    /// stands when its originals were persisted; when the store failed, `body` is compressed again
+    /// with lossless transforms only — nothing elided, nothing to retrieve — and the report's
+    /// [`Report::lossless_fallback`] says why ([`LosslessFallback::StoreUnavailable`]).
+    ///
+    /// ```
+    /// use headroom::store::StoreError;
+    /// use headroom::CompressOptions;
+    /// let hr = headroom::Headroom::default();
+    /// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
+    /// let options = CompressOptions::default();
+    /// let out = hr.compress_json_with(body, &options)?;
+    /// let out = hr.settle(body, &options, out, Err(StoreError("connection refused".into())))?;
+    /// assert!(matches!(out.report.lossless_fallback, Some(headroom::LosslessFallback::StoreUnavailable(_))));
+    /// assert!(out.originals.is_empty());
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn settle(
+        &self,
+        body: &[u8],
+        options: &CompressOptions,
+        out: CompressedJson,
+        persisted: std::result::Result<(), StoreError>,
+    ) -> Result<CompressedJson> {
+        let Err(error) = persisted else {
             return Ok(out);
-        }
+        };
         let mut out = run::run(body, &self.lossless_config(), &self.memo, options)?;
-        out.report.passthrough_reason = Some(STORE_UNAVAILABLE.into());
+        store_failed(&mut out.report, error);
         Ok(out)
     }
 
@@ -320,6 +369,12 @@ impl Headroom {
         }
         Ok(Compressed { report, originals })
     }
+}
+
+/// Records in `report` that the store refused the originals (and logs it once, here).
+fn store_failed(report: &mut Report, error: StoreError) {
+    tracing::warn!(target: "headroom", %error, "store unavailable: lossless transforms only");
+    report.lossless_fallback = Some(LosslessFallback::StoreUnavailable(error.to_string()));
 }
 
 fn persist(

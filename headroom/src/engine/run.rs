@@ -1,25 +1,56 @@
 //! One engine run over a raw body: the steps of DESIGN.md in order, and "never worse" at the end.
 
 use super::fit::{fit, run_span, Fitted, LimitsWithoutMarker};
-use super::retrieve_tool::{tool_edit, tools_have_retrieve};
+use super::retrieve_tool::{
+    added_tokens, definitions_tokens, retrieve_unavailable, tool_edit, tools_have_retrieve,
+};
 use super::segments::{prepare, Compressing, MessageOutcome};
 use super::{CompressOptions, CompressedJson, DEFAULT_MODEL};
 use crate::budget::target_tokens;
 use crate::conversation::{self, RequestView};
 use crate::deadline::Deadline;
 use crate::memo::{KeyBuilder, Memo};
-use crate::report::{FitReport, Report};
+use crate::report::{FitReport, LosslessFallback, Report};
 use crate::tokens::{counter_for_model, TokenCounter, TOKENS_PER_REPLY};
 use crate::{Config, Error, Result};
 use std::ops::Range;
 
-/// Compresses `body` with `config`: view, protect, detect, compress, fit, add the retrieve tool, report.
+/// Compresses `body` with `config`. A panic (a bug) is caught here, for every door: it is logged at
+/// `error` and becomes [`Error::CompressionPanicked`], so the door sends the request as it came.
 pub(super) fn run(
     body: &[u8],
     config: &Config,
     memo: &Memo,
     options: &CompressOptions,
 ) -> Result<CompressedJson> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        steps(body, config, memo, options)
+    }))
+    .unwrap_or_else(|panic| {
+        let error = Error::from_panic(panic.as_ref());
+        tracing::error!(target: "headroom", %error, "the request goes out as it came");
+        Err(error)
+    })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Makes the next run on this thread panic (the guard's test).
+    pub(super) static PANIC_NEXT_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The steps of DESIGN.md on `body`: view, protect, detect, compress, fit, add the retrieve tool,
+/// report.
+fn steps(
+    body: &[u8],
+    config: &Config,
+    memo: &Memo,
+    options: &CompressOptions,
+) -> Result<CompressedJson> {
+    #[cfg(test)]
+    if PANIC_NEXT_RUN.with(|p| p.replace(false)) {
+        panic!("injected for a test");
+    }
     let deadline = Deadline::after(config.time_budget);
     if body.len() > config.max_body_bytes {
         return Ok(passthrough(
@@ -45,6 +76,21 @@ pub(super) fn run(
         model: model.clone(),
         ..Report::default()
     };
+    // Markers only where the model can retrieve: otherwise lossless transforms only (nothing
+    // elided, nothing evicted) for the whole run.
+    let unavailable = retrieve_unavailable(&request, config).filter(|_| !config.lossless_only);
+    let lossless;
+    let config = match &unavailable {
+        Some(_) => {
+            lossless = Config {
+                lossless_only: true,
+                ..config.clone()
+            };
+            &lossless
+        }
+        None => config,
+    };
+    report.lossless_fallback = unavailable.map(LosslessFallback::RetrieveUnavailable);
     // 2–5. Protect, detect, compress each message; originals of lossy rewrites kept.
     let frozen = options.frozen_message_count;
     let (messages, has_marker) =
@@ -52,10 +98,7 @@ pub(super) fn run(
     let compressing = Compressing::new(config, &counter, memo, deadline);
     let outcomes: Vec<MessageOutcome> =
         messages.iter().map(|m| compressing.message(m, 0)).collect();
-    let tools_tokens = request
-        .tools
-        .as_ref()
-        .map_or(0, |(_, tools)| count(memo, counter.as_ref(), tools));
+    let tools_tokens = definitions(memo, &request, &model, counter.as_ref(), &mut report);
     let tokens_before =
         TOKENS_PER_REPLY + tools_tokens + messages.iter().map(|m| m.tokens_before()).sum::<usize>();
     report.tokens_before = tokens_before;
@@ -65,18 +108,18 @@ pub(super) fn run(
 
     // 7. The retrieve tool goes in whenever a marker is in the conversation: markers already in the
     // history need it even when nothing new is compressed.
-    let tool_allowed = config.retrieve_tool
-        && !request.has_legacy_functions
-        && !tools_have_retrieve(&request.tools);
+    let tool_allowed =
+        config.retrieve_tool && request.functions.is_none() && !tools_have_retrieve(&request.tools);
     let lossy = outcomes.iter().any(|o| !o.originals.is_empty());
     let tool = if tool_allowed {
         tool_edit(text, &request)
     } else {
         None
     };
-    let tool_tokens = tool
-        .as_ref()
-        .map_or(0, |(_, def)| count(memo, counter.as_ref(), def));
+    let tool_tokens = match &tool {
+        Some(_) => added_tokens(&request, counter.as_ref()),
+        None => 0,
+    };
     let after =
         TOKENS_PER_REPLY + tools_tokens + outcomes.iter().map(|o| o.tokens_after).sum::<usize>();
     let after = after + if has_marker || lossy { tool_tokens } else { 0 };
@@ -174,13 +217,28 @@ pub(super) fn run(
     ))
 }
 
-/// Tokens of `text`, through the memo.
-fn count(memo: &Memo, counter: &dyn TokenCounter, text: &str) -> usize {
-    let key = KeyBuilder::new(b"tokens")
-        .part(text.as_bytes())
+/// Tokens of the request's function definitions (through the memo), recorded in the report.
+fn definitions(
+    memo: &Memo,
+    request: &RequestView,
+    model: &str,
+    counter: &dyn TokenCounter,
+    report: &mut Report,
+) -> usize {
+    let mut key = KeyBuilder::new(b"definitions")
         .part(counter.name().as_bytes())
-        .finish();
-    memo.tokens(key, || counter.count(text))
+        .part(model.as_bytes());
+    for raw in [request.tools.as_ref().map(|(_, raw)| raw), request.functions.as_ref()] {
+        key = key.part(raw.map_or(&b""[..], |raw| raw.as_bytes()));
+    }
+    // The memo keeps one number: the tokens, and in the lowest bit whether they are estimated.
+    let packed = memo.tokens(key.finish(), || {
+        let counted = definitions_tokens(request, model, counter);
+        counted.tokens << 1 | usize::from(counted.estimated)
+    });
+    report.tools_tokens = packed >> 1;
+    report.tools_tokens_estimated = packed & 1 == 1;
+    report.tools_tokens
 }
 
 /// A request within its budget: its compressed segments, unless that is not smaller (never worse).
@@ -390,5 +448,27 @@ pub(super) fn passthrough(body: &[u8], mut report: Report, reason: String) -> Co
         body: body.to_vec(),
         report,
         originals: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_steps_is_an_error_not_an_unwind() {
+        let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
+        let (memo, options) = (Memo::new(1 << 20), CompressOptions::default());
+        PANIC_NEXT_RUN.with(|p| p.set(true));
+        let err = run(body, &Config::default(), &memo, &options).unwrap_err();
+        assert!(matches!(err, Error::CompressionPanicked(ref m) if m == "injected for a test"));
+        assert!(run(body, &Config::default(), &memo, &options).is_ok(), "the next run is fine");
+        // Every public entry point goes through the guard.
+        PANIC_NEXT_RUN.with(|p| p.set(true));
+        let hr = crate::Headroom::default();
+        assert!(matches!(
+            hr.compress_json(body),
+            Err(Error::CompressionPanicked(_))
+        ));
     }
 }

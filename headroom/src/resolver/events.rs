@@ -133,11 +133,11 @@ impl EventReader {
 mod tests {
     use super::*;
 
-    /// Events read: (data, raw) each.
-    type Events = Vec<(Option<String>, Vec<u8>)>;
+    /// An event's data and raw bytes.
+    type Read = (Option<String>, Vec<u8>);
 
-    /// Every event of `stream`, fed `size` bytes at a time: (data, raw).
-    fn read(stream: &[u8], size: usize) -> (Events, Vec<u8>) {
+    /// Every event of `stream`, fed `size` bytes at a time, and the bytes left unread.
+    fn read(stream: &[u8], size: usize) -> (Vec<Read>, Vec<u8>) {
         let mut reader = EventReader::default();
         let mut events = Vec::new();
         for piece in stream.chunks(size.max(1)) {

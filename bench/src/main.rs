@@ -4,7 +4,7 @@
 //! headroom-bench corpus RAW_DIR CORPUS_DIR
 //! headroom-bench run CORPUS_DIR [--reference FILE.jsonl] [--out DIR] [--repeats N]
 //! headroom-bench readme TABLE.md README.md
-//! headroom-bench session [--turns N] [--max-bytes N] [--model M] [--proxy HOST:PORT] [--out DIR]
+//! headroom-bench session [--turns N] [--max-bytes N] [--model M] [--proxy HOST:PORT | --headroom BIN] [--out DIR]
 //! ```
 
 use headroom_bench::corpus::{build_case, Artifact, Case};
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Some("run") if args.len() >= 2 => run(&args[1..]),
         Some("readme") if args.len() == 3 => readme(Path::new(&args[1]), Path::new(&args[2])),
         Some("session") => session(&args[1..]),
-        _ => Err("usage: headroom-bench corpus RAW_DIR CORPUS_DIR | run CORPUS_DIR [--reference FILE] [--out DIR] [--repeats N] | readme TABLE.md README.md | session [--turns N] [--max-bytes N] [--model M] [--proxy HOST:PORT] [--out DIR]".into()),
+        _ => Err("usage: headroom-bench corpus RAW_DIR CORPUS_DIR | run CORPUS_DIR [--reference FILE] [--out DIR] [--repeats N] | readme TABLE.md README.md | session [--turns N] [--max-bytes N] [--model M] [--proxy HOST:PORT | --headroom BIN] [--out DIR]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -184,6 +184,7 @@ fn session(args: &[String]) -> Result<()> {
     let mut max_bytes = 160_000usize;
     let mut model = "gpt-4o".to_string();
     let mut proxy = None;
+    let mut binary = None;
     let mut out = PathBuf::from("target/bench");
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
@@ -198,6 +199,7 @@ fn session(args: &[String]) -> Result<()> {
             "--max-bytes" => max_bytes = number()?,
             "--model" => model = value.clone(),
             "--proxy" => proxy = Some(value.clone()),
+            "--headroom" => binary = Some(PathBuf::from(value)),
             "--out" => out = PathBuf::from(value),
             other => return Err(format!("unknown flag {other}")),
         }
@@ -212,11 +214,41 @@ fn session(args: &[String]) -> Result<()> {
         .build()
         .map_err(|e| e.to_string())?;
     let mut rows = session_run::library(&engine, &requests)?;
-    if let Some(address) = &proxy {
-        session_run::proxy(address, &requests, &mut rows)?;
+    // A proxy of our own: the release binary, an in-memory store, an upstream it never calls.
+    let mut child = None;
+    if let Some(binary) = &binary {
+        let (process, address) = start_proxy(binary)?;
+        child = Some(process);
+        proxy = Some(address);
     }
+    if let Some(address) = &proxy {
+        let result = session_run::proxy(address, &requests, &mut rows);
+        if let Some(mut process) = child {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+        result?;
+    }
+    // A request seen cold, then again: the turn-24 request (the last when shorter).
+    let probe = requests.len().min(24);
+    let library_resend = session_run::library_resend(&requests[probe - 1])?;
+    let proxy_resend = match &binary {
+        Some(binary) => {
+            let (mut process, address) = start_proxy(binary)?;
+            let result = session_run::proxy_resend(&address, &requests[probe - 1]);
+            let _ = process.kill();
+            let _ = process.wait();
+            Some(result?)
+        }
+        None => None,
+    };
     let window = headroom::models::context_window(&model);
-    let md = session_run::markdown(&rows, window);
+    let mut md = session_run::markdown(&rows, window);
+    md.push_str(&session_run::resend_markdown(
+        probe,
+        library_resend,
+        proxy_resend,
+    ));
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     write(&out.join("session.md"), &md)?;
     write(
@@ -225,4 +257,37 @@ fn session(args: &[String]) -> Result<()> {
     )?;
     println!("{md}");
     Ok(())
+}
+
+/// Starts `binary proxy` on a free port; the process and its `host:port`.
+fn start_proxy(binary: &Path) -> Result<(std::process::Child, String)> {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(binary)
+        .args([
+            "proxy",
+            "--port",
+            "0",
+            "--store",
+            "memory:",
+            "--upstream",
+            "http://127.0.0.1:9",
+        ])
+        .env("HEADROOM_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let at = line
+        .find("http://")
+        .ok_or_else(|| format!("no address in {line:?}"))?;
+    let address = line[at + 7..]
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    Ok((child, address))
 }

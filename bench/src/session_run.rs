@@ -271,6 +271,7 @@ pub fn markdown(turns: &[Turn], window: usize) -> String {
         .count();
     let (plain_without, cached_without) = dollars(turns, false);
     let (plain_with, cached_with) = dollars(turns, true);
+    md.push_str(&targets(turns));
     md.push_str(&format!(
         "\nTotals over {} turns: {without} prompt tokens without Headroom, {with} with ({:.1}% saved). \
          Largest request: {largest_without} tokens without ({over} of {} requests over the {window}-token window), \
@@ -288,10 +289,130 @@ pub fn markdown(turns: &[Turn], window: usize) -> String {
     md
 }
 
+/// The issue's targets as measured: turn 24 against turn 2 in the warm proxy, and how much faster
+/// a re-sent unchanged request is than its first sight (median over turns).
+fn targets(turns: &[Turn]) -> String {
+    let mut out = String::new();
+    let at = |n: usize| turns.iter().find(|t| t.turn == n);
+    for (label, pick) in [
+        (
+            "library",
+            (|t: &Turn| Some(t.library_ms)) as fn(&Turn) -> Option<f64>,
+        ),
+        ("proxy", |t: &Turn| t.proxy_ms),
+    ] {
+        out.push_str(&format!("\n{label}: "));
+        if let (Some(a), Some(b)) = (at(2).and_then(pick), at(24).and_then(pick)) {
+            out.push_str(&format!(
+                "turn 24 took {b:.1} ms, turn 2 {a:.1} ms: {:.2}× (target ≤ 2×); ",
+                b / a
+            ));
+        }
+        let first_and_again = |t: &Turn| match label {
+            "library" => Some((t.library_ms, t.library_resend_ms)),
+            _ => t.proxy_ms.zip(t.proxy_resend_ms),
+        };
+        let mut speedups: Vec<f64> = turns
+            .iter()
+            .filter_map(first_and_again)
+            .map(|(first, again)| first / again.max(1e-3))
+            .collect();
+        if !speedups.is_empty() {
+            speedups.sort_by(f64::total_cmp);
+            let median = speedups[speedups.len() / 2];
+            out.push_str(&format!(
+                "in the session, the same request sent again is {median:.1}× faster than when it came with its new turn \
+                 (median over turns); first turn {:.1} ms, last turn {:.1} ms.",
+                turns.first().and_then(|t| first_and_again(t)).map_or(0.0, |p| p.0),
+                turns.last().and_then(|t| first_and_again(t)).map_or(0.0, |p| p.0),
+            ));
+        }
+    }
+    let proxied: Vec<&Turn> = turns
+        .iter()
+        .filter(|t| t.proxy_prefix_stable.is_some())
+        .collect();
+    if !proxied.is_empty() {
+        let stable: usize = proxied.iter().filter_map(|t| t.proxy_prefix_stable).sum();
+        let previous: usize = proxied.iter().map(|t| t.previous_messages).sum();
+        out.push_str(&format!(
+            "\nproxy sessions: {stable} of {previous} earlier messages byte-identical ({:.1}%, the proxy's own `prefix_stable_messages`).",
+            percent(stable, previous)
+        ));
+    }
+    out.push('\n');
+    out
+}
+
 fn percent(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         0.0
     } else {
         part as f64 * 100.0 / whole as f64
     }
+}
+
+/// A request seen for the first time by a process that has seen none of it (cold), and the same
+/// request sent again (warm): ms each.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Resend {
+    pub first_ms: f64,
+    pub again_ms: f64,
+}
+
+/// [`Resend`] through the library: a fresh engine and memo, then the same engine again.
+pub fn library_resend(request: &Value) -> Result<Resend, String> {
+    let engine = Headroom::builder()
+        .memo(std::sync::Arc::new(headroom::Memo::new(
+            headroom::DEFAULT_MEMO_BYTES,
+        )))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let body = serde_json::to_vec(request).expect("serializes");
+    engine
+        .compress_json(br#"{"model":"gpt-4o","messages":[]}"#)
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    engine.compress_json(&body).map_err(|e| e.to_string())?;
+    let first_ms = ms(started);
+    let started = Instant::now();
+    engine.compress_json(&body).map_err(|e| e.to_string())?;
+    Ok(Resend {
+        first_ms,
+        again_ms: ms(started),
+    })
+}
+
+/// [`Resend`] through a proxy at `address` that has not seen the request.
+pub fn proxy_resend(address: &str, request: &Value) -> Result<Resend, String> {
+    let mut stream =
+        TcpStream::connect(address).map_err(|e| format!("cannot reach {address}: {e}"))?;
+    let body = serde_json::to_vec(request).expect("serializes");
+    let started = Instant::now();
+    post(&mut stream, address, &body)?;
+    let first_ms = ms(started);
+    let started = Instant::now();
+    post(&mut stream, address, &body)?;
+    Ok(Resend {
+        first_ms,
+        again_ms: ms(started),
+    })
+}
+
+/// One line per door: how much faster the re-send was.
+pub fn resend_markdown(turn: usize, library: Resend, proxy: Option<Resend>) -> String {
+    let line = |door: &str, r: Resend| {
+        format!(
+            "\n{door}: the request of turn {turn}, first seen by a cold process, {:.1} ms; sent again {:.1} ms: {:.1}× faster (target ≥ 20×).",
+            r.first_ms,
+            r.again_ms,
+            r.first_ms / r.again_ms.max(1e-3)
+        )
+    };
+    let mut out = line("library", library);
+    if let Some(p) = proxy {
+        out.push_str(&line("proxy", p));
+    }
+    out.push('\n');
+    out
 }

@@ -55,7 +55,7 @@ pub(crate) struct Outcome {
     pub(crate) report: Option<Report>,
     /// The engine refused the request ([`headroom::Error::OverBudget`]): it cannot fit its token
     /// budget, and the provider would reject it. The door answers with this error instead.
-    pub(crate) refused: Option<headroom::Error>,
+    pub(crate) refused: Option<Box<headroom::Error>>,
 }
 
 impl Door {
@@ -143,7 +143,7 @@ impl Door {
                 );
             }
         }
-        Task::Ready(Some(self.compress(&body, namespace, &options)))
+        Task::Ready(Some(Box::new(self.compress(&body, namespace, &options))))
     }
 
     /// Compression within the concurrency limit; originals persisted in the async store before the
@@ -233,7 +233,7 @@ impl Door {
             Err(error @ headroom::Error::OverBudget { .. }) => {
                 tracing::warn!(%error, "headroom: request refused");
                 Outcome {
-                    refused: Some(error),
+                    refused: Some(Box::new(error)),
                     ..Outcome::default()
                 }
             }
@@ -265,7 +265,7 @@ impl Store for Unavailable {
 /// Compression done now or running on the blocking pool; resolves to its [`Outcome`].
 /// A compression that panicked counts as "unchanged" (fail open).
 pub(crate) enum Task {
-    Ready(Option<Outcome>),
+    Ready(Option<Box<Outcome>>),
     Blocking(tokio::task::JoinHandle<Outcome>),
     Async(Pin<Box<dyn Future<Output = Outcome> + Send>>),
 }
@@ -275,7 +275,7 @@ impl Future for Task {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
         match self.get_mut() {
-            Task::Ready(outcome) => Poll::Ready(outcome.take().unwrap_or_default()),
+            Task::Ready(outcome) => Poll::Ready(outcome.take().map(|o| *o).unwrap_or_default()),
             Task::Blocking(handle) => Pin::new(handle)
                 .poll(cx)
                 .map(|joined| joined.unwrap_or_default()),

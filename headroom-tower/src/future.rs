@@ -144,7 +144,7 @@ where
                     let outcome = ready!(task.poll(cx));
                     if let Some(refused) = outcome.refused {
                         // Over its token budget: the provider would reject it; say why instead.
-                        return Poll::Ready(Err(Box::new(refused)));
+                        return Poll::Ready(Err(refused as BoxError));
                     }
                     let Pending {
                         mut inner,

@@ -241,7 +241,7 @@ where
         .compress_task(original.clone(), &namespace, options)
         .await;
     if let Some(refused) = outcome.refused {
-        return Err(Box::new(refused));
+        return Err(refused as BoxError);
     }
     let sent = match outcome.body {
         Some(body) => {

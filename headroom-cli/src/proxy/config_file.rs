@@ -28,6 +28,10 @@ pub const KEYS: &[&str] = &[
     "retrieve_max_rounds",
     "store_ttl_secs",
     "store_max_bytes",
+    "token_budget",
+    "fit_to_window",
+    "protect_recent_units",
+    "eviction_low_water",
 ];
 
 /// The `--config` help.

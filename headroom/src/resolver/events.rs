@@ -133,8 +133,11 @@ impl EventReader {
 mod tests {
     use super::*;
 
+    /// Events read: (data, raw) each.
+    type Events = Vec<(Option<String>, Vec<u8>)>;
+
     /// Every event of `stream`, fed `size` bytes at a time: (data, raw).
-    fn read(stream: &[u8], size: usize) -> (Vec<(Option<String>, Vec<u8>)>, Vec<u8>) {
+    fn read(stream: &[u8], size: usize) -> (Events, Vec<u8>) {
         let mut reader = EventReader::default();
         let mut events = Vec::new();
         for piece in stream.chunks(size.max(1)) {

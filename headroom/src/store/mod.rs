@@ -121,10 +121,11 @@ pub async fn open_async(
     url: &str,
     limits: StoreLimits,
 ) -> Result<Arc<dyn AsyncStore>, crate::Error> {
-    if let StoreUrl::Redis(url) = parse_url(url)? {
+    let parsed = parse_url(url)?;
+    if let StoreUrl::Redis(url) = &parsed {
         #[cfg(feature = "redis")]
         {
-            return Ok(Arc::new(RedisStore::connect(&url, limits).await?));
+            return Ok(Arc::new(RedisStore::connect(url, limits).await?));
         }
         #[cfg(not(feature = "redis"))]
         {
@@ -134,7 +135,7 @@ pub async fn open_async(
         }
     }
     let store = open(url, limits)?;
-    if matches!(parse_url(url)?, StoreUrl::Sqlite(_)) {
+    if matches!(parsed, StoreUrl::Sqlite(_)) {
         // Disk work goes to a thread of its own, never an async runtime's.
         return Ok(Arc::new(ThreadedStore::new(store)));
     }

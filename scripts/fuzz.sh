@@ -35,7 +35,10 @@ seed() { # target, then files
 fixtures=$(find headroom/tests/fixtures -type f ! -name '*LICENSE*' ! -name SOURCE | sort)
 for t in "${targets[@]}"; do
   case $t in
-    sse) seed sse <(printf '\000data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\ndata: [DONE]\n\n') ;;
+    sse)
+      tmp=$(mktemp)
+      printf '\003data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\ndata: [DONE]\n\n' > "$tmp"
+      seed sse "$tmp"; rm -f "$tmp" ;;
     table) seed table headroom/tests/fixtures/json/*.json headroom/tests/fixtures/github-issues.json ;;
     proxy_compress|compress_json)
       tmp=$(mktemp -d)
@@ -55,7 +58,8 @@ PY
   esac
 done
 
-(cd fuzz && cargo fuzz build --sanitizer none --release "${targets[@]/#/}" 2>&1 | tail -n 3) >&2 || true
+# Without a sanitizer: the code is safe Rust (tree-sitter's C aside), and it runs several times faster.
+(cd fuzz && cargo fuzz build --sanitizer none --release) >&2
 status=0
 printf '%-16s %14s %10s %8s\n' target executions exec/s crashes
 for t in "${targets[@]}"; do

@@ -7,50 +7,19 @@
 use headroom::{Config, Headroom};
 use std::time::{Duration, Instant};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
-}
-
-/// `text` repeated to about `size` bytes, cut at a line end.
-fn repeated(text: &str, size: usize) -> String {
-    let mut out = text.repeat(size / text.len() + 1);
-    out.truncate(size);
-    let end = out.rfind('\n').unwrap_or(out.len());
-    out.truncate(end + 1);
-    out
-}
-
-fn request(content: &str, tool: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({"model": "gpt-4o", "messages": [
-        {"role": "user", "content": "What failed, and where?"},
-        {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
-            "function": {"name": tool, "arguments": "{}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": content}]}))
-    .unwrap()
-}
-
-/// A JSON array of real issues, renumbered, of about `size` bytes (pretty-printed).
-fn issues(size: usize) -> String {
-    let base: Vec<serde_json::Value> =
-        serde_json::from_str(&fixture("github-issues.json")).unwrap();
-    let one = serde_json::to_string_pretty(&base).unwrap().len() / base.len();
-    let items: Vec<serde_json::Value> = (0..size / one)
-        .map(|i| {
-            let mut item = base[i % base.len()].clone();
-            item["number"] = serde_json::json!(i + 1);
-            item
-        })
-        .collect();
-    serde_json::to_string_pretty(&items).unwrap()
-}
+#[path = "support/shapes.rs"]
+mod shapes;
+use shapes::{fixture, issues, repeated, request};
 
 fn budgeted(budget: Duration) -> Headroom {
     let mut config = Config::default();
     config.time_budget = budget;
     config.max_body_bytes = 64 << 20;
-    Headroom::builder().config(config).build().unwrap()
+    Headroom::builder()
+        .config(config)
+        .fit_to_window(false)
+        .build()
+        .unwrap()
 }
 
 /// Compresses `body` with `budget`: within the budget plus `slack`, and as it came when out of time.
@@ -110,7 +79,7 @@ fn a_huge_segment_of_each_kind_stops_at_the_budget() {
         ),
     ];
     for (name, content, tool) in cases {
-        within_budget(name, &request(&content, tool), budget, slack);
+        within_budget(name, &request(content.into(), tool), budget, slack);
     }
 }
 
@@ -121,7 +90,7 @@ fn a_large_segment_with_no_budget_left_comes_back_at_once() {
         &fixture("logs/cargo-build-vv-deps-type-error.txt"),
         3_000_000,
     );
-    let body = request(&log, "cargo_build");
+    let body = request(log.into(), "cargo_build");
     within_budget(
         "logs-3mb",
         &body,

@@ -30,7 +30,8 @@ pub(super) struct Prepared<'r> {
     role: &'r str,
     tool_name: Option<&'r str>,
     call: Option<Call<'r>>,
-    question: String,
+    /// Shared by every segment of the message (a million content parts, one question).
+    question: Arc<str>,
     digest: [u8; 32],
     hash: String,
     pub tokens: usize,
@@ -81,6 +82,7 @@ pub(super) fn prepare<'r>(
             .map(|(name, _)| name)
             .or(message.name.as_deref().filter(|_| role == "function"));
         let mut segments = Vec::with_capacity(message.segments.len());
+        let asked: Arc<str> = question(&last_user_text, call, config).into();
         for segment in &message.segments {
             let digest: [u8; 32] = Sha256::digest(segment.text.as_bytes()).into();
             let key = KeyBuilder::new(b"tokens")
@@ -113,7 +115,7 @@ pub(super) fn prepare<'r>(
                 role,
                 tool_name,
                 call,
-                question: question(&last_user_text, call, config),
+                question: asked.clone(),
                 hash: hash_of_digest(&digest),
                 digest,
                 tokens,

@@ -186,7 +186,9 @@ fn as_request(input: &[u8], model: Option<&str>) -> Result<Vec<u8>, Failure> {
             let model = serde_json::to_string(model.unwrap_or(headroom::DEFAULT_MODEL))
                 .expect("strings serialize");
             let mut body = format!("{{\"model\":{model},\"messages\":").into_bytes();
-            body.extend_from_slice(input);
+            // The array as it came, without the whitespace around it (a file's final newline would
+            // otherwise sit before the closing brace of the request we make).
+            body.extend_from_slice(input.trim_ascii());
             body.push(b'}');
             Ok(body)
         }

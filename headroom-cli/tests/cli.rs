@@ -84,6 +84,16 @@ fn a_bare_messages_array_is_accepted() {
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(body["model"], "gpt-4.1");
     assert_eq!(body["messages"].as_array().unwrap().len(), 3);
+
+    // As `echo '[…]' | headroom compress` sends it: the whole request, nothing else around it.
+    let out = headroom(
+        &["compress", "--store", "memory:"],
+        b"  [{\"role\":\"user\",\"content\":\"hi\"}]\n",
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#
+    );
 }
 
 #[test]

@@ -95,7 +95,7 @@ fn retrieve_and_compress_end_quietly_when_the_reader_goes_away() {
         std::env::temp_dir().join(format!("headroom-cli-{}-pipe.json", std::process::id()));
     std::fs::write(&request, log_request(100_000)).unwrap();
     let out = read_then_close(
-        &["compress", "--store", &store, "--lossless-only"],
+        &["compress", "--store", &store, "--lossless-only", "--no-fit"],
         Some(&request),
         100,
     );

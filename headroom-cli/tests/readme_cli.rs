@@ -74,7 +74,8 @@ fn readme_stats_fields_are_the_stats_line_and_the_help() {
         documented, printed,
         "README's --stats table vs what --stats prints"
     );
-    let helped = list_between(&help("compress"), "the last line there: ", " -h, --help");
+    // The list ends where the help's next option begins.
+    let helped = list_between(&help("compress"), "the last line there: ", " -");
     assert_eq!(helped, printed, "compress --help vs what --stats prints");
 }
 
@@ -113,5 +114,5 @@ fn readme_config_keys_are_the_proxy_help_list() {
         ". Unknown keys are an error",
     );
     assert_eq!(documented, helped);
-    assert_eq!(helped.len(), 10, "{helped:?}");
+    assert!(helped.contains(&"token_budget".to_string()), "{helped:?}");
 }

@@ -68,8 +68,20 @@ pub fn library(engine: &Headroom, requests: &[Value]) -> Result<Vec<Turn>, Strin
         let started = Instant::now();
         let again = engine.compress_json(&body).map_err(|e| e.to_string())?;
         let library_resend_ms = ms(started);
-        if again.body != out.body {
+        let hurried = |r: &headroom::Report| {
+            r.passthrough_reason
+                .as_deref()
+                .is_some_and(|why| why.starts_with("time budget"))
+        };
+        // Only the time budget (running out sends the request as it came) may tell them apart.
+        if again.body != out.body && !hurried(&out.report) && !hurried(&again.report) {
             return Err(format!("turn {}: a re-send compressed differently", i + 1));
+        }
+        if hurried(&out.report) {
+            eprintln!(
+                "headroom-bench: turn {}: the time budget ran out; sent as it came",
+                i + 1
+            );
         }
         let sent: Value = serde_json::from_slice(&out.body).map_err(|e| e.to_string())?;
         let sent_messages = sent["messages"].as_array().cloned().unwrap_or_default();

@@ -335,8 +335,8 @@ fn targets(turns: &[Turn]) -> String {
             out.push_str(&format!(
                 "in the session, the same request sent again is {median:.1}× faster than when it came with its new turn \
                  (median over turns); first turn {:.1} ms, last turn {:.1} ms.",
-                turns.first().and_then(|t| first_and_again(t)).map_or(0.0, |p| p.0),
-                turns.last().and_then(|t| first_and_again(t)).map_or(0.0, |p| p.0),
+                turns.first().and_then(first_and_again).map_or(0.0, |p| p.0),
+                turns.last().and_then(first_and_again).map_or(0.0, |p| p.0),
             ));
         }
     }

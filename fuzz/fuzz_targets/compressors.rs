@@ -62,5 +62,9 @@ fuzz_target!(|data: &[u8]| {
             out.text
         );
     }
-    assert_eq!(compressor.compress(text, &ctx), Some(out), "not deterministic");
+    assert_eq!(
+        compressor.compress(text, &ctx),
+        Some(out),
+        "not deterministic"
+    );
 });

@@ -21,10 +21,18 @@ fuzz_target!(|data: &[u8]| {
         .filter(|c| c.is_ascii_alphabetic())
         .take(12)
         .collect();
-    let unit = if unit.is_empty() { "lines".to_string() } else { unit };
+    let unit = if unit.is_empty() {
+        "lines".to_string()
+    } else {
+        unit
+    };
     let marker = Marker::new(omitted, total, &unit, "0123456789abcdef01234567");
     for written in [marker.to_text(), marker.to_json().to_string()] {
         let framed = format!("before\n{written}\nafter");
-        assert_eq!(Marker::parse_all(&framed), vec![marker.clone()], "{written}");
+        assert_eq!(
+            Marker::parse_all(&framed),
+            vec![marker.clone()],
+            "{written}"
+        );
     }
 });

@@ -28,6 +28,10 @@ fuzz_target!(|data: &[u8]| {
     let replied = serde_json::from_slice::<Messages<'_>>(&out.body)
         .expect("the compressed body still has its messages");
     if out.report.tokens_saved == 0 && !out.report.retrieve_tool_added {
-        assert_eq!(replied.messages.get(), asked.messages.get(), "messages not byte-faithful");
+        assert_eq!(
+            replied.messages.get(),
+            asked.messages.get(),
+            "messages not byte-faithful"
+        );
     }
 });

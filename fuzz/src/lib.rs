@@ -48,7 +48,10 @@ pub fn check_compress_json(hr: &Headroom, body: &[u8], out: &CompressedJson) {
         );
     }
     let r = &out.report;
-    assert!(r.tokens_after <= r.tokens_before + retrieve_tool_allowance(r), "more tokens: {r:?}");
+    assert!(
+        r.tokens_after <= r.tokens_before + retrieve_tool_allowance(r),
+        "more tokens: {r:?}"
+    );
     if out.body != body {
         assert!(
             r.tokens_after < r.tokens_before || r.retrieve_tool_added,
@@ -57,9 +60,16 @@ pub fn check_compress_json(hr: &Headroom, body: &[u8], out: &CompressedJson) {
     }
     let text_in = String::from_utf8_lossy(body);
     let text_out = String::from_utf8_lossy(&out.body);
-    let before: HashSet<String> = Marker::parse_all(&text_in).into_iter().map(|m| m.hash).collect();
+    let before: HashSet<String> = Marker::parse_all(&text_in)
+        .into_iter()
+        .map(|m| m.hash)
+        .collect();
     for original in &out.originals {
-        assert_eq!(segment_hash(&original.text), original.hash, "an original under a foreign hash");
+        assert_eq!(
+            segment_hash(&original.text),
+            original.hash,
+            "an original under a foreign hash"
+        );
     }
     let kept: HashSet<&str> = out.originals.iter().map(|o| o.hash.as_str()).collect();
     for marker in Marker::parse_all(&text_out) {
@@ -68,7 +78,9 @@ pub fn check_compress_json(hr: &Headroom, body: &[u8], out: &CompressedJson) {
             "marker {marker:?} resolves to nothing"
         );
     }
-    let again = hr.compress_json(body).expect("a body read once is read again");
+    let again = hr
+        .compress_json(body)
+        .expect("a body read once is read again");
     assert_eq!(again.body, out.body, "not deterministic");
 }
 

@@ -8,7 +8,7 @@
 //! engine's `retrieve_max_rounds`, default [`DEFAULT_MAX_ROUNDS`]; answers capped at its
 //! `retrieve_answer_tokens`). The caller gets that final answer; a reply over the engine's
 //! `max_reply_bytes` goes to the caller as it came. The rounds are driven by
-//! [`Rounds`](crate::rounds::Rounds), as in every door. The response body becomes an
+//! [`Rounds`], as in every door. The response body becomes an
 //! [`UnsyncBoxBody`].
 //!
 //! ```

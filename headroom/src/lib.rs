@@ -47,8 +47,7 @@ pub use async_openai;
 pub use compress::table;
 pub use config::Config;
 pub use engine::{
-    CompressOptions, Compressed, CompressedJson, Headroom, HeadroomBuilder, Original,
-    DEFAULT_MODEL,
+    CompressOptions, Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL,
 };
 pub use error::{Error, Result};
 pub use headroom_macros::headroom;

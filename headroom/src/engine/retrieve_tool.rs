@@ -90,9 +90,10 @@ pub(super) fn definitions_tokens(
 /// Tokens appending the retrieve tool adds to the request's `tools`: its definition, and the
 /// list's own fixed cost when it starts the list.
 pub(super) fn added_tokens(request: &RequestView, counter: &dyn TokenCounter) -> usize {
-    let listed = request.tools.as_ref().is_some_and(|(_, raw)| {
-        raw.starts_with('[') && !raw[1..raw.len() - 1].trim().is_empty()
-    });
+    let listed = request
+        .tools
+        .as_ref()
+        .is_some_and(|(_, raw)| raw.starts_with('[') && !raw[1..raw.len() - 1].trim().is_empty());
     let definition = crate::tool::definition_tokens(counter);
     if listed {
         definition.saturating_sub(TOOL_LIST_TOKENS)

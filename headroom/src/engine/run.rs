@@ -228,7 +228,10 @@ fn definitions(
     let mut key = KeyBuilder::new(b"definitions")
         .part(counter.name().as_bytes())
         .part(model.as_bytes());
-    for raw in [request.tools.as_ref().map(|(_, raw)| raw), request.functions.as_ref()] {
+    for raw in [
+        request.tools.as_ref().map(|(_, raw)| raw),
+        request.functions.as_ref(),
+    ] {
         key = key.part(raw.map_or(&b""[..], |raw| raw.as_bytes()));
     }
     // The memo keeps one number: the tokens, and in the lowest bit whether they are estimated.
@@ -462,7 +465,10 @@ mod tests {
         PANIC_NEXT_RUN.with(|p| p.set(true));
         let err = run(body, &Config::default(), &memo, &options).unwrap_err();
         assert!(matches!(err, Error::CompressionPanicked(ref m) if m == "injected for a test"));
-        assert!(run(body, &Config::default(), &memo, &options).is_ok(), "the next run is fine");
+        assert!(
+            run(body, &Config::default(), &memo, &options).is_ok(),
+            "the next run is fine"
+        );
         // Every public entry point goes through the guard.
         PANIC_NEXT_RUN.with(|p| p.set(true));
         let hr = crate::Headroom::default();

@@ -11,6 +11,7 @@ pub mod fidelity;
 pub mod harness;
 pub mod probe;
 pub mod records;
+pub mod responses;
 pub mod seed;
 pub mod session;
 pub mod session_run;

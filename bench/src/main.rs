@@ -21,7 +21,8 @@ fn main() -> ExitCode {
         Some("run") if args.len() >= 2 => run(&args[1..]),
         Some("readme") if args.len() == 3 => readme(Path::new(&args[1]), Path::new(&args[2])),
         Some("session") => session(&args[1..]),
-        _ => Err("usage: headroom-bench corpus RAW_DIR CORPUS_DIR | run CORPUS_DIR [--reference FILE] [--out DIR] [--repeats N] | readme TABLE.md README.md | session [--turns N] [--max-bytes N] [--model M] [--proxy HOST:PORT | --headroom BIN] [--out DIR]".into()),
+        Some("responses") if args.len() == 2 => responses(Path::new(&args[1])),
+        _ => Err("usage: headroom-bench corpus RAW_DIR CORPUS_DIR | run CORPUS_DIR [--reference FILE] [--out DIR] [--repeats N] | readme TABLE.md README.md | responses CORPUS_DIR | session [--turns N] [--max-bytes N] [--model M] [--proxy HOST:PORT | --headroom BIN] [--out DIR]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -155,6 +156,22 @@ fn run(args: &[String]) -> Result<()> {
             .expect("serializes"),
     )?;
     println!("{md}");
+    Ok(())
+}
+
+/// The corpus sent as chat and as Responses requests: the comparison table on stdout.
+fn responses(corpus: &Path) -> Result<()> {
+    use headroom_bench::responses::{compare, markdown};
+    let index: Vec<serde_json::Value> = serde_json::from_str(&read(&corpus.join("index.json"))?)
+        .map_err(|e| format!("index.json: {e}"))?;
+    let mut rows = Vec::new();
+    for entry in &index {
+        let id = entry["id"].as_str().unwrap_or_default();
+        let case: Case = serde_json::from_str(&read(&corpus.join(format!("{id}.case.json")))?)
+            .map_err(|e| format!("{id}: {e}"))?;
+        rows.push(compare(&case)?);
+    }
+    println!("{}", markdown(&rows));
     Ok(())
 }
 

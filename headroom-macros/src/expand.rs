@@ -15,6 +15,8 @@ use syn::{
 
 /// The type every request argument has (matched by the last path segment, so any import works).
 const REQUEST_TYPE: &str = "CreateChatCompletionRequest";
+/// The Responses request type (`async_openai::types::responses::CreateResponse`), compressed alike.
+const RESPONSE_REQUEST_TYPE: &str = "CreateResponse";
 
 /// Expands `#[headroom(attr)] item`. On any error the original item is emitted with the error,
 /// so one mistake gives one message instead of a cascade about a missing function.
@@ -313,7 +315,9 @@ fn is_request(ty: &Type) -> bool {
             .path
             .segments
             .last()
-            .is_some_and(|s| s.ident == REQUEST_TYPE && s.arguments.is_none()),
+            .is_some_and(|s| {
+                (s.ident == REQUEST_TYPE || s.ident == RESPONSE_REQUEST_TYPE) && s.arguments.is_none()
+            }),
         _ => false,
     }
 }

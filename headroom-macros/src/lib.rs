@@ -8,7 +8,8 @@ mod parse;
 
 use proc_macro::TokenStream;
 
-/// Compresses every `CreateChatCompletionRequest` argument before the function's body runs.
+/// Compresses every `CreateChatCompletionRequest` (and Responses `CreateResponse`) argument
+/// before the function's body runs.
 ///
 /// The request is rewritten in place by a [`Headroom`] engine: big tool results shrink, the
 /// system prompt and the user's own words stay, every elision leaves a marker, and when a marker
@@ -37,9 +38,10 @@ use proc_macro::TokenStream;
 /// `&self` or `&mut self`), with any visibility, generics, lifetimes and where-clauses, next to
 /// other attributes such as `#[tracing::instrument]` in either order. Under `#[async_trait]`,
 /// put `#[headroom]` on the method inside the `impl`. A request argument is one whose type's
-/// last path segment is `CreateChatCompletionRequest`, taken by value, `mut` or `&mut`: a
-/// `&mut` caller sees its own request compressed. A shared `&CreateChatCompletionRequest`
-/// cannot be rewritten and is a compile error.
+/// last path segment is `CreateChatCompletionRequest` or `CreateResponse` (the Responses API's
+/// request, `async_openai::types::responses`), taken by value, `mut` or `&mut`: a `&mut` caller
+/// sees its own request compressed. A shared `&CreateChatCompletionRequest` cannot be rewritten
+/// and is a compile error.
 ///
 /// # Options
 ///

@@ -72,8 +72,8 @@ impl Door {
         if method != Method::POST {
             return Some("not a POST");
         }
-        if !path.ends_with("/chat/completions") {
-            return Some("not a chat-completions path");
+        if headroom::Protocol::from_path(path).is_none() {
+            return Some("not a chat-completions or responses path");
         }
         if wants_bypass(headers) {
             return Some("bypass requested");

@@ -46,6 +46,7 @@ mod tool;
 pub use async_openai;
 pub use compress::table;
 pub use config::Config;
+pub use conversation::Protocol;
 pub use engine::{
     CompressOptions, Compressed, CompressedJson, Headroom, HeadroomBuilder, Original, DEFAULT_MODEL,
 };

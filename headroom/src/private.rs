@@ -3,8 +3,9 @@
 //! The expansion stays short: one lazily built engine per annotated function and one
 //! [`compress`] call per request argument. Everything else happens here.
 
-use crate::Headroom;
+use crate::{Compressed, Headroom, Result};
 use async_openai::types::chat::CreateChatCompletionRequest;
+use async_openai::types::responses::CreateResponse;
 use std::sync::LazyLock;
 
 /// The engine an annotated function builds on first use.
@@ -37,6 +38,24 @@ pub fn engine(options: Options) -> Headroom {
     })
 }
 
+/// A request type the attribute compresses: chat completions or Responses.
+pub trait Request {
+    /// Compresses in place, persisting originals in the engine's store.
+    fn compress_with(&mut self, engine: &Headroom) -> Result<Compressed>;
+}
+
+impl Request for CreateChatCompletionRequest {
+    fn compress_with(&mut self, engine: &Headroom) -> Result<Compressed> {
+        engine.compress_into(self, engine.store().as_ref())
+    }
+}
+
+impl Request for CreateResponse {
+    fn compress_with(&mut self, engine: &Headroom) -> Result<Compressed> {
+        engine.compress_response_into(self, engine.store().as_ref())
+    }
+}
+
 /// Compresses `request` in place with `engine`, persisting originals in the engine's store, and
 /// emits one `tracing` event (target `headroom`) with the tokens before and after.
 ///
@@ -44,11 +63,11 @@ pub fn engine(options: Options) -> Headroom {
 /// left exactly as it came.
 pub fn compress(
     engine: &Headroom,
-    request: &mut CreateChatCompletionRequest,
+    request: &mut impl Request,
     function: &'static str,
     argument: &'static str,
 ) {
-    match engine.compress_into(request, engine.store().as_ref()) {
+    match request.compress_with(engine) {
         Ok(out) => {
             let report = &out.report;
             tracing::debug!(

@@ -1,6 +1,6 @@
 //! The `headroom_retrieve` tool: its definition, and answers from the store.
 
-pub use crate::tool::tool_definition;
+pub use crate::tool::{responses_tool_definition, tool_definition};
 
 use crate::store::{Store, StoreError};
 use crate::tokens::TokenCounter;

@@ -35,6 +35,26 @@ pub fn tool_definition() -> Value {
     })
 }
 
+/// The same tool in the Responses API's shape (`POST /v1/responses`): flat, its name and
+/// parameters beside its `type` rather than under `function`.
+///
+/// ```
+/// let def = headroom::retrieve::responses_tool_definition();
+/// assert_eq!(def["type"], "function");
+/// assert_eq!(def["name"], "headroom_retrieve");
+/// assert_eq!(def["parameters"], headroom::retrieve::tool_definition()["function"]["parameters"]);
+/// ```
+pub fn responses_tool_definition() -> Value {
+    let chat = tool_definition();
+    let function = &chat["function"];
+    json!({
+        "type": "function",
+        "name": function["name"],
+        "description": function["description"],
+        "parameters": function["parameters"],
+    })
+}
+
 /// Tokens the definition adds to a request that offers no other tool (the most it can add: a
 /// tool list's own fixed cost included), for `counter`'s encoding.
 pub(crate) fn definition_tokens(counter: &dyn TokenCounter) -> usize {

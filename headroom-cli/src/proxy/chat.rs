@@ -1,4 +1,4 @@
-//! `POST /v1/chat/completions`: compress (the proxy's [`HeadroomLayer`](headroom_tower::HeadroomLayer)
+//! `POST /v1/chat/completions` and `POST /v1/responses`: compress (the proxy's [`HeadroomLayer`](headroom_tower::HeadroomLayer)
 //! around the forwarding service), forward, resolve retrieval rounds, relay the answer.
 
 use super::body::read_admitted;
@@ -38,7 +38,18 @@ struct CompressionStarted(Instant);
 /// then the proxy's layer around [`forward_chat`]; the report comes back in the response's
 /// extensions and becomes the `x-headroom-tokens-*` headers.
 pub async fn chat_completions(State(app): State<Arc<App>>, request: Request) -> Response {
-    app.stats.request(Route::ChatCompletions);
+    compressed(app, request, Route::ChatCompletions).await
+}
+
+/// The Responses route (`POST /v1/responses`): the same door as chat completions — the engine and
+/// the resolver read the Responses shape from the body — counted apart in `/stats` and `/metrics`.
+pub async fn responses(State(app): State<Arc<App>>, request: Request) -> Response {
+    compressed(app, request, Route::Responses).await
+}
+
+/// A request the proxy compresses and resolves, counted under `route`.
+async fn compressed(app: Arc<App>, request: Request, route: Route) -> Response {
+    app.stats.request(route);
     let (mut parts, body) = request.into_parts();
     // Held until the response head is out: the body and its compression live that long.
     let (body, _admitted) =

@@ -25,6 +25,7 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat::chat_completions))
+        .route("/v1/responses", post(chat::responses))
         .route("/v1/compress", post(compress_api::compress))
         .route("/v1/retrieve", post(retrieve_api::retrieve))
         .route("/v1/retrieve/tool_call", post(retrieve_api::tool_call))

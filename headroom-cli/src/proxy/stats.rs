@@ -11,7 +11,7 @@ use std::time::Duration;
 pub enum Route {
     /// `POST /v1/chat/completions`.
     ChatCompletions,
-    /// `/v1/responses` (forwarded uncompressed for now).
+    /// `/v1/responses` and everything under it (`POST /v1/responses` compressed, the rest forwarded).
     Responses,
     /// `POST /v1/compress`.
     Compress,

@@ -24,6 +24,7 @@ use async_openai::types::chat::{
     ChatCompletionMessageToolCall, ChatCompletionRequestToolMessage,
     ChatCompletionRequestToolMessageContent, CreateChatCompletionRequest,
 };
+use async_openai::types::responses::CreateResponse;
 use std::sync::Arc;
 
 /// The model assumed when neither the config nor the request names one.
@@ -178,18 +179,43 @@ impl Headroom {
         request: &mut CreateChatCompletionRequest,
         store: &dyn Store,
     ) -> Result<Compressed> {
-        let before = request.clone();
-        let out = self.compress(request)?;
-        let Err(error) = persist(store, DEFAULT_NAMESPACE, &out.originals) else {
-            return Ok(out);
-        };
-        *request = before;
-        let mut out = self.compress_typed(request, &self.lossless_config())?;
-        store_failed(&mut out.report, error);
-        Ok(out)
+        self.compress_typed_into(request, store)
     }
 
-    /// Compresses a raw chat-completions body. Unknown fields and every untouched byte are kept.
+    /// Compresses a typed Responses request (`client.responses().create(…)`) in place, as
+    /// [`Headroom::compress`] does a chat request: tool outputs (`function_call_output` and the
+    /// other `*_output` items) compressed against the input before them, `instructions` and
+    /// system/developer messages kept, the flat `headroom_retrieve` tool appended when a marker is
+    /// in the input. Originals are returned, not stored: see [`Headroom::compress_response_into`].
+    ///
+    /// ```
+    /// use async_openai::types::responses::{CreateResponse, InputParam};
+    /// let mut req = CreateResponse {
+    ///     model: Some("gpt-4o".into()),
+    ///     input: InputParam::Text("hello".into()),
+    ///     ..Default::default()
+    /// };
+    /// let out = headroom::Headroom::default().compress_response(&mut req)?;
+    /// assert_eq!(out.report.tokens_saved, 0);
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn compress_response(&self, request: &mut CreateResponse) -> Result<Compressed> {
+        self.compress_typed(request, &self.config)
+    }
+
+    /// [`Headroom::compress_response`], persisting its originals in `store` (lossless only if the
+    /// store fails, as [`Headroom::compress_into`]).
+    pub fn compress_response_into(
+        &self,
+        request: &mut CreateResponse,
+        store: &dyn Store,
+    ) -> Result<Compressed> {
+        self.compress_typed_into(request, store)
+    }
+
+    /// Compresses a raw body: a chat-completions request, or a Responses request (its shape says
+    /// which: see [`Protocol::of_body`](crate::Protocol::of_body)). Unknown fields, unknown input
+    /// items and every untouched byte are kept.
     /// A request over its token budget (the config's, or the model's window) is fitted, or refused
     /// with [`Error::OverBudget`] when it cannot fit.
     pub fn compress_json(&self, body: &[u8]) -> Result<CompressedJson> {
@@ -341,9 +367,25 @@ impl Headroom {
         }
     }
 
-    fn compress_typed(
+    /// A typed request compressed and its originals persisted; lossless only if the store fails.
+    fn compress_typed_into<T>(&self, request: &mut T, store: &dyn Store) -> Result<Compressed>
+    where
+        T: Clone + serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let before = request.clone();
+        let out = self.compress_typed(request, &self.config)?;
+        let Err(error) = persist(store, DEFAULT_NAMESPACE, &out.originals) else {
+            return Ok(out);
+        };
+        *request = before;
+        let mut out = self.compress_typed(request, &self.lossless_config())?;
+        store_failed(&mut out.report, error);
+        Ok(out)
+    }
+
+    fn compress_typed<T: serde::Serialize + serde::de::DeserializeOwned>(
         &self,
-        request: &mut CreateChatCompletionRequest,
+        request: &mut T,
         config: &Config,
     ) -> Result<Compressed> {
         let body = serde_json::to_vec(request)

@@ -1,7 +1,7 @@
 //! Step 7: the `headroom_retrieve` tool, appended to `tools` when a marker is in the conversation;
 //! and, before any step, whether the model could call it at all (if not, nothing lossy is done).
 
-use crate::conversation::RequestView;
+use crate::conversation::{Protocol, RequestView};
 use crate::marker::RETRIEVE_TOOL_NAME;
 use crate::report::RetrieveUnavailable;
 use crate::retrieve;
@@ -38,15 +38,24 @@ pub(super) fn retrieve_unavailable(
         Value::String(mode) if mode == "none" => Some(RetrieveUnavailable::ToolChoiceNone),
         Value::Object(choice) => {
             let kind = choice.get("type").and_then(Value::as_str).unwrap_or("");
+            // Chat nests the forced tool's name under its type; Responses puts it beside it.
             let forced = choice
                 .get(kind)
                 .and_then(|tool| tool.get("name"))
+                .or_else(|| choice.get("name"))
                 .and_then(Value::as_str);
             match (kind, forced) {
                 (_, Some(RETRIEVE_TOOL_NAME)) => None,
                 (_, Some(name)) => Some(RetrieveUnavailable::ToolChoiceForces(name.to_string())),
                 ("allowed_tools", None) => {
-                    let allowed = choice["allowed_tools"]["tools"]
+                    // Chat: `{"allowed_tools": {"tools": […]}}`; Responses: `{"tools": […]}`.
+                    let tools = choice
+                        .get("allowed_tools")
+                        .unwrap_or(&Value::Null)
+                        .get("tools")
+                        .or_else(|| choice.get("tools"))
+                        .unwrap_or(&Value::Null);
+                    let allowed = tools
                         .as_array()
                         .is_some_and(|tools| tools.iter().any(is_retrieve_tool));
                     (!allowed).then_some(RetrieveUnavailable::ToolChoiceExcludes)
@@ -112,7 +121,11 @@ pub(super) fn tools_have_retrieve(tools: &Option<(Range<usize>, String)>) -> boo
 
 /// The splice that appends the retrieve tool to `tools` (or adds `tools`), leaving the caller's tools as they are.
 pub(super) fn tool_edit(body: &str, request: &RequestView) -> Option<(Range<usize>, String)> {
-    let def = retrieve::tool_definition().to_string();
+    let def = match request.protocol {
+        Protocol::ChatCompletions => retrieve::tool_definition(),
+        Protocol::Responses => retrieve::responses_tool_definition(),
+    }
+    .to_string();
     match &request.tools {
         Some((span, raw)) if raw.starts_with('[') => {
             let inner = &raw[1..raw.len() - 1];

@@ -55,6 +55,9 @@
 
 mod events;
 mod filter;
+mod protocol;
+mod responses;
+mod responses_sse;
 mod sse;
 
 use crate::marker::RETRIEVE_TOOL_NAME;
@@ -62,7 +65,9 @@ use crate::retrieve::{self, RetrieveArgs};
 use crate::store::StoreError;
 use crate::tokens::{counter_for_model, TokenCounter};
 use serde_json::{json, Map, Value};
-use sse::{SseTap, Tapped};
+use crate::Protocol;
+use protocol::Tap;
+use sse::Tapped;
 use std::sync::Arc;
 
 /// Whether a request body offers the `headroom_retrieve` tool: only then can the model call it,
@@ -107,6 +112,7 @@ pub enum Step {
 /// [module docs](self) for the loop that drives it.
 pub struct Resolver {
     request: Map<String, Value>,
+    protocol: Protocol,
     streaming: bool,
     rounds: usize,
     max_rounds: usize,
@@ -114,7 +120,7 @@ pub struct Resolver {
     max_reply_bytes: usize,
     counter: Arc<dyn TokenCounter>,
     pending: Option<Pending>,
-    tap: SseTap,
+    tap: Tap,
     carry: Option<Carry>,
     hidden_usage: Usage,
 }
@@ -193,6 +199,11 @@ impl Carry {
     /// ```
     pub fn apply(&self, next_request: &[u8]) -> Option<Vec<u8>> {
         let mut body: Value = serde_json::from_slice(next_request).ok()?;
+        if body.get("messages").is_none() && body.get("input").is_some() {
+            let (ids, calls, answers) = (&self.agent_call_ids, &self.calls, &self.answers);
+            responses::apply_carry(&mut body, ids, calls, answers)?;
+            return serde_json::to_vec(&body).ok();
+        }
         let messages = body.get_mut("messages")?.as_array_mut()?;
         let at = messages.iter().position(|m| {
             m["role"] == "assistant"
@@ -232,11 +243,8 @@ impl Resolver {
                 "the body is not a JSON object".into(),
             ));
         };
-        if !request.get("messages").is_some_and(Value::is_array) {
-            return Err(crate::Error::InvalidRequest(
-                "the body has no messages array".into(),
-            ));
-        }
+        let protocol = protocol::of_request(&request)
+            .map_err(|why| crate::Error::InvalidRequest(why.into()))?;
         let model = request
             .get("model")
             .and_then(Value::as_str)
@@ -245,12 +253,13 @@ impl Resolver {
             streaming: request.get("stream").and_then(Value::as_bool) == Some(true),
             counter: counter_for_model(model),
             request,
+            protocol,
             rounds: 0,
             max_rounds: DEFAULT_MAX_ROUNDS,
             answer_tokens: retrieve::DEFAULT_ANSWER_TOKENS,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             pending: None,
-            tap: SseTap::default(),
+            tap: Tap::new(protocol, DEFAULT_MAX_REPLY_BYTES),
             carry: None,
             hidden_usage: Usage::default(),
         })
@@ -290,7 +299,7 @@ impl Resolver {
     /// ```
     pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
         self.max_reply_bytes = bytes;
-        self.tap = SseTap::new(bytes);
+        self.tap = Tap::new(self.protocol, bytes);
         self
     }
 
@@ -356,7 +365,7 @@ impl Resolver {
         let Ok(response) = serde_json::from_slice::<Value>(body) else {
             return Step::Done(body.to_vec());
         };
-        if !has_our_calls(&response) {
+        if !protocol::has_our_calls(self.protocol, &response) {
             return Step::Done(body.to_vec());
         }
         self.take_up(response)
@@ -393,7 +402,7 @@ impl Resolver {
     /// A retrieve call that came after the agent's own in a forwarded stream was taken out of it;
     /// it is still answered (a `Lookup` first), for the [`Carry`].
     pub fn on_sse_end(&mut self) -> Step {
-        let next_tap = SseTap::new(self.max_reply_bytes);
+        let next_tap = Tap::new(self.protocol, self.max_reply_bytes);
         match std::mem::replace(&mut self.tap, next_tap).finish() {
             Tapped::Passthrough(rest, removed) => {
                 if removed.calls.is_empty() || self.rounds >= self.max_rounds {
@@ -448,7 +457,7 @@ impl Resolver {
                         )
                     }
                 };
-                json!({"role": "tool", "tool_call_id": call["id"], "content": text})
+                protocol::answer(self.protocol, call, text)
             })
             .collect();
         let calls: Vec<Value> = pending.ours.into_iter().map(|(call, _)| call).collect();
@@ -464,11 +473,11 @@ impl Resolver {
             Handback::Reply(response) => response,
         };
         if pending.mixed {
-            let response = strip_our_calls(response);
+            let response = protocol::strip_our_calls(self.protocol, response);
             self.carry = Some(Carry {
-                agent_call_ids: tool_calls(&response)
+                agent_call_ids: protocol::calls(self.protocol, &response)
                     .iter()
-                    .filter_map(|c| c["id"].as_str().map(str::to_string))
+                    .filter_map(|c| protocol::call_id(self.protocol, c))
                     .collect(),
                 calls,
                 answers,
@@ -476,9 +485,16 @@ impl Resolver {
             return Step::Done(self.render(&response));
         }
         self.rounds += 1;
-        let usage = &response["usage"];
-        self.hidden_usage.prompt_tokens += usage["prompt_tokens"].as_u64().unwrap_or(0);
-        self.hidden_usage.completion_tokens += usage["completion_tokens"].as_u64().unwrap_or(0);
+        let (prompt, completion) = protocol::usage(self.protocol, &response);
+        self.hidden_usage.prompt_tokens += prompt;
+        self.hidden_usage.completion_tokens += completion;
+        if self.protocol == Protocol::Responses {
+            responses::next_round(&mut self.request, &response, answers);
+            if self.rounds >= self.max_rounds {
+                responses::withdraw_tool(&mut self.request);
+            }
+            return Step::Send(serde_json::to_vec(&self.request).expect("a JSON map serializes"));
+        }
         let message = &response["choices"][0]["message"];
         let mut assistant =
             json!({"role": "assistant", "content": message["content"], "tool_calls": calls});
@@ -500,14 +516,18 @@ impl Resolver {
 
     /// Our calls are in `response`: look them up, or give up on them once the rounds are spent.
     fn take_up(&mut self, response: Value) -> Step {
-        let single = response["choices"].as_array().is_some_and(|c| c.len() == 1);
-        if !single || self.rounds >= self.max_rounds || !has_our_calls(&response) {
+        let single = self.protocol == Protocol::Responses
+            || response["choices"].as_array().is_some_and(|c| c.len() == 1);
+        if !single
+            || self.rounds >= self.max_rounds
+            || !protocol::has_our_calls(self.protocol, &response)
+        {
             // Several choices cannot share one next request; spent rounds cannot take another.
-            let response = strip_our_calls(response);
+            let response = protocol::strip_our_calls(self.protocol, response);
             return Step::Done(self.render(&response));
         }
-        let all = tool_calls(&response);
-        let ours: Vec<Value> = all.iter().filter(|c| is_ours(c)).cloned().collect();
+        let all = protocol::calls(self.protocol, &response);
+        let ours: Vec<Value> = all.iter().filter(|c| protocol::is_ours(c)).cloned().collect();
         let mixed = ours.len() < all.len();
         self.pend(Handback::Reply(response), ours, mixed)
     }
@@ -517,7 +537,7 @@ impl Resolver {
         let ours: Vec<(Value, Result<RetrieveArgs, String>)> = ours
             .into_iter()
             .map(|c| {
-                let args = retrieve::parse_args(c["function"]["arguments"].as_str().unwrap_or(""));
+                let args = retrieve::parse_args(protocol::arguments(&c));
                 (c, args)
             })
             .collect();
@@ -544,7 +564,7 @@ impl Resolver {
     /// The bytes the agent gets for `response`: JSON, or an SSE stream when it asked for one.
     fn render(&self, response: &Value) -> Vec<u8> {
         if self.streaming {
-            sse::render(response)
+            protocol::render_stream(self.protocol, response)
         } else {
             serde_json::to_vec(response).expect("a JSON value serializes")
         }

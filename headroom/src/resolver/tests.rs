@@ -1,5 +1,6 @@
 use super::*;
 use crate::store::{MemoryStore, Store};
+use sse::SseTap;
 
 const HASH: &str = "0123456789abcdef01234567";
 

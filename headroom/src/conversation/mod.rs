@@ -1,0 +1,254 @@
+//! A view of a request body as segments: the strings we may rewrite, with their byte spans.
+//!
+//! Two request shapes, one view: a chat-completions body ([`chat`]: `messages`) and a Responses
+//! body ([`responses`]: `instructions` and `input` items). Both become the same messages and
+//! segments, so every later step of the engine is one code path.
+//!
+//! The walk borrows `RawValue`s from the body, so each segment knows exactly which bytes hold its
+//! JSON string; rewriting splices those bytes and copies every other byte untouched.
+
+mod chat;
+mod responses;
+
+use crate::{Error, Result};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// The API a request body is written for.
+///
+/// ```
+/// use headroom::Protocol;
+/// assert_eq!(Protocol::from_path("/v1/responses"), Some(Protocol::Responses));
+/// assert_eq!(Protocol::from_path("/openai/v1/chat/completions"), Some(Protocol::ChatCompletions));
+/// assert_eq!(Protocol::from_path("/v1/embeddings"), None);
+/// assert_eq!(Protocol::of_body(br#"{"model":"gpt-4o","input":"hi"}"#), Some(Protocol::Responses));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// `POST /v1/chat/completions`: a `messages` array.
+    ChatCompletions,
+    /// `POST /v1/responses`: `input` (a string or a list of items) and `instructions`.
+    Responses,
+}
+
+impl Protocol {
+    /// The protocol of a request path: one ending in `/chat/completions` or `/responses` (a
+    /// `POST` creating a completion or a response); `None` for every other path.
+    pub fn from_path(path: &str) -> Option<Protocol> {
+        if path.ends_with("/chat/completions") {
+            Some(Protocol::ChatCompletions)
+        } else if path.ends_with("/responses") {
+            Some(Protocol::Responses)
+        } else {
+            None
+        }
+    }
+
+    /// The protocol a body's shape says: `messages` makes it chat completions, `input` without
+    /// `messages` a Responses request. `None` for a body that is neither (or not a JSON object).
+    pub fn of_body(body: &[u8]) -> Option<Protocol> {
+        let top: HashMap<&str, serde::de::IgnoredAny> = serde_json::from_slice(body).ok()?;
+        shape(&top)
+    }
+}
+
+/// The protocol of a body's top-level keys.
+fn shape<K, V>(top: &HashMap<K, V>) -> Option<Protocol>
+where
+    K: std::borrow::Borrow<str> + std::hash::Hash + Eq,
+{
+    if top.contains_key("messages") {
+        Some(Protocol::ChatCompletions)
+    } else if top.contains_key("input") {
+        Some(Protocol::Responses)
+    } else {
+        None
+    }
+}
+
+/// The parts of a request body the engine reads.
+pub(crate) struct RequestView {
+    /// The shape the body is written in (it decides the retrieve tool's shape).
+    pub protocol: Protocol,
+    pub model: Option<String>,
+    pub messages: Vec<MessageView>,
+    /// The `tools` value's span and text, when present.
+    pub tools: Option<(Range<usize>, String)>,
+    /// The legacy `functions` value's text, when present (we then never add tools).
+    pub functions: Option<String>,
+    /// The `tool_choice` value's text, when present.
+    pub tool_choice: Option<String>,
+    /// Byte index of the body's closing `}`.
+    pub object_end: usize,
+    /// The completion the request reserves room for: `max_completion_tokens`, else `max_tokens`
+    /// (Responses: `max_output_tokens`).
+    pub max_completion_tokens: Option<usize>,
+}
+
+/// One message.
+pub(crate) struct MessageView {
+    /// Span of the whole message object in the body.
+    pub span: Range<usize>,
+    pub role: Option<String>,
+    pub name: Option<String>,
+    pub tool_call_id: Option<String>,
+    /// (id, function name, arguments) of each tool call.
+    pub tool_calls: Vec<(String, String, String)>,
+    pub segments: Vec<Segment>,
+}
+
+/// A string the engine may rewrite.
+pub(crate) struct Segment {
+    pub kind: SegmentKind,
+    /// Span of the JSON string literal, quotes included.
+    pub span: Range<usize>,
+    /// The decoded text (for an undecodable string, the literal as written).
+    pub text: String,
+    /// The string holds an escape that is not Unicode (a lone surrogate such as `\ud800`): it
+    /// cannot be read as text, so it is left as it came (the report says why).
+    pub undecodable: bool,
+}
+
+/// A segment for the string literal `raw`: decoded, or marked undecodable (its text then the
+/// literal as written, escapes and all, so it is still measured).
+pub(super) fn segment(body: &str, kind: SegmentKind, raw: &RawValue) -> Segment {
+    let decoded: Option<String> = serde_json::from_str(raw.get()).ok();
+    let literal = raw.get();
+    Segment {
+        kind,
+        span: span(body, raw),
+        undecodable: decoded.is_none(),
+        text: decoded.unwrap_or_else(|| literal[1..literal.len() - 1].to_string()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SegmentKind {
+    Content,
+    ContentPart,
+    ToolCallArguments,
+}
+
+impl SegmentKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SegmentKind::Content => "content",
+            SegmentKind::ContentPart => "content_part",
+            SegmentKind::ToolCallArguments => "tool_call_arguments",
+        }
+    }
+}
+
+pub(super) type Fields<'a> = HashMap<String, &'a RawValue>;
+
+pub(super) fn span(body: &str, raw: &RawValue) -> Range<usize> {
+    let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
+    start..start + raw.get().len()
+}
+
+pub(super) fn string(raw: Option<&&RawValue>) -> Option<String> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+}
+
+pub(super) fn invalid(msg: String) -> Error {
+    Error::InvalidRequest(msg)
+}
+
+/// Reads a `content` array part by part, keeping the `text` of each part of one of `types`.
+pub(super) struct TextParts<'b> {
+    pub body: &'b str,
+    pub segments: &'b mut Vec<Segment>,
+    /// The part types whose `text` is a segment.
+    pub types: &'b [&'b str],
+}
+
+impl<'de> serde::de::Visitor<'de> for TextParts<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of content parts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut parts: A) -> Result<(), A::Error> {
+        while let Some(part) = parts.next_element::<Fields<'de>>()? {
+            let is_text = string(part.get("type")).is_some_and(|t| self.types.contains(&t.as_str()));
+            if let (true, Some(raw)) = (is_text, part.get("text")) {
+                if raw.get().starts_with('"') {
+                    self.segments
+                        .push(segment(self.body, SegmentKind::ContentPart, raw));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rewrites `body`: each (span, bytes) replaces that span; every other byte is copied.
+pub(crate) fn splice(body: &str, mut edits: Vec<(Range<usize>, String)>) -> Vec<u8> {
+    edits.sort_by_key(|(range, _)| (range.start, range.end));
+    let mut out = Vec::with_capacity(body.len());
+    let mut at = 0;
+    for (range, replacement) in edits {
+        out.extend_from_slice(&body.as_bytes()[at..range.start]);
+        out.extend_from_slice(replacement.as_bytes());
+        at = range.end;
+    }
+    out.extend_from_slice(&body.as_bytes()[at..]);
+    out
+}
+
+
+/// Parses `body` (already UTF-8) into segments, in the shape its keys say (see [`Protocol::of_body`]).
+pub(crate) fn parse(body: &str) -> Result<RequestView> {
+    let top: Fields = serde_json::from_str(body).map_err(|e| {
+        if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
+            invalid("the body must be a JSON object with a `messages` array".into())
+        } else {
+            Error::InvalidJson(e.to_string())
+        }
+    })?;
+    match shape(&top) {
+        Some(Protocol::Responses) => responses::parse(body, &top),
+        _ => chat::parse(body, &top),
+    }
+}
+
+/// Byte index of the closing `}` of the object `body`.
+pub(super) fn object_end(body: &str) -> usize {
+    body.trim_end().len() - 1
+}
+
+/// `max_completion_tokens`-like field: the first of `keys` that holds a count.
+pub(super) fn reserve(top: &Fields, keys: &[&str]) -> Option<usize> {
+    keys.iter()
+        .find_map(|k| top.get(*k).and_then(|r| r.get().parse().ok()))
+}
+
+/// The segments of a `content`-like value: a string is one segment of `kind` `Content`; an array
+/// gives the `text` of each part whose type is one of `types`. Anything else gives none.
+pub(super) fn content_segments(
+    body: &str,
+    content: &RawValue,
+    types: &[&str],
+    segments: &mut Vec<Segment>,
+) {
+    let text = content.get();
+    if text.starts_with('"') {
+        segments.push(segment(body, SegmentKind::Content, content));
+    } else if text.starts_with('[') {
+        // One part at a time: a million parts never hold a million maps at once.
+        let mut found = Vec::new();
+        let read = serde::Deserializer::deserialize_seq(
+            &mut serde_json::Deserializer::from_str(text),
+            TextParts {
+                body,
+                segments: &mut found,
+                types,
+            },
+        );
+        if read.is_ok() {
+            segments.append(&mut found);
+        }
+    }
+}

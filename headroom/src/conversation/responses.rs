@@ -1,0 +1,292 @@
+//! A Responses body (`POST /v1/responses`) as segments, seen as the messages of a chat request:
+//!
+//! - `instructions` is a `system` message (protected like a system prompt);
+//! - `input` as a string is one `user` message; as a list, each `message` item is a message of
+//!   its role (its `input_text`/`output_text` parts are segments);
+//! - a run of call items (`function_call`, `custom_tool_call`, `local_shell_call`,
+//!   `computer_call`, with the `reasoning` items among them) is one `assistant` message with those
+//!   tool calls (`arguments` and custom `input` are segments), so a call and its reasoning stay
+//!   together when the window is fitted;
+//! - each tool output item (`function_call_output`, `custom_tool_call_output`,
+//!   `local_shell_call_output`, `computer_call_output`) is a `tool` message answering its
+//!   `call_id`; its `output` string, or the text parts of it, are segments.
+//!
+//! Every other item (`item_reference`, hosted tool calls, …) is a message without a role: nothing
+//! in it is read, and its bytes go out as they came.
+
+use super::{
+    content_segments, invalid, object_end, reserve, segment, span, string, Fields, MessageView,
+    Protocol, RequestView, SegmentKind,
+};
+use crate::Result;
+use serde_json::value::RawValue;
+use std::ops::Range;
+
+/// The part types whose `text` is read, in messages and in tool outputs.
+const TEXT_PARTS: &[&str] = &["input_text", "output_text", "text"];
+
+/// Reads a Responses body whose top-level fields are `top`.
+pub(super) fn parse(body: &str, top: &Fields) -> Result<RequestView> {
+    let mut messages = Vec::new();
+    if let Some(raw) = top
+        .get("instructions")
+        .filter(|r| r.get().starts_with('"'))
+    {
+        messages.push(text_message(body, "system", raw));
+    }
+    let not_items = || invalid("`input` must be a string or an array of input items".into());
+    if let Some(input) = top.get("input") {
+        match input.get().as_bytes().first() {
+            Some(b'"') => messages.push(text_message(body, "user", input)),
+            Some(b'[') => {
+                let items: Vec<&RawValue> =
+                    serde_json::from_str(input.get()).map_err(|_| not_items())?;
+                read_items(body, &items, &mut messages)?;
+            }
+            _ if input.get() == "null" => {}
+            _ => return Err(not_items()),
+        }
+    }
+    Ok(RequestView {
+        protocol: Protocol::Responses,
+        model: string(top.get("model")),
+        messages,
+        tools: top
+            .get("tools")
+            .map(|raw| (span(body, raw), raw.get().to_string())),
+        functions: None,
+        tool_choice: top.get("tool_choice").map(|raw| raw.get().to_string()),
+        object_end: object_end(body),
+        max_completion_tokens: reserve(top, &["max_output_tokens"]),
+    })
+}
+
+/// A message of `role` whose content is the string `raw`.
+fn text_message(body: &str, role: &str, raw: &RawValue) -> MessageView {
+    MessageView {
+        span: span(body, raw),
+        role: Some(role.to_string()),
+        name: None,
+        tool_call_id: None,
+        tool_calls: Vec::new(),
+        segments: vec![segment(body, SegmentKind::Content, raw)],
+    }
+}
+
+/// What one input item is to the engine.
+enum Item<'a> {
+    /// A `reasoning` item: it goes with the calls around it.
+    Reasoning,
+    /// A tool call: (call id, tool name, arguments text), and the segment its arguments are.
+    Call(String, String, String, Option<&'a RawValue>),
+    /// Anything else, as a message of its own.
+    Message(MessageView),
+}
+
+/// Reads the items of `input`, grouping each run of calls (and reasoning) into one message.
+fn read_items(body: &str, items: &[&RawValue], messages: &mut Vec<MessageView>) -> Result<()> {
+    let mut group: Option<MessageView> = None;
+    for (i, raw) in items.iter().enumerate() {
+        let fields: Fields = serde_json::from_str(raw.get())
+            .map_err(|_| invalid(format!("input[{i}] must be an object")))?;
+        let item_span = span(body, raw);
+        match item(body, item_span.clone(), &fields) {
+            Item::Message(message) => {
+                flush(&mut group, messages);
+                messages.push(message);
+            }
+            other => {
+                let g = group.get_or_insert_with(|| MessageView {
+                    span: item_span.clone(),
+                    role: None,
+                    name: None,
+                    tool_call_id: None,
+                    tool_calls: Vec::new(),
+                    segments: Vec::new(),
+                });
+                g.span.end = item_span.end;
+                if let Item::Call(id, name, arguments, segment_raw) = other {
+                    g.role = Some("assistant".into());
+                    if let Some(raw) = segment_raw {
+                        g.segments
+                            .push(segment(body, SegmentKind::ToolCallArguments, raw));
+                    }
+                    g.tool_calls.push((id, name, arguments));
+                }
+            }
+        }
+    }
+    flush(&mut group, messages);
+    Ok(())
+}
+
+/// Ends a run of calls: it becomes one message (without a role when it held only reasoning).
+fn flush(group: &mut Option<MessageView>, messages: &mut Vec<MessageView>) {
+    if let Some(group) = group.take() {
+        messages.push(group);
+    }
+}
+
+fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a> {
+    let kind = string(fields.get("type"))
+        .or_else(|| fields.contains_key("role").then(|| "message".to_string()))
+        .unwrap_or_default();
+    let call_id = || string(fields.get("call_id")).unwrap_or_default();
+    let text_of = |key: &str| {
+        fields
+            .get(key)
+            .copied()
+            .filter(|r| r.get().starts_with('"'))
+    };
+    let raw_text = |key: &str| fields.get(key).map_or(String::new(), |r| r.get().to_string());
+    let mut message = MessageView {
+        span: item_span,
+        role: None,
+        name: None,
+        tool_call_id: None,
+        tool_calls: Vec::new(),
+        segments: Vec::new(),
+    };
+    match kind.as_str() {
+        "reasoning" => return Item::Reasoning,
+        "function_call" | "custom_tool_call" => {
+            let key = if kind == "function_call" {
+                "arguments"
+            } else {
+                "input"
+            };
+            let raw = text_of(key);
+            let arguments = raw
+                .and_then(|r| serde_json::from_str(r.get()).ok())
+                .unwrap_or_default();
+            let name = string(fields.get("name")).unwrap_or_default();
+            return Item::Call(call_id(), name, arguments, raw);
+        }
+        "local_shell_call" => {
+            return Item::Call(call_id(), "local_shell".into(), raw_text("action"), None)
+        }
+        "computer_call" => {
+            return Item::Call(call_id(), "computer".into(), raw_text("action"), None)
+        }
+        "message" => {
+            message.role = string(fields.get("role"));
+            if let Some(content) = fields.get("content") {
+                content_segments(body, content, TEXT_PARTS, &mut message.segments);
+            }
+        }
+        "function_call_output"
+        | "custom_tool_call_output"
+        | "local_shell_call_output"
+        | "computer_call_output" => {
+            message.role = Some("tool".into());
+            // A local shell output names its call by `id` in the API reference, `call_id` in SDKs.
+            message.tool_call_id = string(fields.get("call_id")).or_else(|| {
+                (kind == "local_shell_call_output")
+                    .then(|| string(fields.get("id")))
+                    .flatten()
+            });
+            if let Some(output) = fields.get("output") {
+                content_segments(body, output, TEXT_PARTS, &mut message.segments);
+            }
+        }
+        _ => {}
+    }
+    Item::Message(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use super::*;
+
+    fn texts(view: &RequestView) -> Vec<(Option<&str>, SegmentKind, &str)> {
+        view.messages
+            .iter()
+            .flat_map(|m| {
+                m.segments
+                    .iter()
+                    .map(|s| (m.role.as_deref(), s.kind, s.text.as_str()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_string_input_is_one_user_message_after_the_instructions() {
+        let body = r#"{"model":"gpt-4.1","instructions":"be brief","input":"hello","max_output_tokens":500}"#;
+        let view = parse(body).unwrap();
+        assert_eq!(view.protocol, Protocol::Responses);
+        assert_eq!(view.model.as_deref(), Some("gpt-4.1"));
+        assert_eq!(view.max_completion_tokens, Some(500));
+        assert_eq!(
+            texts(&view),
+            vec![
+                (Some("system"), SegmentKind::Content, "be brief"),
+                (Some("user"), SegmentKind::Content, "hello"),
+            ]
+        );
+        assert_eq!(&body[view.messages[1].span.clone()], r#""hello""#);
+    }
+
+    #[test]
+    fn items_become_messages_and_calls_pair_by_call_id() {
+        let body = r#"{"model":"gpt-4o","input":[
+            {"role":"developer","content":"rules"},
+            {"type":"message","role":"user","content":[{"type":"input_text","text":"find it"},{"type":"input_image","image_url":"u"}]},
+            {"type":"reasoning","id":"rs_1","summary":[]},
+            {"type":"function_call","id":"fc_1","call_id":"c1","name":"grep","arguments":"{\"q\":\"x\"}"},
+            {"type":"custom_tool_call","call_id":"c2","name":"patch","input":"*** Begin"},
+            {"type":"function_call_output","call_id":"c1","output":"hits"},
+            {"type":"custom_tool_call_output","call_id":"c2","output":[{"type":"input_text","text":"ok"}]},
+            {"type":"local_shell_call","call_id":"c3","action":{"type":"exec","command":["ls"]}},
+            {"type":"local_shell_call_output","id":"c3","output":"a\nb"},
+            {"type":"item_reference","id":"msg_9"},
+            {"type":"future_item","payload":{"x":1}}
+        ],"tools":[{"type":"web_search"}],"tool_choice":"auto"}"#;
+        let view = parse(body).unwrap();
+        let roles: Vec<_> = view.messages.iter().map(|m| m.role.as_deref()).collect();
+        assert_eq!(
+            roles,
+            vec![
+                Some("developer"),
+                Some("user"),
+                Some("assistant"),
+                Some("tool"),
+                Some("tool"),
+                Some("assistant"),
+                Some("tool"),
+                None,
+                None
+            ]
+        );
+        let calls = &view.messages[2];
+        assert!(body[calls.span.clone()].starts_with(r#"{"type":"reasoning""#));
+        assert!(body[calls.span.clone()].ends_with(r#""input":"*** Begin"}"#));
+        let ids: Vec<_> = calls.tool_calls.iter().map(|(id, n, _)| (id.as_str(), n.as_str())).collect();
+        assert_eq!(ids, vec![("c1", "grep"), ("c2", "patch")]);
+        assert_eq!(view.messages[3].tool_call_id.as_deref(), Some("c1"));
+        assert_eq!(view.messages[6].tool_call_id.as_deref(), Some("c3"));
+        assert_eq!(view.messages[5].tool_calls[0].2, r#"{"type":"exec","command":["ls"]}"#);
+        assert_eq!(
+            texts(&view),
+            vec![
+                (Some("developer"), SegmentKind::Content, "rules"),
+                (Some("user"), SegmentKind::ContentPart, "find it"),
+                (Some("assistant"), SegmentKind::ToolCallArguments, "{\"q\":\"x\"}"),
+                (Some("assistant"), SegmentKind::ToolCallArguments, "*** Begin"),
+                (Some("tool"), SegmentKind::Content, "hits"),
+                (Some("tool"), SegmentKind::ContentPart, "ok"),
+                (Some("tool"), SegmentKind::Content, "a\nb"),
+            ]
+        );
+        assert_eq!(view.tools.as_ref().unwrap().1, r#"[{"type":"web_search"}]"#);
+        assert_eq!(view.tool_choice.as_deref(), Some(r#""auto""#));
+    }
+
+    #[test]
+    fn wrong_shapes_are_typed_errors() {
+        use crate::Error;
+        assert!(matches!(parse(r#"{"input":3}"#), Err(Error::InvalidRequest(_))));
+        assert!(matches!(parse(r#"{"input":[1]}"#), Err(Error::InvalidRequest(_))));
+        assert!(parse(r#"{"input":null,"previous_response_id":"r"}"#).unwrap().messages.is_empty());
+    }
+}

@@ -90,8 +90,11 @@ pub fn compare(case: &Case) -> Result<Comparison, String> {
             .compress_json(&bytes)
             .map_err(|e| format!("{}: {e}", case.id))?;
         let sent: Value = serde_json::from_slice(&out.body).map_err(|e| e.to_string())?;
-        let originals: HashMap<String, String> =
-            out.originals.into_iter().map(|o| (o.hash, o.text)).collect();
+        let originals: HashMap<String, String> = out
+            .originals
+            .into_iter()
+            .map(|o| (o.hash, o.text))
+            .collect();
         let text = content(&sent).unwrap_or("");
         let fidelity = score(case.kind, case.artifact(), text, &originals, &case.probes);
         Ok::<_, String>((out.report.tokens_before, out.report.tokens_after, fidelity))
@@ -135,17 +138,22 @@ pub fn markdown(rows: &[Comparison]) -> String {
     let mut md = String::from(
         "| case | chat: tokens before → after | saved | recoverable | Responses: tokens before → after | saved | recoverable |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
+    // Retention: probes verbatim or retrievable behind a marker ("–" for a case without probes).
+    let kept = |t: [usize; 5]| match t[2] {
+        0 => "–".to_string(),
+        n => format!("{:.1}%", pct(t[3], n)),
+    };
     let line = |name: &str, c: [usize; 5], r: [usize; 5]| {
         format!(
-            "| {name} | {} → {} | {:.1}% | {:.1}% | {} → {} | {:.1}% | {:.1}% |\n",
+            "| {name} | {} → {} | {:.1}% | {} | {} → {} | {:.1}% | {} |\n",
             c[0],
             c[1],
             pct(c[0] - c[1], c[0]),
-            pct(c[3], c[2]),
+            kept(c),
             r[0],
             r[1],
             pct(r[0] - r[1], r[0]),
-            pct(r[3], r[2]),
+            kept(r),
         )
     };
     for row in rows {

@@ -30,7 +30,15 @@ impl Drop for Proxy {
 
 fn start_proxy(upstream: &str) -> Proxy {
     let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(["proxy", "--port", "0", "--upstream", upstream, "--store", "memory:"])
+        .args([
+            "proxy",
+            "--port",
+            "0",
+            "--upstream",
+            upstream,
+            "--store",
+            "memory:",
+        ])
         .env("HEADROOM_LOG", "warn")
         .env_remove("OPENAI_BASE_URL")
         .stdout(Stdio::piped())
@@ -97,7 +105,10 @@ fn assert_compressed_first_request(first: &Value) {
     assert_eq!(tools[0], agent_tool(), "the caller's tool untouched");
     assert_eq!(tools[1]["type"], "function");
     assert_eq!(tools[1]["name"], "headroom_retrieve");
-    assert!(tools[1]["function"].is_null(), "the Responses shape is flat");
+    assert!(
+        tools[1]["function"].is_null(),
+        "the Responses shape is flat"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +156,10 @@ async fn streamed_responses_resolve_the_round_and_stream_the_final_reply() {
     let response = post(&proxy, build_request(true).to_string().into_bytes()).await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
-    assert!(!text.contains("headroom_retrieve"), "the client never sees our call");
+    assert!(
+        !text.contains("headroom_retrieve"),
+        "the client never sees our call"
+    );
     let events: Vec<Value> = text
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
@@ -197,7 +211,8 @@ async fn a_chained_request_chains_its_retrieval_round_on_the_reply() {
 async fn nothing_to_compress_goes_upstream_byte_for_byte_and_other_routes_are_forwarded() {
     let up = ResponsesUpstream::start().await;
     let proxy = start_proxy(&up.url);
-    let body = "{ \"model\" : \"gpt-4o\",\n \"input\" : [ {\"type\":\"future_item\" , \"x\": 1.50 },\
+    let body =
+        "{ \"model\" : \"gpt-4o\",\n \"input\" : [ {\"type\":\"future_item\" , \"x\": 1.50 },\
         {\"role\":\"user\",\"content\":\"hi \\u00e9\"} ], \"store\": false }";
     let response = post(&proxy, body.as_bytes().to_vec()).await;
     assert_eq!(response.status(), 200);

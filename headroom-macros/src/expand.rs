@@ -311,13 +311,9 @@ fn is_request(ty: &Type) -> bool {
         Type::Group(group) => is_request(&group.elem),
         Type::Paren(paren) => is_request(&paren.elem),
         Type::Reference(reference) => is_request(&reference.elem),
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| {
-                (s.ident == REQUEST_TYPE || s.ident == RESPONSE_REQUEST_TYPE) && s.arguments.is_none()
-            }),
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().is_some_and(|s| {
+            (s.ident == REQUEST_TYPE || s.ident == RESPONSE_REQUEST_TYPE) && s.arguments.is_none()
+        }),
         _ => false,
     }
 }

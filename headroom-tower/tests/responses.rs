@@ -59,7 +59,10 @@ fn assert_round(up: &ResponsesUpstream) {
 
 fn text_of(output: &[OutputItem]) -> String {
     let value = serde_json::to_value(output).unwrap();
-    value[0]["content"][0]["text"].as_str().unwrap_or("").to_string()
+    value[0]["content"][0]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 #[tokio::test]

@@ -71,7 +71,10 @@ fn the_same_content_saves_the_same_as_a_chat_request() {
         responses_out["input"][2]["output"]
     );
     let (c, r) = (&chat.report, &responses.report);
-    assert!((c.savings_ratio - r.savings_ratio).abs() < 0.01, "{c:?}\n{r:?}");
+    assert!(
+        (c.savings_ratio - r.savings_ratio).abs() < 0.01,
+        "{c:?}\n{r:?}"
+    );
 }
 
 #[test]
@@ -186,11 +189,16 @@ fn fitting_the_window_evicts_calls_with_their_outputs() {
     // The eviction marker is a user message the Responses API reads, retrievable by its hash.
     let marker = items
         .iter()
-        .find(|i| i["role"] == "user" && i["content"].as_str().is_some_and(|c| c.contains("omitted")))
+        .find(|i| {
+            i["role"] == "user" && i["content"].as_str().is_some_and(|c| c.contains("omitted"))
+        })
         .expect("a marker message");
     let hash = &fit.evictions[0].hash;
     assert!(marker["content"].as_str().unwrap().contains(hash.as_str()));
     let original = out.originals.iter().find(|o| &o.hash == hash).unwrap();
     let evicted: Vec<Value> = serde_json::from_str(&original.text).unwrap();
-    assert_eq!(evicted[0]["type"], "reasoning", "a call goes with its reasoning");
+    assert_eq!(
+        evicted[0]["type"], "reasoning",
+        "a call goes with its reasoning"
+    );
 }

@@ -135,7 +135,10 @@ fn stream_of(response: &Value) -> String {
     let mut emit = |mut e: Value| {
         e["sequence_number"] = json!(seq);
         seq += 1;
-        out.push_str(&format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap()));
+        out.push_str(&format!(
+            "event: {}\ndata: {e}\n\n",
+            e["type"].as_str().unwrap()
+        ));
     };
     let mut created = response.clone();
     created["output"] = json!([]);
@@ -143,10 +146,14 @@ fn stream_of(response: &Value) -> String {
     for (i, item) in response["output"].as_array().unwrap().iter().enumerate() {
         emit(json!({"type":"response.output_item.added","output_index":i,"item":item}));
         if item["type"] == "function_call" {
-            emit(json!({"type":"response.function_call_arguments.delta","output_index":i,
-                "item_id":item["id"],"delta":item["arguments"]}));
-            emit(json!({"type":"response.function_call_arguments.done","output_index":i,
-                "item_id":item["id"],"arguments":item["arguments"]}));
+            emit(
+                json!({"type":"response.function_call_arguments.delta","output_index":i,
+                "item_id":item["id"],"delta":item["arguments"]}),
+            );
+            emit(
+                json!({"type":"response.function_call_arguments.done","output_index":i,
+                "item_id":item["id"],"arguments":item["arguments"]}),
+            );
         }
         emit(json!({"type":"response.output_item.done","output_index":i,"item":item}));
     }
@@ -168,7 +175,10 @@ fn a_stream_that_calls_us_is_consumed_and_the_next_one_passed_through() {
     let mut resolver = Resolver::new(request.to_string().as_bytes()).unwrap();
     assert!(resolver.is_streaming());
     let first = stream_of(&reply("resp_1", vec![our_call(1)]));
-    assert!(feed(&mut resolver, &first).is_empty(), "nothing of ours forwarded");
+    assert!(
+        feed(&mut resolver, &first).is_empty(),
+        "nothing of ours forwarded"
+    );
     let step = resolver.on_sse_end();
     let next = sent(lookup(&mut resolver, step));
     assert_eq!(next["input"].as_array().unwrap().len(), 3);

@@ -73,7 +73,6 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::super::{parse, splice};

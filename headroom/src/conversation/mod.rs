@@ -172,7 +172,8 @@ impl<'de> serde::de::Visitor<'de> for TextParts<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut parts: A) -> Result<(), A::Error> {
         while let Some(part) = parts.next_element::<Fields<'de>>()? {
-            let is_text = string(part.get("type")).is_some_and(|t| self.types.contains(&t.as_str()));
+            let is_text =
+                string(part.get("type")).is_some_and(|t| self.types.contains(&t.as_str()));
             if let (true, Some(raw)) = (is_text, part.get("text")) {
                 if raw.get().starts_with('"') {
                     self.segments
@@ -197,7 +198,6 @@ pub(crate) fn splice(body: &str, mut edits: Vec<(Range<usize>, String)>) -> Vec<
     out.extend_from_slice(&body.as_bytes()[at..]);
     out
 }
-
 
 /// Parses `body` (already UTF-8) into segments, in the shape its keys say (see [`Protocol::of_body`]).
 pub(crate) fn parse(body: &str) -> Result<RequestView> {

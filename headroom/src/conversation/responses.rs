@@ -28,10 +28,7 @@ const TEXT_PARTS: &[&str] = &["input_text", "output_text", "text"];
 /// Reads a Responses body whose top-level fields are `top`.
 pub(super) fn parse(body: &str, top: &Fields) -> Result<RequestView> {
     let mut messages = Vec::new();
-    if let Some(raw) = top
-        .get("instructions")
-        .filter(|r| r.get().starts_with('"'))
-    {
+    if let Some(raw) = top.get("instructions").filter(|r| r.get().starts_with('"')) {
         messages.push(text_message(body, "system", raw));
     }
     let not_items = || invalid("`input` must be a string or an array of input items".into());
@@ -138,7 +135,11 @@ fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a
             .copied()
             .filter(|r| r.get().starts_with('"'))
     };
-    let raw_text = |key: &str| fields.get(key).map_or(String::new(), |r| r.get().to_string());
+    let raw_text = |key: &str| {
+        fields
+            .get(key)
+            .map_or(String::new(), |r| r.get().to_string())
+    };
     let mut message = MessageView {
         span: item_span,
         role: None,
@@ -261,18 +262,33 @@ mod tests {
         let calls = &view.messages[2];
         assert!(body[calls.span.clone()].starts_with(r#"{"type":"reasoning""#));
         assert!(body[calls.span.clone()].ends_with(r#""input":"*** Begin"}"#));
-        let ids: Vec<_> = calls.tool_calls.iter().map(|(id, n, _)| (id.as_str(), n.as_str())).collect();
+        let ids: Vec<_> = calls
+            .tool_calls
+            .iter()
+            .map(|(id, n, _)| (id.as_str(), n.as_str()))
+            .collect();
         assert_eq!(ids, vec![("c1", "grep"), ("c2", "patch")]);
         assert_eq!(view.messages[3].tool_call_id.as_deref(), Some("c1"));
         assert_eq!(view.messages[6].tool_call_id.as_deref(), Some("c3"));
-        assert_eq!(view.messages[5].tool_calls[0].2, r#"{"type":"exec","command":["ls"]}"#);
+        assert_eq!(
+            view.messages[5].tool_calls[0].2,
+            r#"{"type":"exec","command":["ls"]}"#
+        );
         assert_eq!(
             texts(&view),
             vec![
                 (Some("developer"), SegmentKind::Content, "rules"),
                 (Some("user"), SegmentKind::ContentPart, "find it"),
-                (Some("assistant"), SegmentKind::ToolCallArguments, "{\"q\":\"x\"}"),
-                (Some("assistant"), SegmentKind::ToolCallArguments, "*** Begin"),
+                (
+                    Some("assistant"),
+                    SegmentKind::ToolCallArguments,
+                    "{\"q\":\"x\"}"
+                ),
+                (
+                    Some("assistant"),
+                    SegmentKind::ToolCallArguments,
+                    "*** Begin"
+                ),
                 (Some("tool"), SegmentKind::Content, "hits"),
                 (Some("tool"), SegmentKind::ContentPart, "ok"),
                 (Some("tool"), SegmentKind::Content, "a\nb"),
@@ -285,8 +301,17 @@ mod tests {
     #[test]
     fn wrong_shapes_are_typed_errors() {
         use crate::Error;
-        assert!(matches!(parse(r#"{"input":3}"#), Err(Error::InvalidRequest(_))));
-        assert!(matches!(parse(r#"{"input":[1]}"#), Err(Error::InvalidRequest(_))));
-        assert!(parse(r#"{"input":null,"previous_response_id":"r"}"#).unwrap().messages.is_empty());
+        assert!(matches!(
+            parse(r#"{"input":3}"#),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"input":[1]}"#),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(parse(r#"{"input":null,"previous_response_id":"r"}"#)
+            .unwrap()
+            .messages
+            .is_empty());
     }
 }

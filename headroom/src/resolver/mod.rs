@@ -64,9 +64,9 @@ use crate::marker::RETRIEVE_TOOL_NAME;
 use crate::retrieve::{self, RetrieveArgs};
 use crate::store::StoreError;
 use crate::tokens::{counter_for_model, TokenCounter};
-use serde_json::{json, Map, Value};
 use crate::Protocol;
 use protocol::Tap;
+use serde_json::{json, Map, Value};
 use sse::Tapped;
 use std::sync::Arc;
 
@@ -527,7 +527,11 @@ impl Resolver {
             return Step::Done(self.render(&response));
         }
         let all = protocol::calls(self.protocol, &response);
-        let ours: Vec<Value> = all.iter().filter(|c| protocol::is_ours(c)).cloned().collect();
+        let ours: Vec<Value> = all
+            .iter()
+            .filter(|c| protocol::is_ours(c))
+            .cloned()
+            .collect();
         let mixed = ours.len() < all.len();
         self.pend(Handback::Reply(response), ours, mixed)
     }

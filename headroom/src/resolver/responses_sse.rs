@@ -169,7 +169,9 @@ impl ResponsesTap {
 /// The reply a final event carries.
 fn final_response(event: &Value) -> Option<&Value> {
     match event["type"].as_str()? {
-        "response.completed" | "response.incomplete" | "response.failed" => Some(&event["response"]),
+        "response.completed" | "response.incomplete" | "response.failed" => {
+            Some(&event["response"])
+        }
         _ => None,
     }
 }
@@ -240,8 +242,16 @@ pub(super) fn render(response: &Value) -> Vec<u8> {
                 }
                 emit(with("response.content_part.added", "part", empty));
                 if part["type"] == "output_text" {
-                    emit(with("response.output_text.delta", "delta", part["text"].clone()));
-                    emit(with("response.output_text.done", "text", part["text"].clone()));
+                    emit(with(
+                        "response.output_text.delta",
+                        "delta",
+                        part["text"].clone(),
+                    ));
+                    emit(with(
+                        "response.output_text.done",
+                        "text",
+                        part["text"].clone(),
+                    ));
                 }
                 emit(with("response.content_part.done", "part", part.clone()));
             }

@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
 /// What `GET /v1/responses/{id}` answers: odd spacing, so re-serialising would show.
-pub const STORED_RESPONSE: &str = "{ \"id\" : \"resp_stored\", \"object\":\"response\" ,\"status\":\"completed\"}";
+pub const STORED_RESPONSE: &str =
+    "{ \"id\" : \"resp_stored\", \"object\":\"response\" ,\"status\":\"completed\"}";
 
 /// The running upstream.
 #[derive(Clone)]
@@ -85,7 +86,9 @@ async fn create(State(seen): State<Arc<Mutex<Vec<Vec<u8>>>>>, request: Request) 
     let answer = value["input"].as_array().and_then(|items| {
         items.iter().find_map(|i| {
             let ours = i["type"] == "function_call_output"
-                && i["call_id"].as_str().is_some_and(|c| c.starts_with("call_hr"));
+                && i["call_id"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("call_hr"));
             ours.then(|| i["output"].as_str().unwrap_or("").to_string())
         })
     });
@@ -134,7 +137,10 @@ fn events(reply: &Value) -> String {
     let mut emit = |mut e: Value| {
         e["sequence_number"] = json!(seq);
         seq += 1;
-        out.push_str(&format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap()));
+        out.push_str(&format!(
+            "event: {}\ndata: {e}\n\n",
+            e["type"].as_str().unwrap()
+        ));
     };
     let mut created = reply.clone();
     created["status"] = json!("in_progress");

@@ -1,5 +1,6 @@
 //! The async-openai door: [`with_headroom`] keeps your `async_openai::Client<C>` and compresses its
-//! chat-completion requests; every other API (embeddings, images, audio, files) passes through.
+//! chat-completion requests and Responses requests (`client.responses().create()` and
+//! `create_stream()`); every other API (embeddings, images, audio, files) passes through.
 //!
 //! ```
 //! use async_openai::{config::OpenAIConfig, Client};
@@ -45,7 +46,7 @@ use std::task::{ready, Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// Makes `client` compress its chat-completion requests with the default engine, and answer the
+/// Makes `client` compress its chat-completion and Responses requests with the default engine, and answer the
 /// model's `headroom_retrieve` calls before your code sees the reply.
 ///
 /// The client keeps its type, config and every API. Requests are sent by a fresh `reqwest::Client`

@@ -1,4 +1,4 @@
-//! [`ResponseFuture`]: reads a chat-completions body, compresses it, then calls the inner service.
+//! [`ResponseFuture`]: reads a chat-completions or Responses body, compresses it, then calls the inner service.
 
 use crate::door::{Door, Task};
 use crate::headers::fix_content_length;

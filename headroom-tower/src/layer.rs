@@ -9,7 +9,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tower_layer::Layer;
 
-/// Compresses chat-completion request bodies on their way to the inner service.
+/// Compresses chat-completion and Responses request bodies (`POST …/chat/completions`,
+/// `POST …/responses`) on their way to the inner service.
 ///
 /// `HeadroomLayer` on its own is a ready value using the default engine (built on first use);
 /// [`HeadroomLayer::new`] takes a configured one.

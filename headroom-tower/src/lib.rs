@@ -1,6 +1,6 @@
 //! # headroom-tower
 //!
-//! Tower middleware that compresses OpenAI chat-completion requests with [Headroom](headroom) on
+//! Tower middleware that compresses OpenAI chat-completion and Responses requests with [Headroom](headroom) on
 //! their way out of the process, next to the retry, rate-limit, timeout and concurrency layers of
 //! an HTTP client stack.
 //!

@@ -1,4 +1,4 @@
-//! [`HeadroomService`]: compresses `http::Request<B>` chat-completion bodies, forwards everything else.
+//! [`HeadroomService`]: compresses `http::Request<B>` chat-completion and Responses bodies, forwards everything else.
 
 use crate::door::Door;
 use crate::future::ResponseFuture;

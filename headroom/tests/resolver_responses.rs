@@ -7,6 +7,11 @@ use headroom::resolver::{Resolver, Step};
 use headroom::store::{MemoryStore, Store};
 use serde_json::{json, Value};
 
+#[allow(dead_code)]
+#[path = "support/responses_upstream.rs"]
+mod responses_upstream;
+use responses_upstream::events;
+
 const HASH: &str = "0123456789abcdef01234567";
 
 fn store() -> MemoryStore {
@@ -128,39 +133,6 @@ fn mixed_calls_reach_the_agent_without_ours_and_carry_the_answers() {
     assert_eq!(items[4]["call_id"], "call_a");
 }
 
-/// A reply as the typed events OpenAI streams.
-fn stream_of(response: &Value) -> String {
-    let mut out = String::new();
-    let mut seq = 0;
-    let mut emit = |mut e: Value| {
-        e["sequence_number"] = json!(seq);
-        seq += 1;
-        out.push_str(&format!(
-            "event: {}\ndata: {e}\n\n",
-            e["type"].as_str().unwrap()
-        ));
-    };
-    let mut created = response.clone();
-    created["output"] = json!([]);
-    emit(json!({"type":"response.created","response":created}));
-    for (i, item) in response["output"].as_array().unwrap().iter().enumerate() {
-        emit(json!({"type":"response.output_item.added","output_index":i,"item":item}));
-        if item["type"] == "function_call" {
-            emit(
-                json!({"type":"response.function_call_arguments.delta","output_index":i,
-                "item_id":item["id"],"delta":item["arguments"]}),
-            );
-            emit(
-                json!({"type":"response.function_call_arguments.done","output_index":i,
-                "item_id":item["id"],"arguments":item["arguments"]}),
-            );
-        }
-        emit(json!({"type":"response.output_item.done","output_index":i,"item":item}));
-    }
-    emit(json!({"type":"response.completed","response":response}));
-    out
-}
-
 fn feed(resolver: &mut Resolver, stream: &str) -> Vec<u8> {
     let mut out = Vec::new();
     for piece in stream.as_bytes().chunks(7) {
@@ -174,7 +146,7 @@ fn a_stream_that_calls_us_is_consumed_and_the_next_one_passed_through() {
     let request = json!({"model":"gpt-4o","stream":true,"input":"q","tools":tools()});
     let mut resolver = Resolver::new(request.to_string().as_bytes()).unwrap();
     assert!(resolver.is_streaming());
-    let first = stream_of(&reply("resp_1", vec![our_call(1)]));
+    let first = events(&reply("resp_1", vec![our_call(1)]));
     assert!(
         feed(&mut resolver, &first).is_empty(),
         "nothing of ours forwarded"
@@ -182,7 +154,7 @@ fn a_stream_that_calls_us_is_consumed_and_the_next_one_passed_through() {
     let step = resolver.on_sse_end();
     let next = sent(lookup(&mut resolver, step));
     assert_eq!(next["input"].as_array().unwrap().len(), 3);
-    let last = stream_of(&reply("resp_2", vec![message("done")]));
+    let last = events(&reply("resp_2", vec![message("done")]));
     let mut to_agent = feed(&mut resolver, &last);
     let Step::Done(rest) = resolver.on_sse_end() else {
         panic!()
@@ -195,7 +167,7 @@ fn a_stream_that_calls_us_is_consumed_and_the_next_one_passed_through() {
 fn our_call_after_the_agents_output_is_taken_out_of_the_stream() {
     let request = json!({"model":"gpt-4o","stream":true,"input":"q","tools":tools()});
     let mut resolver = Resolver::new(request.to_string().as_bytes()).unwrap();
-    let stream = stream_of(&reply(
+    let stream = events(&reply(
         "resp_1",
         vec![message("looking"), our_call(1), agent_call()],
     ));
@@ -235,7 +207,7 @@ fn spent_rounds_render_the_reply_as_events_an_sdk_reads() {
     let mut resolver = Resolver::new(request.to_string().as_bytes())
         .unwrap()
         .max_rounds(0);
-    let stream = stream_of(&reply("resp_1", vec![message("partial"), our_call(1)]));
+    let stream = events(&reply("resp_1", vec![message("partial"), our_call(1)]));
     // The message came first: passed through, our call taken out.
     let mut to_agent = feed(&mut resolver, &stream);
     let Step::Done(rest) = resolver.on_sse_end() else {
@@ -248,7 +220,7 @@ fn spent_rounds_render_the_reply_as_events_an_sdk_reads() {
     let mut resolver = Resolver::new(request.to_string().as_bytes())
         .unwrap()
         .max_rounds(0);
-    let stream = stream_of(&reply("resp_1", vec![our_call(1)]));
+    let stream = events(&reply("resp_1", vec![our_call(1)]));
     assert!(feed(&mut resolver, &stream).is_empty());
     let Step::Done(rendered) = resolver.on_sse_end() else {
         panic!()

@@ -182,7 +182,9 @@ pub struct Carry {
 impl Carry {
     /// Puts the retrieve calls back into the assistant message that holds the agent's calls and
     /// their answers right after it. `None` when the agent's next request no longer has that
-    /// message (or is not a chat-completions body): send it as it is.
+    /// message (or is not a chat-completions body): send it as it is. A Responses body gets the
+    /// calls and answers after the agent's call item, or (chained on the reply with
+    /// `previous_response_id`) the answers after the first output of one of the agent's calls.
     ///
     /// ```
     /// use headroom::resolver::Carry;
@@ -491,7 +493,7 @@ impl Resolver {
         if self.protocol == Protocol::Responses {
             responses::next_round(&mut self.request, &response, answers);
             if self.rounds >= self.max_rounds {
-                responses::withdraw_tool(&mut self.request);
+                withdraw_retrieve_tool(&mut self.request);
             }
             return Step::Send(serde_json::to_vec(&self.request).expect("a JSON map serializes"));
         }
@@ -620,20 +622,20 @@ fn strip_our_calls(mut response: Value) -> Value {
     response
 }
 
-/// Takes `headroom_retrieve` out of the request's tools (and the settings that need tools).
+/// Takes `headroom_retrieve` out of the request's tools (and the settings that need tools), in
+/// either shape: chat's (`function.name`) or Responses' (flat `name`).
 fn withdraw_retrieve_tool(request: &mut Map<String, Value>) {
+    let ours =
+        |t: &Value| t["function"]["name"] == RETRIEVE_TOOL_NAME || t["name"] == RETRIEVE_TOOL_NAME;
     let Some(Value::Array(tools)) = request.get_mut("tools") else {
         return;
     };
-    tools.retain(|t| t["function"]["name"] != RETRIEVE_TOOL_NAME);
+    tools.retain(|t| !ours(t));
     if tools.is_empty() {
         request.remove("tools");
         request.remove("tool_choice");
         request.remove("parallel_tool_calls");
-    } else if request
-        .get("tool_choice")
-        .is_some_and(|c| c["function"]["name"] == RETRIEVE_TOOL_NAME)
-    {
+    } else if request.get("tool_choice").is_some_and(ours) {
         request.insert("tool_choice".into(), json!("auto"));
     }
 }

@@ -127,21 +127,3 @@ pub(super) fn apply_carry(
     input.splice(at + 1..at + 1, answers.iter().cloned());
     Some(())
 }
-
-/// Takes `headroom_retrieve` out of a Responses request's tools (and a choice forcing it).
-pub(super) fn withdraw_tool(request: &mut Map<String, Value>) {
-    let Some(Value::Array(tools)) = request.get_mut("tools") else {
-        return;
-    };
-    tools.retain(|t| t["name"] != RETRIEVE_TOOL_NAME);
-    if tools.is_empty() {
-        request.remove("tools");
-        request.remove("tool_choice");
-        request.remove("parallel_tool_calls");
-    } else if request
-        .get("tool_choice")
-        .is_some_and(|c| c["name"] == RETRIEVE_TOOL_NAME)
-    {
-        request.insert("tool_choice".into(), json!("auto"));
-    }
-}

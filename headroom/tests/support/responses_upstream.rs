@@ -130,8 +130,9 @@ async fn create(State(seen): State<Arc<Mutex<Vec<Vec<u8>>>>>, request: Request) 
     response
 }
 
-/// The reply as the typed events OpenAI streams, text and arguments in two deltas each.
-fn events(reply: &Value) -> String {
+/// A reply as the typed events OpenAI streams: each output item opened, its text or arguments in
+/// two deltas, closed; then `response.completed`.
+pub fn events(reply: &Value) -> String {
     let mut out = String::new();
     let mut seq = 0;
     let mut emit = |mut e: Value| {
@@ -147,49 +148,48 @@ fn events(reply: &Value) -> String {
     created["output"] = json!([]);
     emit(json!({"type":"response.created","response":created.clone()}));
     emit(json!({"type":"response.in_progress","response":created}));
-    let item = &reply["output"][0];
-    let id = item["id"].clone();
-    let at = |kind: &str| json!({"type":kind,"item_id":id,"output_index":0});
-    if item["type"] == "message" {
+    for (index, item) in reply["output"].as_array().unwrap().iter().enumerate() {
+        let at = |kind: &str| json!({"type":kind,"item_id":item["id"],"output_index":index});
         let mut opened = item.clone();
-        opened["content"] = json!([]);
-        emit(json!({"type":"response.output_item.added","output_index":0,"item":opened}));
-        let text = item["content"][0]["text"].as_str().unwrap();
-        let mut e = at("response.content_part.added");
-        e["content_index"] = json!(0);
-        e["part"] = json!({"type":"output_text","text":"","annotations":[]});
-        emit(e);
-        let (first, rest) = text.split_at(5);
-        for piece in [first, rest] {
-            let mut e = at("response.output_text.delta");
+        if item["type"] == "message" {
+            opened["content"] = json!([]);
+            emit(json!({"type":"response.output_item.added","output_index":index,"item":opened}));
+            let text = item["content"][0]["text"].as_str().unwrap();
+            let mut e = at("response.content_part.added");
             e["content_index"] = json!(0);
-            e["delta"] = json!(piece);
+            e["part"] = json!({"type":"output_text","text":"","annotations":[]});
+            emit(e);
+            let (first, rest) = text.split_at(text.len().min(5));
+            for piece in [first, rest] {
+                let mut e = at("response.output_text.delta");
+                e["content_index"] = json!(0);
+                e["delta"] = json!(piece);
+                emit(e);
+            }
+            let mut e = at("response.output_text.done");
+            e["content_index"] = json!(0);
+            e["text"] = json!(text);
+            emit(e);
+            let mut e = at("response.content_part.done");
+            e["content_index"] = json!(0);
+            e["part"] = item["content"][0].clone();
+            emit(e);
+        } else {
+            opened["arguments"] = json!("");
+            emit(json!({"type":"response.output_item.added","output_index":index,"item":opened}));
+            let arguments = item["arguments"].as_str().unwrap_or("");
+            let (first, rest) = arguments.split_at(arguments.len().min(4));
+            for piece in [first, rest] {
+                let mut e = at("response.function_call_arguments.delta");
+                e["delta"] = json!(piece);
+                emit(e);
+            }
+            let mut e = at("response.function_call_arguments.done");
+            e["arguments"] = json!(arguments);
             emit(e);
         }
-        let mut e = at("response.output_text.done");
-        e["content_index"] = json!(0);
-        e["text"] = json!(text);
-        emit(e);
-        let mut e = at("response.content_part.done");
-        e["content_index"] = json!(0);
-        e["part"] = item["content"][0].clone();
-        emit(e);
-    } else {
-        let mut opened = item.clone();
-        opened["arguments"] = json!("");
-        emit(json!({"type":"response.output_item.added","output_index":0,"item":opened}));
-        let arguments = item["arguments"].as_str().unwrap();
-        let (first, rest) = arguments.split_at(4);
-        for piece in [first, rest] {
-            let mut e = at("response.function_call_arguments.delta");
-            e["delta"] = json!(piece);
-            emit(e);
-        }
-        let mut e = at("response.function_call_arguments.done");
-        e["arguments"] = json!(arguments);
-        emit(e);
+        emit(json!({"type":"response.output_item.done","output_index":index,"item":item}));
     }
-    emit(json!({"type":"response.output_item.done","output_index":0,"item":item}));
     emit(json!({"type":"response.completed","response":reply}));
     out
 }

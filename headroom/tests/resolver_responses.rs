@@ -105,6 +105,15 @@ fn a_chained_request_chains_the_round_on_the_reply() {
     let next = sent(lookup(&mut resolver, step));
     assert_eq!(next["previous_response_id"], "resp_0");
     assert_eq!(next["input"].as_array().unwrap().len(), 3);
+    // A conversation already holds the reply's items: only the answers go.
+    let in_conversation = json!({"model":"gpt-4o","conversation":"conv_1",
+        "input":[{"role":"user","content":"q"}],"tools":tools()});
+    let mut resolver = Resolver::new(in_conversation.to_string().as_bytes()).unwrap();
+    let step = resolver.on_response(reply("resp_1", vec![our_call(1)]).to_string().as_bytes());
+    let next = sent(lookup(&mut resolver, step));
+    assert_eq!(next["conversation"], "conv_1");
+    assert_eq!(next["input"].as_array().unwrap().len(), 1);
+    assert_eq!(next["input"][0]["call_id"], "call_hr1");
 }
 
 #[test]

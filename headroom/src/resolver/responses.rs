@@ -81,8 +81,13 @@ pub(super) fn usage(response: &Value) -> (u64, u64) {
 }
 
 /// Turns `request` into the next round's: it chains on `response` when the request chained on a
-/// stored response, else it carries the whole exchange so far.
+/// stored response; in a conversation (`conversation`, which already holds the reply's items) it
+/// sends only the answers; else it carries the whole exchange so far.
 pub(super) fn next_round(request: &mut Map<String, Value>, response: &Value, answers: Vec<Value>) {
+    if request.get("conversation").is_some_and(|c| !c.is_null()) {
+        request.insert("input".into(), Value::Array(answers));
+        return;
+    }
     let chained = request
         .get("previous_response_id")
         .is_some_and(Value::is_string)

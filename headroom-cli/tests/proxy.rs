@@ -519,7 +519,7 @@ async fn other_paths_pass_through_byte_identical() {
         direct.bytes().await.unwrap()
     );
 
-    // /v1/responses is forwarded (uncompressed) and counted.
+    // /v1/responses goes through the Responses door (nothing to compress here) and is counted.
     let r = send_json(&proxy.url, "/v1/responses", None, &json!({"input":"hi"})).await;
     assert_eq!(
         r.status(),

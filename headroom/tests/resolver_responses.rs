@@ -241,3 +241,19 @@ fn spent_rounds_render_the_reply_as_events_an_sdk_reads() {
     assert!(rendered.contains("response.completed"));
     assert!(!rendered.contains("headroom_retrieve"));
 }
+
+#[test]
+fn a_stream_too_large_to_capture_reaches_the_agent_as_it_came() {
+    let request = json!({"model":"gpt-4o","stream":true,"input":"q","tools":tools()});
+    let mut resolver = Resolver::new(request.to_string().as_bytes())
+        .unwrap()
+        .max_reply_bytes(600);
+    let stream = events(&reply("resp_1", vec![our_call(1)]));
+    assert!(stream.len() > 600);
+    let mut to_agent = feed(&mut resolver, &stream);
+    let Step::Done(rest) = resolver.on_sse_end() else {
+        panic!()
+    };
+    to_agent.extend(rest);
+    assert_eq!(String::from_utf8(to_agent).unwrap(), stream);
+}

@@ -93,6 +93,17 @@ impl EventReader {
         raw
     }
 
+    /// Fail open: when the bytes a tap holds (`held`) and those of the event being read pass
+    /// `limit`, both go to `out`, and the tap forwards every later byte as it comes (`true`).
+    pub(super) fn spill(&mut self, held: &mut Vec<u8>, limit: usize, out: &mut Vec<u8>) -> bool {
+        if held.len().saturating_add(self.pending_len()) <= limit {
+            return false;
+        }
+        out.append(held);
+        out.append(&mut self.take_pending());
+        true
+    }
+
     /// Reads the line `buf[start..end]`. `Some(data)` when it was blank, so the event is complete.
     fn line(&mut self, start: usize, end: usize) -> Option<Option<String>> {
         let mut line = &self.buf[start..end];

@@ -71,11 +71,9 @@ impl ResponsesTap {
             Mode::Capture => self.max_capture_bytes,
             _ => usize::MAX,
         };
-        if self.held.len().saturating_add(self.reader.pending_len()) > limit {
+        if self.reader.spill(&mut self.held, limit, &mut out) {
             self.mode = Mode::Raw;
             self.completed = None;
-            out.append(&mut self.held);
-            out.append(&mut self.reader.take_pending());
         }
         out
     }

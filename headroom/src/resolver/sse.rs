@@ -83,12 +83,10 @@ impl SseTap {
             Mode::Capture => self.max_capture_bytes,
             _ => usize::MAX,
         };
-        if self.held.len().saturating_add(self.reader.pending_len()) > limit {
+        if self.reader.spill(&mut self.held, limit, &mut out) {
             // Fail open: the agent gets the stream as it came (our call included, unanswered).
             self.mode = Mode::Raw;
             self.chunks.clear();
-            out.append(&mut self.held);
-            out.append(&mut self.reader.take_pending());
         }
         out
     }

@@ -24,7 +24,9 @@ use async_openai::types::chat::{
     ChatCompletionMessageToolCall, ChatCompletionRequestToolMessage,
     ChatCompletionRequestToolMessageContent, CreateChatCompletionRequest,
 };
-use async_openai::types::responses::CreateResponse;
+use async_openai::types::responses::{
+    CreateResponse, FunctionCallOutput, FunctionCallOutputItemParam, FunctionToolCall,
+};
 use std::sync::Arc;
 
 /// The model assumed when neither the config nor the request names one.
@@ -339,25 +341,59 @@ impl Headroom {
         &self,
         call: &ChatCompletionMessageToolCall,
     ) -> ChatCompletionRequestToolMessage {
-        let model = self.config.model.as_deref().unwrap_or(DEFAULT_MODEL);
-        let text = if call.function.name == RETRIEVE_TOOL_NAME {
-            retrieve::answer(
-                &call.function.arguments,
-                self.store.as_ref(),
-                DEFAULT_NAMESPACE,
-                counter_for_model(model).as_ref(),
-                self.config.retrieve_answer_tokens,
-            )
-        } else {
-            format!(
-                "{} is not a Headroom tool; only {RETRIEVE_TOOL_NAME} is answered here.",
-                call.function.name
-            )
-        };
+        let text = self.answer_text(&call.function.name, &call.function.arguments);
         ChatCompletionRequestToolMessage {
             content: ChatCompletionRequestToolMessageContent::Text(text),
             tool_call_id: call.id.clone(),
         }
+    }
+
+    /// [`Headroom::answer_tool_call`] for a Responses agent running its own loop: answers a
+    /// `function_call` output item named `headroom_retrieve` with the `function_call_output`
+    /// input item to send back.
+    ///
+    /// ```
+    /// use async_openai::types::responses::{FunctionCallOutput, FunctionToolCall};
+    /// let hr = headroom::Headroom::default();
+    /// hr.store().put("default", "0123456789abcdef01234567", "the original")?;
+    /// let call = FunctionToolCall {
+    ///     call_id: "call_1".into(),
+    ///     name: "headroom_retrieve".into(),
+    ///     arguments: r#"{"hash":"0123456789abcdef01234567"}"#.into(),
+    ///     ..Default::default()
+    /// };
+    /// let item = hr.answer_function_call(&call);
+    /// assert_eq!(item.call_id.as_deref(), Some("call_1"));
+    /// assert_eq!(item.output, FunctionCallOutput::Text("the original".into()));
+    /// # Ok::<(), headroom::store::StoreError>(())
+    /// ```
+    pub fn answer_function_call(&self, call: &FunctionToolCall) -> FunctionCallOutputItemParam {
+        FunctionCallOutputItemParam {
+            call_id: Some(call.call_id.clone()),
+            output: FunctionCallOutput::Text(self.answer_text(&call.name, &call.arguments)),
+            id: None,
+            status: None,
+            name: None,
+            namespace: None,
+            caller: None,
+        }
+    }
+
+    /// The answer to a call of the tool `name`: ours from the store, any other a plain refusal.
+    fn answer_text(&self, name: &str, arguments: &str) -> String {
+        if name != RETRIEVE_TOOL_NAME {
+            return format!(
+                "{name} is not a Headroom tool; only {RETRIEVE_TOOL_NAME} is answered here."
+            );
+        }
+        let model = self.config.model.as_deref().unwrap_or(DEFAULT_MODEL);
+        retrieve::answer(
+            arguments,
+            self.store.as_ref(),
+            DEFAULT_NAMESPACE,
+            counter_for_model(model).as_ref(),
+            self.config.retrieve_answer_tokens,
+        )
     }
 
     fn lossless_config(&self) -> Config {

@@ -10,7 +10,7 @@
 mod keep;
 mod spans;
 
-use super::json::numbers_are_exact;
+use super::exact_numbers::numbers_are_exact;
 use super::relevance::Question;
 use super::{table, Compression, Compressor, SegmentContext};
 use crate::marker::{segment_hash, Marker};

@@ -275,7 +275,7 @@ impl Headroom {
     /// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
     /// let options = CompressOptions::default();
     /// let out = hr.compress_json_with(body, &options)?;
-    /// let out = hr.settle(body, &options, out, Err(StoreError("connection refused".into())))?;
+    /// let out = hr.settle(body, &options, out, Err(StoreError::new("connection refused")))?;
     /// assert!(matches!(out.report.lossless_fallback, Some(headroom::LosslessFallback::StoreUnavailable(_))));
     /// assert!(out.originals.is_empty());
     /// # Ok::<(), headroom::Error>(())

@@ -1,6 +1,7 @@
 //! Where originals live so the model can get them back: the `Store` trait and its URLs.
 
 mod async_store;
+mod clock;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -10,6 +11,7 @@ mod threaded;
 mod url;
 
 pub use async_store::{lookup_all, persist_all, AsyncStore, StoreFuture};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
@@ -26,9 +28,73 @@ use std::time::Duration;
 pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// A failure of a store: it is down, full or broken. Unknown hashes are `Ok(None)`, not errors.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+///
+/// The message says what failed and includes the cause's own words; the cause itself (a
+/// `rusqlite::Error`, a `redis::RedisError`, an `io::Error`) is its
+/// [`source`](std::error::Error::source), for callers that match on it.
+///
+/// ```
+/// use headroom::store::StoreError;
+/// use std::error::Error as _;
+/// let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "read-only file system");
+/// let err = StoreError::caused_by("cannot create /data/headroom", io);
+/// assert_eq!(err.to_string(), "cannot create /data/headroom: read-only file system");
+/// assert!(err.source().unwrap().downcast_ref::<std::io::Error>().is_some());
+/// assert!(StoreError::new("connection refused").source().is_none());
+/// ```
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    /// A failure with no underlying error (a lock poisoned, a thread gone, a test's refusal).
+    pub fn new(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure caused by `source`: what was being done, then why it failed.
+    pub fn caused_by(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// What failed, without the cause.
+    ///
+    /// ```
+    /// let err = headroom::store::StoreError::new("redis: not connected yet");
+    /// assert_eq!(err.message(), "redis: not connected yet");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            Some(source) => write!(f, "{}: {source}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Keeps originals by (namespace, hash) for a while.
 ///
@@ -189,7 +255,7 @@ pub(crate) mod conformance {
         );
     }
 
-    /// Limits for [`run_ttl`]: a TTL short enough to watch expire.
+    /// Limits for [`run_ttl`]: a TTL of one second.
     pub fn ttl_limits() -> StoreLimits {
         StoreLimits {
             ttl: Duration::from_millis(1000),
@@ -197,21 +263,59 @@ pub(crate) mod conformance {
         }
     }
 
-    /// Entries expire after the TTL; putting again refreshes it. Needs [`ttl_limits`].
-    pub async fn run_ttl(store: &dyn AsyncStore) {
+    /// How a TTL test moves a store's time forward: never by sleeping against an expiry.
+    pub trait Advance {
+        /// Moves the store's time forward by `by`.
+        fn advance(&self, by: Duration) -> StoreFuture<'_, ()>;
+    }
+
+    /// The time of stores that read a [`ManualClock`].
+    #[derive(Debug, Default, Clone)]
+    pub struct ManualTime(pub ManualClock);
+
+    impl ManualTime {
+        /// The clock to give the store.
+        pub fn clock(&self) -> Arc<dyn Clock> {
+            Arc::new(self.0.clone())
+        }
+    }
+
+    impl Advance for ManualTime {
+        fn advance(&self, by: Duration) -> StoreFuture<'_, ()> {
+            self.0.advance(by);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    /// Entries expire after the TTL; putting again refreshes it. `time` moves the store's clock.
+    pub async fn run_ttl(store: &dyn AsyncStore, ttl: Duration, time: &dyn Advance) {
+        let step = |tenths: u32| ttl * tenths / 10;
         store.put("a", "h", "x").await.unwrap();
         store.put("a", "other", "y").await.unwrap();
-        std::thread::sleep(Duration::from_millis(600));
+        time.advance(step(6)).await.unwrap();
         store.put("a", "h", "x").await.unwrap(); // refresh
-        std::thread::sleep(Duration::from_millis(600));
+        time.advance(step(6)).await.unwrap();
         assert_eq!(
             store.get("a", "h").await.unwrap().as_deref(),
             Some("x"),
             "put refreshes the TTL"
         );
         assert_eq!(store.get("a", "other").await.unwrap(), None, "expired");
-        std::thread::sleep(Duration::from_millis(1100));
+        time.advance(step(5)).await.unwrap();
         assert_eq!(store.get("a", "h").await.unwrap(), None, "expired");
+    }
+
+    /// An entry is kept through its whole TTL and gone a millisecond later (stores whose time a
+    /// [`ManualClock`] gives exactly).
+    pub async fn run_ttl_edge(store: &dyn AsyncStore, ttl: Duration, time: &ManualTime) {
+        store.put("edge", "h", "x").await.unwrap();
+        time.advance(ttl).await.unwrap();
+        assert!(
+            store.get("edge", "h").await.unwrap().is_some(),
+            "kept at exactly the TTL"
+        );
+        time.advance(Duration::from_millis(1)).await.unwrap();
+        assert_eq!(store.get("edge", "h").await.unwrap(), None, "gone past it");
     }
 
     /// Limits for [`run_byte_cap`]: room for 100 bytes.

@@ -309,7 +309,9 @@ mod tests {
 
     #[test]
     fn a_store_started_before_its_redis_connects_when_redis_comes() {
-        let mut server = RedisServer::start();
+        let Some(mut server) = RedisServer::start_if_installed() else {
+            return;
+        };
         let url = server.url(Some(4));
         server.stop();
         runtime().block_on(async {

@@ -355,6 +355,32 @@ mod tests {
     }
 
     #[test]
+    fn failures_keep_their_cause() {
+        use std::error::Error as _;
+        let path = temp_path("causes");
+        let dir = path.parent().unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        // A file where a directory must be made: the io::Error is the source.
+        std::fs::write(dir.join("file"), "").unwrap();
+        let err =
+            SqliteStore::open(dir.join("file/sub/store.sqlite3"), Default::default()).unwrap_err();
+        assert!(err.to_string().starts_with("cannot create "), "{err}");
+        assert!(err.source().unwrap().is::<std::io::Error>(), "{err:?}");
+        // A directory where the file must be: SQLite's own error is the source, through the
+        // engine's error too.
+        let url = format!("sqlite:{}", dir.display());
+        let err = crate::store::open(&url, Default::default()).err().unwrap();
+        let store_error = err.source().unwrap();
+        assert!(store_error.is::<StoreError>(), "{err:?}");
+        let cause = store_error.source().unwrap();
+        assert!(cause.is::<rusqlite::Error>(), "{err:?}");
+        assert!(
+            err.to_string().contains(&cause.to_string()),
+            "the message says why: {err}"
+        );
+    }
+
+    #[test]
     fn survives_reopen() {
         let path = temp_path("reopen");
         SqliteStore::open(&path, Default::default())

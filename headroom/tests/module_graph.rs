@@ -12,22 +12,8 @@ use std::path::{Path, PathBuf};
 const ACCEPTED: &[(&str, &str)] = &[
     // The config's defaults name the resolver's; the resolver takes a config.
     ("config.rs", "resolver/mod.rs"),
-    // `Headroom` is defined in engine/mod.rs, built in builder.rs (which names `Headroom`).
-    ("engine/builder.rs", "engine/mod.rs"),
-    // `Headroom::compress_into_async` persists through `persist_all`, which takes `Original`s.
-    ("engine/mod.rs", "store/async_store.rs"),
-    // `Error::Store` wraps `StoreError`; `store::open` and `parse_url` return `Error`.
-    ("error.rs", "store/mod.rs"),
-    ("error.rs", "store/url.rs"),
     // The SSE tap's default cap is the resolver's; the resolver drives the tap.
     ("resolver/mod.rs", "resolver/sse.rs"),
-    // store/mod.rs defines `Store`, `StoreError` and `StoreLimits`, which each store implements
-    // or takes, and `open` names each store.
-    ("store/async_store.rs", "store/mod.rs"),
-    ("store/memory.rs", "store/mod.rs"),
-    ("store/mod.rs", "store/redis.rs"),
-    ("store/mod.rs", "store/sqlite.rs"),
-    ("store/mod.rs", "store/threaded.rs"),
 ];
 
 type Module = Vec<String>;
@@ -66,12 +52,14 @@ fn collect(dir: &Path, module: &Module, files: &mut BTreeMap<Module, String>, ro
     }
 }
 
-/// The code of a file without comments, string contents and its `#[cfg(test)] mod tests`.
+/// The code of a file without comments, string contents and its test modules (`#[cfg(test)]`
+/// then `mod`: they close each file).
 fn code_of(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
-        None => text,
-    };
+    let test_module = ["#[cfg(test)]\nmod ", "#[cfg(test)]\npub(crate) mod "]
+        .iter()
+        .filter_map(|start| text.find(start))
+        .min();
+    let text = &text[..test_module.unwrap_or(text.len())];
     text.lines()
         .map(|line| match line.find("//") {
             Some(at) => &line[..at],

@@ -1,6 +1,7 @@
 //! JSON tool outputs: lossless forms first (minified, table), the lossy crusher ([`super::SmartCrusher`]) after.
 
-use super::exact_numbers::numbers_are_exact;
+pub use super::json_text::minify;
+use super::json_text::numbers_are_exact;
 use super::{Compression, Compressor, SegmentContext};
 use serde_json::Value;
 
@@ -112,35 +113,6 @@ impl LosslessForms {
     }
 }
 
-/// Removes the whitespace between JSON tokens, keeping every other byte (numbers and escapes as written).
-///
-/// ```
-/// assert_eq!(headroom::compress::json::minify("{ \"a b\" : [1.50, \"\\u00e9\"] }"), "{\"a b\":[1.50,\"\\u00e9\"]}");
-/// ```
-pub fn minify(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in json.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn depth(value: &Value) -> usize {
     match value {
         Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
@@ -152,7 +124,6 @@ fn depth(value: &Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
     fn huge_integers_stay_as_written() {
@@ -162,16 +133,5 @@ mod tests {
         let out = JsonCompressor.compress(text, &ctx).unwrap();
         assert!(out.text.contains("123456789012345678901234"));
         assert_eq!(out.transforms, vec!["json:minify"]);
-    }
-
-    proptest! {
-        #[test]
-        fn minify_keeps_the_value(v in any::<Vec<(String, i32, bool)>>()) {
-            let pretty = serde_json::to_string_pretty(&v).unwrap();
-            let min = minify(&pretty);
-            let back: Vec<(String, i32, bool)> = serde_json::from_str(&min).unwrap();
-            prop_assert_eq!(back, v);
-            prop_assert!(!min.contains('\n'));
-        }
     }
 }

@@ -15,6 +15,7 @@ pub use builder::HeadroomBuilder;
 
 use crate::marker::RETRIEVE_TOOL_NAME;
 use crate::memo::Memo;
+pub use crate::original::Original;
 use crate::report::{LosslessFallback, Report};
 use crate::retrieve;
 use crate::store::{persist_all, AsyncStore, MemoryStore, Store, StoreError, DEFAULT_NAMESPACE};
@@ -107,15 +108,6 @@ fn process_store() -> Arc<dyn Store> {
     STORE.clone()
 }
 
-/// An original the compressed request refers to: persist it so `headroom_retrieve` can answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Original {
-    /// The hash its markers carry.
-    pub hash: String,
-    /// The segment's full text.
-    pub text: String,
-}
-
 /// The result of compressing a typed request in place.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Compressed {
@@ -137,11 +129,6 @@ pub struct CompressedJson {
 }
 
 impl Headroom {
-    /// A builder starting from the defaults.
-    pub fn builder() -> HeadroomBuilder {
-        HeadroomBuilder::default()
-    }
-
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config

@@ -2,217 +2,40 @@
 
 mod async_store;
 mod clock;
+mod contract;
+mod error;
 mod memory;
+mod open;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod threaded;
 mod url;
+mod url_forms;
 
 pub use async_store::{lookup_all, persist_all, AsyncStore, StoreFuture};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use contract::{Store, StoreLimits, DEFAULT_NAMESPACE};
+pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use open::{open, open_async};
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use threaded::ThreadedStore;
-pub(crate) use url::url_forms_list;
-pub use url::{parse_url, StoreUrl, URL_FORMS};
-
-use std::sync::Arc;
-use std::time::Duration;
-
-/// The namespace used when the caller has no tenant of its own.
-pub const DEFAULT_NAMESPACE: &str = "default";
-
-/// A failure of a store: it is down, full or broken. Unknown hashes are `Ok(None)`, not errors.
-///
-/// The message says what failed and includes the cause's own words; the cause itself (a
-/// `rusqlite::Error`, a `redis::RedisError`, an `io::Error`) is its
-/// [`source`](std::error::Error::source), for callers that match on it.
-///
-/// ```
-/// use headroom::store::StoreError;
-/// use std::error::Error as _;
-/// let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "read-only file system");
-/// let err = StoreError::caused_by("cannot create /data/headroom", io);
-/// assert_eq!(err.to_string(), "cannot create /data/headroom: read-only file system");
-/// assert!(err.source().unwrap().downcast_ref::<std::io::Error>().is_some());
-/// assert!(StoreError::new("connection refused").source().is_none());
-/// ```
-#[derive(Debug, Clone)]
-pub struct StoreError {
-    message: String,
-    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
-}
-
-impl StoreError {
-    /// A failure with no underlying error (a lock poisoned, a thread gone, a test's refusal).
-    pub fn new(message: impl Into<String>) -> Self {
-        StoreError {
-            message: message.into(),
-            source: None,
-        }
-    }
-
-    /// A failure caused by `source`: what was being done, then why it failed.
-    pub fn caused_by(
-        message: impl Into<String>,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        StoreError {
-            message: message.into(),
-            source: Some(Arc::new(source)),
-        }
-    }
-
-    /// What failed, without the cause.
-    ///
-    /// ```
-    /// let err = headroom::store::StoreError::new("redis: not connected yet");
-    /// assert_eq!(err.message(), "redis: not connected yet");
-    /// ```
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.source {
-            Some(source) => write!(f, "{}: {source}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
-
-/// Keeps originals by (namespace, hash) for a while.
-///
-/// Putting the same hash again refreshes its time to live. Namespaces never see each other's entries.
-///
-/// ```
-/// use headroom::store::{MemoryStore, Store};
-/// let store = MemoryStore::default();
-/// store.put("default", "abc", "original text")?;
-/// assert_eq!(store.get("default", "abc")?.as_deref(), Some("original text"));
-/// assert_eq!(store.get("tenant-b", "abc")?, None);
-/// # Ok::<(), headroom::store::StoreError>(())
-/// ```
-pub trait Store: Send + Sync {
-    /// Stores `text` under `hash` in `namespace`, refreshing its time to live.
-    fn put(&self, namespace: &str, hash: &str, text: &str) -> Result<(), StoreError>;
-    /// The text under `hash` in `namespace`, or `None` if unknown or expired.
-    fn get(&self, namespace: &str, hash: &str) -> Result<Option<String>, StoreError>;
-}
-
-impl<S: Store + ?Sized> Store for Arc<S> {
-    fn put(&self, namespace: &str, hash: &str, text: &str) -> Result<(), StoreError> {
-        (**self).put(namespace, hash, text)
-    }
-    fn get(&self, namespace: &str, hash: &str) -> Result<Option<String>, StoreError> {
-        (**self).get(namespace, hash)
-    }
-}
-
-/// Limits every store honours.
-///
-/// ```
-/// let limits = headroom::store::StoreLimits::default();
-/// assert_eq!(limits.ttl.as_secs(), 24 * 3600);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoreLimits {
-    /// How long an original stays retrievable after its last put.
-    pub ttl: Duration,
-    /// The most bytes of originals kept; the oldest go first.
-    pub max_bytes: usize,
-}
-
-impl Default for StoreLimits {
-    fn default() -> Self {
-        StoreLimits {
-            ttl: Duration::from_secs(24 * 3600),
-            max_bytes: 512 * 1024 * 1024,
-        }
-    }
-}
-
-/// Opens a store from a URL: `memory:` or `sqlite:PATH` ([`URL_FORMS`]; Redis is async:
-/// [`open_async`]). A URL that is not one of the forms fails before anything is tried.
-///
-/// ```
-/// let store = headroom::store::open("memory:", Default::default())?;
-/// store.put("default", "h", "t")?;
-/// # Ok::<(), headroom::Error>(())
-/// ```
-pub fn open(url: &str, limits: StoreLimits) -> Result<Arc<dyn Store>, crate::Error> {
-    match parse_url(url)? {
-        StoreUrl::Memory => Ok(Arc::new(MemoryStore::new(limits))),
-        #[cfg(feature = "sqlite")]
-        StoreUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path, limits)?)),
-        #[cfg(not(feature = "sqlite"))]
-        StoreUrl::Sqlite(_) => Err(crate::Error::Config(
-            "sqlite: stores need the `sqlite` feature of the headroom crate".into(),
-        )),
-        StoreUrl::Redis(_) => Err(crate::Error::Config(format!(
-            "{url}: Redis is an async store; open it with store::open_async (feature `redis`)"
-        ))),
-    }
-}
-
-/// Opens a store for async doors from a URL: `memory:`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`
-/// (`rediss://` for TLS is not built in). Redis connects here and fails at once if it cannot.
-/// SQLite runs on a thread of its own ([`ThreadedStore`]), so its disk work never holds up the
-/// async runtime.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), headroom::Error> {
-/// let store = headroom::store::open_async("memory:", Default::default()).await?;
-/// store.put("tenant-a", "h", "original").await?;
-/// assert_eq!(store.get("tenant-a", "h").await?.as_deref(), Some("original"));
-/// # Ok(()) }
-/// ```
-pub async fn open_async(
-    url: &str,
-    limits: StoreLimits,
-) -> Result<Arc<dyn AsyncStore>, crate::Error> {
-    let parsed = parse_url(url)?;
-    if let StoreUrl::Redis(url) = &parsed {
-        #[cfg(feature = "redis")]
-        {
-            return Ok(Arc::new(RedisStore::connect(url, limits).await?));
-        }
-        #[cfg(not(feature = "redis"))]
-        {
-            return Err(crate::Error::Config(format!(
-                "{url}: Redis stores need the `redis` feature of the headroom crate"
-            )));
-        }
-    }
-    let store = open(url, limits)?;
-    if matches!(parsed, StoreUrl::Sqlite(_)) {
-        // Disk work goes to a thread of its own, never an async runtime's.
-        return Ok(Arc::new(ThreadedStore::new(store)));
-    }
-    Ok(Arc::new(store))
-}
+pub use url::{parse_url, StoreUrl};
+pub(crate) use url_forms::url_forms_list;
+pub use url_forms::URL_FORMS;
 
 #[cfg(test)]
 pub(crate) mod conformance {
     //! One suite every store passes, through the async face every store has (sync stores via the
     //! blanket adapter: run them with [`block_on`]).
     use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
 
     /// Polls a future of a sync store to completion (its operations never wait).
     pub fn block_on<F: std::future::Future>(future: F) -> F::Output {

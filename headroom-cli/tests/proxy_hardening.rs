@@ -309,7 +309,9 @@ async fn sigterm_drains_for_at_most_the_shutdown_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_starts_without_its_redis_and_uses_it_once_it_answers() {
     let (up_url, _up) = start_upstream().await;
-    let mut redis = RedisServer::start();
+    let Some(mut redis) = RedisServer::start_if_installed() else {
+        return;
+    };
     let url = redis.url(Some(5));
     redis.stop();
     let proxy = start_proxy(&up_url, &["--store", &url], "warn", Stdio::inherit());

@@ -393,7 +393,7 @@ impl OffRuntime {
                 Ok(runtime) => runtime
                     .spawn_blocking(move || work(store.as_ref()))
                     .await
-                    .unwrap_or_else(|e| Err(StoreError(format!("store call failed: {e}")))),
+                    .unwrap_or_else(|e| Err(StoreError::new(format!("store call failed: {e}")))),
                 Err(_) => work(store.as_ref()),
             }
         })

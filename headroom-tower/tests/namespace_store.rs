@@ -105,10 +105,10 @@ struct Down;
 
 impl AsyncStore for Down {
     fn put<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(async { Err(StoreError("connection refused".into())) })
+        Box::pin(async { Err(StoreError::new("connection refused")) })
     }
     fn get<'a>(&'a self, _: &'a str, _: &'a str) -> StoreFuture<'a, Option<String>> {
-        Box::pin(async { Err(StoreError("connection refused".into())) })
+        Box::pin(async { Err(StoreError::new("connection refused")) })
     }
 }
 

@@ -34,6 +34,7 @@ mod error;
 pub mod marker;
 mod memo;
 pub mod models;
+mod original;
 mod report;
 pub mod resolver;
 pub mod retrieve;

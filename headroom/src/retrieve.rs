@@ -277,7 +277,7 @@ mod tests {
                 hash: "x".into(),
                 ..Default::default()
             },
-            Err(StoreError("connection refused".into())),
+            Err(StoreError::new("connection refused")),
             counter().as_ref(),
             10,
         );

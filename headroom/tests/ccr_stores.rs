@@ -5,9 +5,10 @@
 mod redis_server;
 
 use headroom::marker::segment_hash;
-use headroom::store::{open, open_async, AsyncStore, StoreLimits};
+use headroom::store::{open, open_async, AsyncStore, ManualClock, MemoryStore, StoreLimits};
 use redis_server::RedisServer;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A real original: a recorded GitHub API response.
@@ -48,40 +49,64 @@ async fn sqlite_originals_survive_a_process_restart() {
 }
 
 #[tokio::test]
-async fn every_store_url_keeps_tenants_apart_and_refreshes_ttl() {
-    let Some(redis) = RedisServer::start_if_installed() else {
-        return;
-    };
-    let urls = [
-        "memory:".to_string(),
-        temp_db("tenants"),
-        redis.url(None),
-        redis.url(Some(5)),
-    ];
-    let limits = StoreLimits {
-        ttl: Duration::from_millis(1000),
-        ..Default::default()
-    };
+async fn every_store_url_keeps_tenants_apart() {
+    let redis = RedisServer::start_if_installed();
+    let mut urls = vec!["memory:".to_string(), temp_db("tenants")];
+    if let Some(redis) = &redis {
+        urls.extend([redis.url(None), redis.url(Some(5))]);
+    }
     let hash = segment_hash(ORIGINAL);
     for url in &urls {
-        let store = open_async(url, limits)
+        let store = open_async(url, StoreLimits::default())
             .await
             .unwrap_or_else(|e| panic!("{url}: {e}"));
         store.put("tenant-a", &hash, ORIGINAL).await.unwrap();
         assert_eq!(store.get("tenant-b", &hash).await.unwrap(), None, "{url}");
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        store.put("tenant-a", &hash, ORIGINAL).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(600)).await;
         assert_eq!(
             store.get("tenant-a", &hash).await.unwrap().as_deref(),
             Some(ORIGINAL),
-            "{url}: refreshed"
+            "{url}"
         );
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+}
+
+/// Expiry on a clock the test moves (Redis keeps server-side TTLs: its own unit tests shorten them).
+#[tokio::test]
+async fn originals_expire_after_their_ttl_and_a_put_refreshes_it() {
+    let limits = StoreLimits {
+        ttl: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let clock = ManualClock::default();
+    let mut stores: Vec<(&str, Arc<dyn AsyncStore>)> = vec![(
+        "memory",
+        Arc::new(MemoryStore::new(limits).with_clock(Arc::new(clock.clone()))),
+    )];
+    #[cfg(feature = "sqlite")]
+    {
+        let dir = std::env::temp_dir().join(format!("headroom-ccr-{}-ttl", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sqlite = headroom::store::SqliteStore::open(dir.join("originals.sqlite3"), limits)
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        stores.push(("sqlite", Arc::new(sqlite)));
+    }
+    let hash = segment_hash(ORIGINAL);
+    for (name, store) in &stores {
+        store.put("tenant-a", &hash, ORIGINAL).await.unwrap();
+        clock.advance(Duration::from_secs(40 * 60));
+        store.put("tenant-a", &hash, ORIGINAL).await.unwrap();
+        clock.advance(Duration::from_secs(40 * 60));
+        assert_eq!(
+            store.get("tenant-a", &hash).await.unwrap().as_deref(),
+            Some(ORIGINAL),
+            "{name}: 80 minutes after the first put, 40 after the refresh"
+        );
+        clock.advance(Duration::from_secs(21 * 60));
         assert_eq!(
             store.get("tenant-a", &hash).await.unwrap(),
             None,
-            "{url}: expired"
+            "{name}: an hour and a minute after the last put"
         );
     }
 }

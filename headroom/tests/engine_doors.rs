@@ -158,10 +158,10 @@ fn history_markers_bring_the_retrieve_tool_and_keep_the_callers_tools() {
 struct DownStore;
 impl Store for DownStore {
     fn put(&self, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
-        Err(StoreError("connection refused".into()))
+        Err(StoreError::new("connection refused"))
     }
     fn get(&self, _: &str, _: &str) -> Result<Option<String>, StoreError> {
-        Err(StoreError("connection refused".into()))
+        Err(StoreError::new("connection refused"))
     }
 }
 

@@ -2,9 +2,10 @@
 //! splicing, determinism, and markers that resolve.
 
 use headroom::marker::Marker;
-use headroom::{Headroom, Report};
+use headroom::{Headroom, Memo, Report};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Tool output shaped like real API listings: records with ids, names, states, nested owners.
 fn records() -> impl Strategy<Value = Value> {
@@ -36,12 +37,76 @@ fn tool_content(body: &[u8]) -> String {
     v["messages"][3]["content"].as_str().unwrap().to_string()
 }
 
+/// A fresh engine with a memo of its own (nothing served from an earlier call or another test)
+/// and a time budget no debug build on a loaded machine runs out of (running out turns a request
+/// into pass-through: tests/engine_time_budget.rs).
 fn engine(lossless_only: bool) -> Headroom {
+    let mut config = headroom::Config::default();
+    config.time_budget = std::time::Duration::from_secs(600);
     Headroom::builder()
+        .config(config)
         .min_segment_tokens(50)
         .lossless_only(lossless_only)
+        .memo(Arc::new(Memo::new(16 << 20)))
         .build()
         .unwrap()
+}
+
+/// Real tool output of every content type the engine detects (tests/fixtures), with the tool
+/// name and arguments that produced it.
+const FIXTURES: &[(&str, &str, &str)] = &[
+    (
+        "list_issues",
+        "{\"repo\":\"octokit/rest.js\"}",
+        include_str!("fixtures/github-issues.json"),
+    ),
+    (
+        "run",
+        "{\"cmd\":\"pip list --format json\"}",
+        include_str!("fixtures/json/pip-list-venv.json"),
+    ),
+    (
+        "run",
+        "{\"cmd\":\"cargo build\"}",
+        include_str!("fixtures/logs/cargo-build-type-error.txt"),
+    ),
+    (
+        "run",
+        "{\"cmd\":\"cargo test\"}",
+        include_str!("fixtures/logs/cargo-test-failure.txt"),
+    ),
+    (
+        "run",
+        "{\"cmd\":\"tail server.log\"}",
+        include_str!("fixtures/logs/python-http-server.log"),
+    ),
+    (
+        "run",
+        "{\"cmd\":\"rg -n 'unsafe fn'\"}",
+        include_str!("fixtures/search/grep-memchr-unsafe-fn.txt"),
+    ),
+    (
+        "run",
+        "{\"cmd\":\"git diff v0.1.5 v0.2.0\"}",
+        include_str!("fixtures/diff/foldhash-0.1.5-0.2.0.diff"),
+    ),
+    (
+        "read_file",
+        "{\"path\":\"src/map.rs\"}",
+        include_str!("fixtures/code/serde_json-map.rs"),
+    ),
+    (
+        "read_file",
+        "{\"path\":\"README.md\"}",
+        include_str!("fixtures/prose/serde_json-README.md"),
+    ),
+];
+
+/// A window of whole lines of `text`: from line `start` (wrapping), `len` lines.
+fn window(text: &str, start: usize, len: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = start % lines.len().max(1);
+    lines[start..(start + len).min(lines.len())].join("\n")
 }
 
 fn check_never_worse(report: &Report) {
@@ -99,5 +164,42 @@ proptest! {
             let tools = b["tools"].as_array().expect("the retrieve tool is added with markers");
             prop_assert_eq!(&tools.last().unwrap()["function"]["name"], "headroom_retrieve");
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 36, .. ProptestConfig::default() })]
+
+    /// Same input, same bytes, across content types: two fresh engines (two processes, in effect)
+    /// agree, and an engine whose memo already holds the request agrees with both.
+    #[test]
+    fn every_content_type_compresses_to_the_same_bytes_in_fresh_engines(
+        pick in 0..FIXTURES.len(),
+        start in 0usize..2000,
+        len in 40usize..400,
+        question in prop::sample::select(vec!["What failed?", "Which issues are open?", "where is `get_mut` defined?", "error[E0308]", "summarize"]),
+        lossless_only in any::<bool>(),
+    ) {
+        let (tool, arguments, text) = FIXTURES[pick];
+        let content = window(text, start, len);
+        let body = serde_json::to_vec(&json!({
+            "model": "gpt-4o",
+            "messages": [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": tool, "arguments": arguments}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": content}
+            ]
+        })).unwrap();
+        let first = engine(lossless_only).compress_json(&body).unwrap();
+        let second = engine(lossless_only).compress_json(&body).unwrap();
+        let timed_out = |out: &headroom::CompressedJson| out.report.passthrough_reason.as_deref().is_some_and(|r| r.contains("time budget"));
+        prop_assert!(!timed_out(&first) && !timed_out(&second), "no time-out to compare");
+        prop_assert_eq!(&first.body, &second.body, "two fresh engines differ");
+        prop_assert_eq!(&first.originals, &second.originals);
+        let warm = engine(lossless_only);
+        warm.compress_json(&body).unwrap();
+        let remembered = warm.compress_json(&body).unwrap();
+        prop_assert_eq!(&remembered.body, &first.body, "a memo hit differs from a fresh run");
+        check_never_worse(&first.report);
     }
 }

@@ -15,9 +15,11 @@ fn budgeted(budget: Duration) -> Headroom {
     let mut config = Config::default();
     config.time_budget = budget;
     config.max_body_bytes = 64 << 20;
+    // A memo of its own, so no result another test left is served without the budget asked.
     Headroom::builder()
         .config(config)
         .fit_to_window(false)
+        .memo(std::sync::Arc::new(headroom::Memo::new(16 << 20)))
         .build()
         .unwrap()
 }

@@ -1,8 +1,9 @@
 //! Memoised results are keyed by the exact text compressed: two JSON blocks of equal length in
 //! one segment must each keep their own content (a key on the enclosing segment swapped them).
 
-use headroom::Headroom;
+use headroom::{Headroom, Memo};
 use serde_json::json;
+use std::sync::Arc;
 
 #[test]
 fn two_fenced_json_blocks_of_equal_length_both_survive() {
@@ -28,8 +29,19 @@ fn two_fenced_json_blocks_of_equal_length_both_survive() {
         ]
     }))
     .unwrap();
-    let hr = Headroom::builder().min_segment_tokens(10).build().unwrap();
-    for _ in 0..2 {
+    // A memo of its own: the second pass is served from what the first one left, and only that.
+    let memo = Arc::new(Memo::new(1 << 20));
+    let hr = Headroom::builder()
+        .min_segment_tokens(10)
+        .memo(memo.clone())
+        .build()
+        .unwrap();
+    for pass in 0..2 {
+        assert_eq!(
+            memo.is_empty(),
+            pass == 0,
+            "pass {pass} starts from the first pass's memo"
+        );
         let out = hr.compress_json(&body).unwrap();
         let sent: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
         let text = sent["messages"][2]["content"].as_str().unwrap();

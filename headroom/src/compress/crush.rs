@@ -10,7 +10,7 @@
 mod keep;
 mod spans;
 
-use super::json::numbers_are_exact;
+use super::json_text::{minify, numbers_are_exact};
 use super::relevance::Question;
 use super::{table, Compression, Compressor, SegmentContext};
 use crate::marker::{segment_hash, Marker};
@@ -97,7 +97,7 @@ impl Compressor for SmartCrusher {
 
     fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression> {
         let value: Value = serde_json::from_str(text).ok()?;
-        crush(text, &super::json::minify(text), &value, ctx)
+        crush(text, &minify(text), &value, ctx)
     }
 }
 
@@ -238,7 +238,7 @@ impl Walk<'_> {
             return None;
         }
         let value: Value = serde_json::from_str(trimmed).ok()?;
-        self.crush_text(&super::json::minify(trimmed), &value)
+        self.crush_text(&minify(trimmed), &value)
     }
 }
 

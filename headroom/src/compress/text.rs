@@ -11,7 +11,7 @@ mod select;
 mod units;
 
 use super::relevance::Question;
-use super::{compressor_for, Compression, Compressor, JsonCompressor, SegmentContext};
+use super::{Compression, Compressor, JsonCompressor, SegmentContext};
 use crate::detect::{detect_with_hints, ContentType, Hints};
 use crate::marker::Marker;
 use select::Candidate;
@@ -235,7 +235,7 @@ fn route(text: &str, block: &Block, large: bool, ctx: &SegmentContext<'_>) -> Op
         // Prose inside prose stays one unit: no recursion.
         ContentType::Text => return None,
         ContentType::Json => &JsonCompressor,
-        other if large => compressor_for(&other)?,
+        other if large => ctx.nested(&other)?,
         _ => return None,
     };
     let original = &text[inner.clone()];

@@ -20,6 +20,19 @@ pub struct HeadroomBuilder {
     memo: Option<Arc<Memo>>,
 }
 
+impl Headroom {
+    /// A builder starting from the defaults.
+    ///
+    /// ```
+    /// let hr = headroom::Headroom::builder().model("gpt-4o").build()?;
+    /// assert_eq!(hr.config().model.as_deref(), Some("gpt-4o"));
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn builder() -> HeadroomBuilder {
+        HeadroomBuilder::default()
+    }
+}
+
 impl HeadroomBuilder {
     /// Count tokens for this model (default: the request's `model`).
     pub fn model(mut self, model: impl Into<String>) -> Self {

@@ -15,6 +15,7 @@ pub use builder::HeadroomBuilder;
 
 use crate::marker::RETRIEVE_TOOL_NAME;
 use crate::memo::Memo;
+pub use crate::original::Original;
 use crate::report::{LosslessFallback, Report};
 use crate::retrieve;
 use crate::store::{persist_all, AsyncStore, MemoryStore, Store, StoreError, DEFAULT_NAMESPACE};
@@ -110,15 +111,6 @@ fn process_store() -> Arc<dyn Store> {
     STORE.clone()
 }
 
-/// An original the compressed request refers to: persist it so `headroom_retrieve` can answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Original {
-    /// The hash its markers carry.
-    pub hash: String,
-    /// The segment's full text.
-    pub text: String,
-}
-
 /// The result of compressing a typed request in place.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Compressed {
@@ -140,11 +132,6 @@ pub struct CompressedJson {
 }
 
 impl Headroom {
-    /// A builder starting from the defaults.
-    pub fn builder() -> HeadroomBuilder {
-        HeadroomBuilder::default()
-    }
-
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
@@ -303,7 +290,7 @@ impl Headroom {
     /// let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
     /// let options = CompressOptions::default();
     /// let out = hr.compress_json_with(body, &options)?;
-    /// let out = hr.settle(body, &options, out, Err(StoreError("connection refused".into())))?;
+    /// let out = hr.settle(body, &options, out, Err(StoreError::new("connection refused")))?;
     /// assert!(matches!(out.report.lossless_fallback, Some(headroom::LosslessFallback::StoreUnavailable(_))));
     /// assert!(out.originals.is_empty());
     /// # Ok::<(), headroom::Error>(())

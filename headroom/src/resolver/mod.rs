@@ -429,9 +429,7 @@ impl Resolver {
             .iter()
             .map(|h| {
                 let r = found.next().unwrap_or_else(|| {
-                    Err(StoreError(
-                        "no lookup result was given for this hash".into(),
-                    ))
+                    Err(StoreError::new("no lookup result was given for this hash"))
                 });
                 (h.clone(), r)
             })
@@ -446,10 +444,7 @@ impl Resolver {
                         let lookup = results
                             .iter()
                             .find(|(h, _)| *h == args.hash)
-                            .map(|(_, r)| match r {
-                                Ok(found) => Ok(found.clone()),
-                                Err(e) => Err(StoreError(e.0.clone())),
-                            })
+                            .map(|(_, r)| r.clone())
                             .unwrap_or(Ok(None));
                         retrieve::answer_with(
                             args,

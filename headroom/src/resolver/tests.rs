@@ -210,7 +210,7 @@ fn bad_arguments_unknown_hashes_and_a_down_store_get_plain_answers() {
         panic!()
     };
     assert_eq!(hashes.len(), 2);
-    let Step::Send(next) = r.resume(vec![Ok(None), Err(StoreError("connection refused".into()))])
+    let Step::Send(next) = r.resume(vec![Ok(None), Err(StoreError::new("connection refused"))])
     else {
         panic!()
     };

@@ -1,9 +1,10 @@
 //! An in-process store: fast, lost on restart.
 
+use super::clock::{self, Clock};
 use super::{Store, StoreError, StoreLimits};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Originals in memory, with a TTL refreshed on every put and a byte cap (oldest first out).
 ///
@@ -13,10 +14,17 @@ use std::time::Instant;
 /// store.put("default", "h", "text").unwrap();
 /// assert!(store.get("default", "h").unwrap().is_some());
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     limits: StoreLimits,
+    clock: Arc<dyn Clock>,
     inner: Mutex<Inner>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new(StoreLimits::default())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -31,7 +39,8 @@ struct Inner {
 #[derive(Debug)]
 struct Entry {
     text: String,
-    stored_at: Instant,
+    /// The clock's time at the last put.
+    stored_at: Duration,
     seq: u64,
 }
 
@@ -40,8 +49,26 @@ impl MemoryStore {
     pub fn new(limits: StoreLimits) -> Self {
         MemoryStore {
             limits,
+            clock: clock::system(),
             inner: Mutex::default(),
         }
+    }
+
+    /// The same store reading `clock` instead of the system's (a [`ManualClock`] in TTL tests).
+    ///
+    /// [`ManualClock`]: super::ManualClock
+    ///
+    /// ```
+    /// use headroom::store::{ManualClock, MemoryStore, Store};
+    /// use std::sync::Arc;
+    /// let store = MemoryStore::default().with_clock(Arc::new(ManualClock::default()));
+    /// store.put("default", "h", "text")?;
+    /// assert!(store.get("default", "h")?.is_some());
+    /// # Ok::<(), headroom::store::StoreError>(())
+    /// ```
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 }
 
@@ -59,7 +86,7 @@ impl Store for MemoryStore {
         let mut inner = self
             .inner
             .lock()
-            .map_err(|_| StoreError("memory store lock poisoned".into()))?;
+            .map_err(|_| StoreError::new("memory store lock poisoned"))?;
         let key = (namespace.to_string(), hash.to_string());
         inner.remove(&key);
         let seq = inner.next_seq;
@@ -70,7 +97,7 @@ impl Store for MemoryStore {
             key,
             Entry {
                 text: text.to_string(),
-                stored_at: Instant::now(),
+                stored_at: self.clock.now(),
                 seq,
             },
         );
@@ -87,10 +114,13 @@ impl Store for MemoryStore {
         let mut inner = self
             .inner
             .lock()
-            .map_err(|_| StoreError("memory store lock poisoned".into()))?;
+            .map_err(|_| StoreError::new("memory store lock poisoned"))?;
         let key = (namespace.to_string(), hash.to_string());
+        let now = self.clock.now();
         match inner.entries.get(&key) {
-            Some(e) if e.stored_at.elapsed() <= self.limits.ttl => Ok(Some(e.text.clone())),
+            Some(e) if now.saturating_sub(e.stored_at) <= self.limits.ttl => {
+                Ok(Some(e.text.clone()))
+            }
             Some(_) => {
                 inner.remove(&key);
                 Ok(None)
@@ -107,9 +137,12 @@ mod tests {
 
     #[test]
     fn conforms() {
-        use conformance::{block_on, cap_limits, ttl_limits};
+        use conformance::{block_on, cap_limits, ttl_limits, ManualTime};
         block_on(conformance::run(&MemoryStore::default()));
-        block_on(conformance::run_ttl(&MemoryStore::new(ttl_limits())));
+        let time = ManualTime::default();
+        let store = MemoryStore::new(ttl_limits()).with_clock(time.clock());
+        block_on(conformance::run_ttl(&store, ttl_limits().ttl, &time));
+        block_on(conformance::run_ttl_edge(&store, ttl_limits().ttl, &time));
         block_on(conformance::run_byte_cap(&MemoryStore::new(cap_limits())));
     }
 }

@@ -1,10 +1,10 @@
 //! A persistent store in one SQLite file: originals survive a restart.
 
+use super::clock::{self, Clock};
 use super::{Store, StoreError, StoreLimits};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
 
 /// Originals in a SQLite file, with a TTL refreshed on every put and a byte cap (oldest first out).
 ///
@@ -24,6 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Debug)]
 pub struct SqliteStore {
     limits: StoreLimits,
+    clock: Arc<dyn Clock>,
     inner: Mutex<Inner>,
 }
 
@@ -37,14 +38,8 @@ struct Inner {
 /// Rows expired or evicted by one put at most (the rest go with the next puts).
 const ROWS_PER_SWEEP: i64 = 64;
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("sqlite: {e}"))
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError::caused_by("sqlite", e)
 }
 
 impl SqliteStore {
@@ -52,11 +47,12 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>, limits: StoreLimits) -> Result<Self, StoreError> {
         let path = path.as_ref();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::caused_by(format!("cannot create {}", dir.display()), e)
+            })?;
         }
         let conn = Connection::open(path)
-            .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| StoreError::caused_by(format!("cannot open {}", path.display()), e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
         conn.execute_batch(
@@ -90,8 +86,34 @@ impl SqliteStore {
             .map_err(err)?;
         Ok(SqliteStore {
             limits,
+            clock: clock::system(),
             inner: Mutex::new(Inner { conn, total }),
         })
+    }
+
+    /// The same store reading `clock` instead of the system's (a [`ManualClock`] in TTL tests).
+    /// Entries are stamped with its time, so every process sharing the file needs the same clock.
+    ///
+    /// [`ManualClock`]: super::ManualClock
+    ///
+    /// ```
+    /// use headroom::store::{ManualClock, SqliteStore, Store};
+    /// use std::sync::Arc;
+    /// let dir = std::env::temp_dir().join(format!("headroom-doc-clock-{}", std::process::id()));
+    /// let store = SqliteStore::open(dir.join("store.sqlite3"), Default::default())?
+    ///     .with_clock(Arc::new(ManualClock::default()));
+    /// store.put("default", "h", "text")?;
+    /// assert!(store.get("default", "h")?.is_some());
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock's time in milliseconds since the epoch, as the table keeps it.
+    fn now_ms(&self) -> i64 {
+        self.clock.now().as_millis().min(i64::MAX as u128) as i64
     }
 
     fn ttl_ms(&self) -> i64 {
@@ -101,7 +123,7 @@ impl SqliteStore {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
         self.inner
             .lock()
-            .map_err(|_| StoreError("sqlite store lock poisoned".into()))
+            .map_err(|_| StoreError::new("sqlite store lock poisoned"))
     }
 
     /// Bytes of originals held (the running total the byte cap is checked against).
@@ -124,7 +146,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn put(&self, namespace: &str, hash: &str, text: &str) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        let now = now_ms();
+        let now = self.now_ms();
         let len = text.len() as i64;
         let max = self.limits.max_bytes.min(i64::MAX as usize) as i64;
         let held = inner.total;
@@ -173,7 +195,7 @@ impl Store for SqliteStore {
             )
             .and_then(|mut s| {
                 s.query_row(
-                    params![namespace, hash, now_ms().saturating_sub(self.ttl_ms())],
+                    params![namespace, hash, self.now_ms().saturating_sub(self.ttl_ms())],
                     |r| r.get(0),
                 )
                 .optional()
@@ -247,11 +269,27 @@ mod tests {
 
     #[test]
     fn conforms() {
-        use conformance::{block_on, cap_limits, ttl_limits};
+        use conformance::{block_on, cap_limits, ttl_limits, ManualTime};
         let open = |name, limits| SqliteStore::open(temp_path(name), limits).unwrap();
         block_on(conformance::run(&open("conf", Default::default())));
-        block_on(conformance::run_ttl(&open("ttl", ttl_limits())));
+        let time = ManualTime::default();
+        let store = open("ttl", ttl_limits()).with_clock(time.clock());
+        block_on(conformance::run_ttl(&store, ttl_limits().ttl, &time));
+        block_on(conformance::run_ttl_edge(&store, ttl_limits().ttl, &time));
         block_on(conformance::run_byte_cap(&open("cap", cap_limits())));
+    }
+
+    #[test]
+    fn expired_rows_are_swept_by_later_puts() {
+        let time = conformance::ManualTime::default();
+        let limits = conformance::ttl_limits();
+        let store = SqliteStore::open(temp_path("sweep"), limits)
+            .unwrap()
+            .with_clock(time.clock());
+        store.put("ns", "old", "expires").unwrap();
+        time.0.advance(limits.ttl * 2);
+        store.put("ns", "new", "kept").unwrap();
+        assert_eq!(store.bytes().unwrap(), "kept".len(), "the expired row went");
     }
 
     #[test]
@@ -304,7 +342,7 @@ mod tests {
         .unwrap();
         conn.execute(
             "INSERT INTO originals VALUES ('ns', 'old', 'é and more', ?1)",
-            [now_ms()],
+            [clock::SystemClock.now().as_millis() as i64],
         )
         .unwrap();
         drop(conn);
@@ -313,6 +351,32 @@ mod tests {
         assert_eq!(
             store.get("ns", "old").unwrap().as_deref(),
             Some("é and more")
+        );
+    }
+
+    #[test]
+    fn failures_keep_their_cause() {
+        use std::error::Error as _;
+        let path = temp_path("causes");
+        let dir = path.parent().unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        // A file where a directory must be made: the io::Error is the source.
+        std::fs::write(dir.join("file"), "").unwrap();
+        let err =
+            SqliteStore::open(dir.join("file/sub/store.sqlite3"), Default::default()).unwrap_err();
+        assert!(err.to_string().starts_with("cannot create "), "{err}");
+        assert!(err.source().unwrap().is::<std::io::Error>(), "{err:?}");
+        // A directory where the file must be: SQLite's own error is the source, through the
+        // engine's error too.
+        let url = format!("sqlite:{}", dir.display());
+        let err = crate::store::open(&url, Default::default()).err().unwrap();
+        let store_error = err.source().unwrap();
+        assert!(store_error.is::<StoreError>(), "{err:?}");
+        let cause = store_error.source().unwrap();
+        assert!(cause.is::<rusqlite::Error>(), "{err:?}");
+        assert!(
+            err.to_string().contains(&cause.to_string()),
+            "the message says why: {err}"
         );
     }
 

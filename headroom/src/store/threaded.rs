@@ -57,7 +57,7 @@ impl ThreadedStore {
         let job: Job = Box::new(move |store| {
             // A panic in the store becomes an error for this call; the thread goes on.
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(store)))
-                .unwrap_or_else(|_| Err(StoreError("the store panicked".into())));
+                .unwrap_or_else(|_| Err(StoreError::new("the store panicked")));
             let mut slot = filled.lock().unwrap_or_else(|p| p.into_inner());
             slot.result = Some(result);
             if let Some(waker) = slot.waker.take() {
@@ -66,7 +66,7 @@ impl ThreadedStore {
         });
         if self.jobs.send(job).is_err() {
             slot.lock().unwrap_or_else(|p| p.into_inner()).result =
-                Some(Err(StoreError("the store thread has stopped".into())));
+                Some(Err(StoreError::new("the store thread has stopped")));
         }
         Reply { slot }
     }

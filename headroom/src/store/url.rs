@@ -3,27 +3,6 @@
 
 use std::path::PathBuf;
 
-/// Every store URL form, with what it is: the one list help texts and the README quote.
-///
-/// ```
-/// let forms: Vec<&str> = headroom::store::URL_FORMS.iter().map(|(form, _)| *form).collect();
-/// assert_eq!(forms, ["memory:", "sqlite:PATH", "redis://HOST:PORT[/DB]"]);
-/// ```
-pub const URL_FORMS: &[(&str, &str)] = &[
-    ("memory:", "in this process only"),
-    ("sqlite:PATH", "a SQLite file; survives restarts"),
-    (
-        "redis://HOST:PORT[/DB]",
-        "a Redis server, shared by several processes",
-    ),
-];
-
-/// The forms of [`URL_FORMS`] as one comma-separated list.
-pub(crate) fn url_forms_list() -> String {
-    let forms: Vec<&str> = URL_FORMS.iter().map(|(form, _)| *form).collect();
-    forms.join(", ")
-}
-
 /// A store URL, read but not opened.
 ///
 /// ```
@@ -45,7 +24,7 @@ pub enum StoreUrl {
     Redis(String),
 }
 
-/// Reads `url` as one of the [`URL_FORMS`]; an error names the forms, so it is a usage error
+/// Reads `url` as one of the [`URL_FORMS`](super::URL_FORMS); an error names the forms, so it is a usage error
 /// (nothing was tried), unlike a store that cannot be reached.
 pub fn parse_url(url: &str) -> Result<StoreUrl, crate::Error> {
     let bad = |why: &str| crate::Error::InvalidStoreUrl {

@@ -7,7 +7,7 @@
 //! /// [… 14 lines omitted · headroom_retrieve hash=…]
 //! ```
 
-use super::elide::preorder;
+use super::walk::preorder;
 use crate::marker::Marker;
 use std::ops::Range;
 use tree_sitter::{Node, Tree};

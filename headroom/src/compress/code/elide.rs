@@ -3,6 +3,7 @@
 use super::comments::{shorten, Lines};
 use super::grammar::{BodyStyle, Grammar};
 use super::names::function_name;
+use super::walk::preorder;
 use crate::marker::Marker;
 use std::collections::HashSet;
 use std::ops::Range;
@@ -237,25 +238,6 @@ fn indented_edit(source: &str, block: Node<'_>, plan: &Plan<'_>) -> Option<(Rang
             ))
         }
         None => Some((block.byte_range(), format!("...  # {marker}"))),
-    }
-}
-
-/// Visits the nodes of `tree` in document order; `visit` returns whether to enter the node's children.
-/// Iterative, so deeply nested input cannot overflow the stack.
-pub(crate) fn preorder<'t>(tree: &'t Tree, mut visit: impl FnMut(Node<'t>) -> bool) {
-    let mut cursor = tree.walk();
-    loop {
-        if visit(cursor.node()) && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-        }
     }
 }
 

@@ -12,6 +12,7 @@ mod comments;
 mod elide;
 mod grammar;
 mod names;
+mod walk;
 
 use super::text::TextCompressor;
 use super::{Compression, Compressor, SegmentContext};

@@ -53,11 +53,30 @@ pub(crate) struct Key([u8; 16]);
 enum Entry {
     Tokens(usize),
     /// The detected content type's name and the compressor's result.
-    Compression(&'static str, Option<Arc<Compression>>),
+    Compression(&'static str, Option<Arc<Kept>>),
+}
+
+/// A compressor's result as the engine splices it: the result, and its text as a JSON string
+/// literal (written once, so a re-sent segment costs a copy, not an escape).
+#[derive(Debug, PartialEq)]
+pub(crate) struct Kept {
+    pub compression: Compression,
+    /// `compression.text` as a JSON string literal, quotes included.
+    pub literal: String,
+}
+
+impl Kept {
+    /// `compression` with its literal.
+    pub(crate) fn new(compression: Compression) -> Kept {
+        Kept {
+            literal: serde_json::to_string(&compression.text).expect("strings serialize"),
+            compression,
+        }
+    }
 }
 
 /// A remembered segment result: the detected content type's name, and what its compressor offered.
-pub(crate) type Remembered = (&'static str, Option<Arc<Compression>>);
+pub(crate) type Remembered = (&'static str, Option<Arc<Kept>>);
 
 /// An entry's weight: the bytes it holds, plus a fixed overhead for the key and the slot.
 #[derive(Clone, Copy)]
@@ -71,8 +90,12 @@ impl quick_cache::Weighter<Key, Entry> for Weight {
             + match entry {
                 Entry::Tokens(_) => 0,
                 Entry::Compression(_, None) => 0,
-                Entry::Compression(_, Some(c)) => {
-                    (c.text.len() + c.transforms.iter().map(String::len).sum::<usize>()) as u64
+                Entry::Compression(_, Some(kept)) => {
+                    let c = &kept.compression;
+                    (c.text.len()
+                        + kept.literal.len()
+                        + c.transforms.iter().map(String::len).sum::<usize>())
+                        as u64
                 }
             }
     }
@@ -214,13 +237,13 @@ impl KeyBuilder {
 mod tests {
     use super::*;
 
-    fn compression(text: &str) -> Option<Arc<Compression>> {
-        Some(Arc::new(Compression {
+    fn compression(text: &str) -> Option<Arc<Kept>> {
+        Some(Arc::new(Kept::new(Compression {
             text: text.into(),
             tokens: 1,
             transforms: vec!["t".into()],
             lossy: false,
-        }))
+        })))
     }
 
     #[test]
@@ -240,7 +263,12 @@ mod tests {
         let seg = KeyBuilder::new(b"segment").part(b"hello").finish();
         assert!(memo.compression(seg).is_none());
         memo.remember(seg, ("json", compression("h")));
-        assert_eq!(memo.compression(seg).unwrap().1.unwrap().text, "h");
+        let kept = memo.compression(seg).unwrap().1.unwrap();
+        assert_eq!(kept.compression.text, "h");
+        assert_eq!(
+            kept.literal, "\"h\"",
+            "the literal is the text's JSON string"
+        );
         memo.remember(seg, ("text", None));
         assert_eq!(memo.compression(seg), Some(("text", None)));
     }

@@ -138,30 +138,28 @@ pub(super) fn fit(
     if !may_evict {
         units.iter_mut().for_each(|u| u.evictable = false);
     }
-    let mut table: Vec<Vec<Option<MessageOutcome>>> = level0
-        .into_iter()
+    // Planning needs only tokens: each message is priced at each level it is asked at, once;
+    // its edits and reports are written for the one level the plan keeps.
+    let mut table: Vec<[Option<usize>; LEVELS]> = level0
+        .iter()
         .map(|o| {
-            let mut row = vec![None; LEVELS];
-            row[0] = Some(o);
+            let mut row = [None; LEVELS];
+            row[0] = Some(o.tokens_after);
             row
         })
         .collect();
     let mut cost = |i: usize, level: usize| -> usize {
-        if table[i][level].is_none() {
-            table[i][level] = Some(compressing.message(&messages[i], level));
-        }
-        table[i][level].as_ref().map_or(0, |o| o.tokens_after)
+        *table[i][level].get_or_insert_with(|| compressing.tokens(&messages[i], level))
     };
     let movable = |i: usize| i >= frozen;
     let plan = plan(messages.len(), &units, &limits, &movable, &mut cost).map_err(|e| e.tokens)?;
-    let outcomes: Vec<MessageOutcome> = plan
-        .levels
-        .iter()
+    let outcomes: Vec<MessageOutcome> = level0
+        .into_iter()
+        .zip(&plan.levels)
         .enumerate()
-        .map(|(i, &level)| {
-            table[i][level]
-                .take()
-                .unwrap_or_else(|| compressing.message(&messages[i], level))
+        .map(|(i, (outcome, &level))| match level {
+            0 => outcome,
+            _ => compressing.message(&messages[i], level),
         })
         .collect();
     let runs = evicted_runs(&units, &plan.evicted, &fold)

@@ -95,7 +95,7 @@ fn invalid(msg: String) -> Error {
 
 /// Parses `body` (already UTF-8) into segments.
 pub(crate) fn parse(body: &str) -> Result<RequestView> {
-    let top: Fields = serde_json::from_str(body).map_err(|e| {
+    let top: Top = serde_json::from_str(body).map_err(|e| {
         if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
             invalid("the body must be a JSON object with a `messages` array".into())
         } else {
@@ -103,11 +103,12 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
         }
     })?;
     let object_end = body.trim_end().len() - 1;
-    let messages_raw = top
-        .get("messages")
-        .ok_or_else(|| invalid("missing `messages` (an array of message objects)".into()))?;
-    let raw_messages: Vec<&RawValue> = serde_json::from_str(messages_raw.get())
-        .map_err(|_| invalid("`messages` must be an array of message objects".into()))?;
+    let raw_messages = top
+        .messages
+        .ok_or_else(|| invalid("missing `messages` (an array of message objects)".into()))?
+        .0
+        .ok_or_else(|| invalid("`messages` must be an array of message objects".into()))?;
+    let top = top.fields;
     let mut messages = Vec::with_capacity(raw_messages.len());
     for (i, raw) in raw_messages.into_iter().enumerate() {
         let fields: Fields = serde_json::from_str(raw.get())
@@ -128,6 +129,96 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
             .iter()
             .find_map(|k| top.get(*k).and_then(|r| r.get().parse().ok())),
     })
+}
+
+/// The body's top-level object: every field's raw value, and `messages` read as its elements in
+/// the same pass (a long session's history is walked once here, not once per level of nesting).
+struct Top<'a> {
+    fields: Fields<'a>,
+    /// The last `messages` field, when there is one.
+    messages: Option<Elements<'a>>,
+}
+
+impl<'de> serde::Deserialize<'de> for Top<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Top<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Top<'de>, A::Error> {
+                let mut top = Top {
+                    fields: HashMap::new(),
+                    messages: None,
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "messages" {
+                        top.messages = Some(map.next_value()?);
+                    } else {
+                        top.fields.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(top)
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// A value's elements when it is an array (`None` for any other JSON value).
+struct Elements<'a>(Option<Vec<&'a RawValue>>);
+
+impl<'de> serde::Deserialize<'de> for Elements<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Any;
+        impl<'de> serde::de::Visitor<'de> for Any {
+            type Value = Elements<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Elements(Some(items)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::de::IgnoredAny;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Elements(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+        }
+        deserializer.deserialize_any(Any)
+    }
 }
 
 fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageView {
@@ -297,5 +388,18 @@ mod tests {
             Err(Error::InvalidJson(_))
         ));
         assert!(matches!(parse("{}"), Err(Error::InvalidRequest(_))));
+        for not_an_array in ["3", "-1", "1.5e3", "\"x\"", "true", "null", "{\"a\": [1]}"] {
+            let body = format!("{{\"messages\": {not_an_array}, \"model\": \"m\"}}");
+            assert!(
+                matches!(parse(&body), Err(Error::InvalidRequest(_))),
+                "{body}"
+            );
+        }
+        let last = parse(r#"{"messages": 3, "messages": [{"role": "user", "content": "hi"}]}"#);
+        assert_eq!(
+            last.unwrap().messages.len(),
+            1,
+            "the last `messages` counts"
+        );
     }
 }

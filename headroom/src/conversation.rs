@@ -3,10 +3,13 @@
 //! The walk borrows `RawValue`s from the body, so each segment knows exactly which bytes hold its
 //! JSON string; rewriting splices those bytes and copies every other byte untouched.
 
+use crate::memo::{Key, Memo};
 use crate::{Error, Result};
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// The parts of a request body the engine reads.
 pub(crate) struct RequestView {
@@ -25,6 +28,7 @@ pub(crate) struct RequestView {
 }
 
 /// One message.
+#[derive(Clone)]
 pub(crate) struct MessageView {
     /// Span of the whole message object in the body.
     pub span: Range<usize>,
@@ -34,9 +38,12 @@ pub(crate) struct MessageView {
     /// (id, function name, arguments) of each tool call.
     pub tool_calls: Vec<(String, String, String)>,
     pub segments: Vec<Segment>,
+    /// The memo's key of the message's exact bytes, when read through a memo.
+    pub key: Option<Key>,
 }
 
 /// A string the engine may rewrite.
+#[derive(Clone)]
 pub(crate) struct Segment {
     pub kind: SegmentKind,
     /// Span of the JSON string literal, quotes included.
@@ -46,6 +53,8 @@ pub(crate) struct Segment {
     /// The string holds an escape that is not Unicode (a lone surrogate such as `\ud800`): it
     /// cannot be read as text, so it is left as it came (the report says why).
     pub undecodable: bool,
+    /// SHA-256 of `text` (what its markers' hash and the memo's keys are made from).
+    pub digest: [u8; 32],
 }
 
 /// A segment for the string literal `raw`: decoded, or marked undecodable (its text then the
@@ -53,11 +62,16 @@ pub(crate) struct Segment {
 fn segment(body: &str, kind: SegmentKind, raw: &RawValue) -> Segment {
     let decoded: Option<String> = serde_json::from_str(raw.get()).ok();
     let literal = raw.get();
+    let text = decoded
+        .as_deref()
+        .unwrap_or(&literal[1..literal.len() - 1])
+        .to_string();
     Segment {
         kind,
         span: span(body, raw),
         undecodable: decoded.is_none(),
-        text: decoded.unwrap_or_else(|| literal[1..literal.len() - 1].to_string()),
+        digest: Sha256::digest(text.as_bytes()).into(),
+        text,
     }
 }
 
@@ -94,7 +108,14 @@ fn invalid(msg: String) -> Error {
 }
 
 /// Parses `body` (already UTF-8) into segments.
+#[cfg(test)]
 pub(crate) fn parse(body: &str) -> Result<RequestView> {
+    parse_with(body, None)
+}
+
+/// Parses `body` (already UTF-8) into segments; with a memo, a message whose exact bytes were read
+/// before is not read again (a re-sent history costs one hash per message).
+pub(crate) fn parse_with(body: &str, memo: Option<&Memo>) -> Result<RequestView> {
     let top: Top = serde_json::from_str(body).map_err(|e| {
         if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
             invalid("the body must be a JSON object with a `messages` array".into())
@@ -111,9 +132,18 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
     let top = top.fields;
     let mut messages = Vec::with_capacity(raw_messages.len());
     for (i, raw) in raw_messages.into_iter().enumerate() {
-        let fields: Fields = serde_json::from_str(raw.get())
-            .map_err(|_| invalid(format!("messages[{i}] must be an object with a `role`")))?;
-        messages.push(message(body, span(body, raw), &fields));
+        let not_an_object = || invalid(format!("messages[{i}] must be an object with a `role`"));
+        let span = span(body, raw);
+        let view = match memo {
+            Some(memo) => memo
+                .message(raw.get(), || read_message(raw.get()).map(Arc::new))
+                .ok_or_else(not_an_object)?
+                .rebased(span.start),
+            None => read_message(raw.get())
+                .ok_or_else(not_an_object)?
+                .rebased(span.start),
+        };
+        messages.push(view);
     }
     let tools = top
         .get("tools")
@@ -129,6 +159,35 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
             .iter()
             .find_map(|k| top.get(*k).and_then(|r| r.get().parse().ok())),
     })
+}
+
+/// One message read on its own: its spans count from its first byte.
+fn read_message(raw: &str) -> Option<MessageView> {
+    let fields: Fields = serde_json::from_str(raw).ok()?;
+    Some(message(raw, 0..raw.len(), &fields))
+}
+
+impl MessageView {
+    /// This view of a message read on its own, moved to where the message starts in the body.
+    fn rebased(&self, start: usize) -> MessageView {
+        let at = |r: &Range<usize>| r.start + start..r.end + start;
+        let mut view = self.clone();
+        view.span = at(&view.span);
+        for segment in &mut view.segments {
+            segment.span = at(&segment.span);
+        }
+        view
+    }
+
+    /// Bytes of text it holds (what the memo weighs it by).
+    pub(crate) fn text_bytes(&self) -> usize {
+        self.segments.iter().map(|s| s.text.len()).sum::<usize>()
+            + self
+                .tool_calls
+                .iter()
+                .map(|(id, name, arguments)| id.len() + name.len() + arguments.len())
+                .sum::<usize>()
+    }
 }
 
 /// The body's top-level object: every field's raw value, and `messages` read as its elements in
@@ -270,6 +329,7 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
         tool_call_id: string(fields.get("tool_call_id")),
         tool_calls,
         segments,
+        key: None,
     }
 }
 

@@ -9,6 +9,7 @@
 //! entries hit more than once over ones seen once).
 
 use crate::compress::Compression;
+use crate::conversation::MessageView;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, LazyLock};
 
@@ -52,6 +53,10 @@ pub(crate) struct Key([u8; 16]);
 #[derive(Clone)]
 enum Entry {
     Tokens(usize),
+    /// A message read on its own (spans from its first byte).
+    Message(Arc<MessageView>),
+    /// An evicted run's marker message.
+    Run(Arc<RunMarker>),
     /// The detected content type's name and the compressor's result.
     Compression(&'static str, Option<Arc<Kept>>),
 }
@@ -89,6 +94,8 @@ impl quick_cache::Weighter<Key, Entry> for Weight {
         ENTRY_OVERHEAD
             + match entry {
                 Entry::Tokens(_) => 0,
+                Entry::Message(view) => view.text_bytes() as u64,
+                Entry::Run(run) => (run.hash.len() + run.message_json.len()) as u64,
                 Entry::Compression(_, None) => 0,
                 Entry::Compression(_, Some(kept)) => {
                     let c = &kept.compression;
@@ -191,6 +198,39 @@ impl Memo {
         Some(n)
     }
 
+    /// The view of a message whose exact bytes are `raw`, read by `read` on a miss (`None`: not a
+    /// message; nothing remembered). The view carries its key.
+    pub(crate) fn message(
+        &self,
+        raw: &str,
+        read: impl FnOnce() -> Option<Arc<MessageView>>,
+    ) -> Option<Arc<MessageView>> {
+        let Some(cache) = &self.cache else {
+            return read();
+        };
+        let key = KeyBuilder::new(b"message").part(raw.as_bytes()).finish();
+        if let Some(Entry::Message(view)) = cache.get(&key) {
+            return Some(view);
+        }
+        let mut view = read()?;
+        Arc::make_mut(&mut view).key = Some(key);
+        cache.insert(key, Entry::Message(view.clone()));
+        Some(view)
+    }
+
+    /// The marker message of an evicted run, made by `make` on a miss.
+    pub(crate) fn run(&self, key: Key, make: impl FnOnce() -> RunMarker) -> Arc<RunMarker> {
+        let Some(cache) = &self.cache else {
+            return Arc::new(make());
+        };
+        if let Some(Entry::Run(run)) = cache.get(&key) {
+            return run;
+        }
+        let run = Arc::new(make());
+        cache.insert(key, Entry::Run(run.clone()));
+        run
+    }
+
     /// A remembered segment result, if any.
     pub(crate) fn compression(&self, key: Key) -> Option<Remembered> {
         match self.cache.as_ref()?.get(&key) {
@@ -204,6 +244,24 @@ impl Memo {
         if let Some(cache) = &self.cache {
             cache.insert(key, Entry::Compression(result.0, result.1));
         }
+    }
+}
+
+/// What an evicted run's marker message is, remembered by the keys of the messages it holds.
+#[derive(Debug)]
+pub(crate) struct RunMarker {
+    /// The hash of the run's original (its messages' exact bytes as a JSON array).
+    pub hash: String,
+    /// The `user` message that replaces the run.
+    pub message_json: String,
+    /// Its tokens.
+    pub tokens: usize,
+}
+
+impl Key {
+    /// Its bytes (to build a key from other keys).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 

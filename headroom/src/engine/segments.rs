@@ -84,7 +84,7 @@ pub(super) fn prepare<'r>(
         let mut segments = Vec::with_capacity(message.segments.len());
         let asked: Arc<str> = question(&last_user_text, call, config).into();
         for segment in &message.segments {
-            let digest: [u8; 32] = Sha256::digest(segment.text.as_bytes()).into();
+            let digest = segment.digest;
             let (tokens, marked) =
                 facts(memo, counter, segment, &digest, deadline, &mut counted_late);
             let pinned = if segment.undecodable {

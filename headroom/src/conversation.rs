@@ -49,7 +49,8 @@ pub(crate) struct Segment {
     /// Span of the JSON string literal, quotes included.
     pub span: Range<usize>,
     /// The decoded text (for an undecodable string, the literal as written).
-    pub text: String,
+    /// Shared, so a view remembered by the memo and the request's view hold one copy.
+    pub text: Arc<str>,
     /// The string holds an escape that is not Unicode (a lone surrogate such as `\ud800`): it
     /// cannot be read as text, so it is left as it came (the report says why).
     pub undecodable: bool,
@@ -62,10 +63,10 @@ pub(crate) struct Segment {
 fn segment(body: &str, kind: SegmentKind, raw: &RawValue) -> Segment {
     let decoded: Option<String> = serde_json::from_str(raw.get()).ok();
     let literal = raw.get();
-    let text = decoded
+    let text: Arc<str> = decoded
         .as_deref()
         .unwrap_or(&literal[1..literal.len() - 1])
-        .to_string();
+        .into();
     Segment {
         kind,
         span: span(body, raw),
@@ -316,7 +317,7 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
                 .filter(|r| r.get().starts_with('"'))
             {
                 let segment = segment(body, SegmentKind::ToolCallArguments, raw);
-                arguments = segment.text.clone();
+                arguments = segment.text.to_string();
                 segments.push(segment);
             }
             tool_calls.push((string(call.get("id")).unwrap_or_default(), name, arguments));
@@ -392,7 +393,7 @@ mod tests {
         let texts: Vec<_> = view
             .messages
             .iter()
-            .flat_map(|m| m.segments.iter().map(|s| (s.kind, s.text.as_str())))
+            .flat_map(|m| m.segments.iter().map(|s| (s.kind, &*s.text)))
             .collect();
         assert_eq!(
             texts,
@@ -415,7 +416,7 @@ mod tests {
         let view = parse(body).unwrap();
         let bad = &view.messages[0].segments[0];
         assert!(bad.undecodable);
-        assert_eq!(bad.text, r"bad \ud800 half");
+        assert_eq!(&*bad.text, r"bad \ud800 half");
         assert_eq!(&body[bad.span.clone()], r#""bad \ud800 half""#);
         assert!(!view.messages[1].segments[0].undecodable);
     }

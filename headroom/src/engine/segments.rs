@@ -119,7 +119,7 @@ pub(super) fn prepare<'r>(
                 last_user_text = message
                     .segments
                     .iter()
-                    .map(|s| s.text.as_str())
+                    .map(|s| &*s.text)
                     .collect::<Vec<_>>()
                     .join("\n")
             }
@@ -149,7 +149,7 @@ fn facts(
         .part(digest)
         .part(counter.name().as_bytes())
         .finish();
-    let text = segment.text.as_str();
+    let text = &*segment.text;
     // The memo keeps one number: the tokens, and in the lowest bit whether a marker is in it.
     let pack = |tokens: usize| tokens << 1 | usize::from(Marker::is_in(text));
     let packed = if deadline.passed() {
@@ -268,7 +268,7 @@ impl<'a> Compressing<'a> {
                             if !out.originals.iter().any(|o| o.hash == p.hash) {
                                 out.originals.push(Original {
                                     hash: p.hash.clone(),
-                                    text: p.segment.text.clone(),
+                                    text: p.segment.text.to_string(),
                                 });
                             }
                         }

@@ -1,8 +1,9 @@
 //! One byte-bounded memo of segment results and token counts, shared by every door of a process.
 //!
 //! An agent re-sends its whole conversation every turn; almost all of it was seen before. The memo
-//! keeps, for each segment already compressed, the compressor's result and the segment's token
-//! count, so a re-sent history costs hashing and look-ups. Keys are SHA-256 digests of everything a
+//! keeps each message as read (by the digest of its exact bytes), and for each segment already
+//! compressed the compressor's result and the segment's token count, so a re-sent history costs
+//! hashing and look-ups. Keys are SHA-256 digests of everything a
 //! result depends on (the exact text, the config's fingerprint, the question, the tokenizer, the hash
 //! its markers carry, the tool call), so two different inputs never share an entry. The bound is in
 //! bytes of kept text; the eviction policy is quick_cache's (S3-FIFO, an LRU refinement that keeps

@@ -433,6 +433,62 @@ mod tests {
         );
     }
 
+    /// What a message reads as, spans and all (a view from the memo must equal a fresh one).
+    fn read(view: &RequestView) -> Vec<String> {
+        view.messages
+            .iter()
+            .map(|m| {
+                let segments: Vec<_> = m
+                    .segments
+                    .iter()
+                    .map(|s| {
+                        (
+                            s.kind,
+                            s.span.clone(),
+                            s.text.clone(),
+                            s.undecodable,
+                            s.digest,
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{:?} {:?} {:?} {:?} {:?} {segments:?}",
+                    m.span, m.role, m.name, m.tool_call_id, m.tool_calls
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_message_read_through_the_memo_reads_as_a_fresh_one_at_its_own_place() {
+        let tool = r#"{"role":"tool","tool_call_id":"a","content":"line \"one\"\nbad \ud800"}"#;
+        let call = r#"{"role":"assistant","content":null,"tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{\"p\":1}"}}]}"#;
+        let body = format!(
+            r#"{{"model":"m","messages":[{call},{tool}, {{"role":"user","content":[{{"type":"text","text":"x"}}]}},{call},{tool}]}}"#
+        );
+        let fresh = read(&parse(&body).unwrap());
+        let memo = Memo::new(1 << 20);
+        for _ in 0..2 {
+            let view = parse_with(&body, Some(&memo)).unwrap();
+            assert_eq!(read(&view), fresh);
+            for m in &view.messages {
+                for s in &m.segments {
+                    let literal = &body[s.span.clone()];
+                    assert!(
+                        literal.starts_with('"') && literal.ends_with('"'),
+                        "{literal}"
+                    );
+                }
+            }
+            assert!(view.messages.iter().all(|m| m.key.is_some()));
+            assert_eq!(
+                view.messages[0].key, view.messages[3].key,
+                "same bytes, one entry"
+            );
+        }
+        assert!(parse_with(r#"{"messages":[1]}"#, Some(&memo)).is_err());
+    }
+
     #[test]
     fn wrong_shapes_are_typed_errors() {
         assert!(matches!(parse("[1]"), Err(Error::InvalidRequest(_))));

@@ -53,16 +53,17 @@ fn a_warm_memo_gives_the_bytes_of_a_fresh_one() {
     use headroom::Memo;
     use std::sync::Arc;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-    let files = [
-        "logs/cargo-build-vv-deps-type-error.txt",
-        "json/npm-view-octokit-rest.json",
-        "search/grep-memchr-unsafe-fn.txt",
-        "diff/foldhash-0.1.5-0.2.0.diff",
-        "prose/serde_json-README.md",
-        "code/serde_json-map.rs",
-        "github-issues.json",
-        "logs/cargo-test-failure.txt",
-    ];
+    // Every committed tool output (what each fixture directory holds), in name order.
+    let mut files: Vec<String> = Vec::new();
+    for kind in ["logs", "json", "search", "diff", "prose", "code"] {
+        for entry in std::fs::read_dir(format!("{dir}/{kind}")).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if name.contains('.') {
+                files.push(format!("{kind}/{name}"));
+            }
+        }
+    }
+    files.sort();
     let outputs: Vec<String> = files
         .iter()
         .map(|f| std::fs::read_to_string(format!("{dir}/{f}")).unwrap())
@@ -84,7 +85,7 @@ fn a_warm_memo_gives_the_bytes_of_a_fresh_one() {
     let mut evicted_turns = 0;
     for turn in 0..16 {
         // Turns 8 on send earlier outputs again, at new positions.
-        let (file, output) = (files[turn % files.len()], &outputs[turn % files.len()]);
+        let (file, output) = (&files[turn % files.len()], &outputs[turn % files.len()]);
         let id = format!("call_{turn}");
         messages
             .push(json!({"role": "user", "content": format!("Turn {turn}: what is in {file}?")}));

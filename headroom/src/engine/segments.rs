@@ -461,18 +461,18 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
         let mut messages =
             vec![serde_json::json!({"role": "system", "content": "You are an agent."})];
-        for (i, file) in [
-            "logs/cargo-build-vv-deps-type-error.txt",
-            "json/npm-view-octokit-rest.json",
-            "search/grep-memchr-unsafe-fn.txt",
-            "diff/foldhash-0.1.5-0.2.0.diff",
-            "prose/serde_json-README.md",
-            "code/serde_json-map.rs",
-            "github-issues.json",
-        ]
-        .iter()
-        .enumerate()
-        {
+        // The first file (by name) of each kind of fixture, and the GitHub listing.
+        let mut files = vec!["github-issues.json".to_string()];
+        for kind in ["code", "diff", "json", "logs", "prose", "search"] {
+            let mut names: Vec<String> = std::fs::read_dir(format!("{dir}/{kind}"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.contains('.'))
+                .collect();
+            names.sort();
+            files.push(format!("{kind}/{}", names[0]));
+        }
+        for (i, file) in files.iter().enumerate() {
             let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
             messages.push(
                 serde_json::json!({"role": "user", "content": format!("What is in {file}?")}),

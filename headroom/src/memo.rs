@@ -1,15 +1,19 @@
 //! One byte-bounded memo of segment results and token counts, shared by every door of a process.
 //!
 //! An agent re-sends its whole conversation every turn; almost all of it was seen before. The memo
-//! keeps, for each segment already compressed, the compressor's result and the segment's token
-//! count, so a re-sent history costs hashing and look-ups. Keys are SHA-256 digests of everything a
+//! keeps each message as read (by the digest of its exact bytes), and for each segment already
+//! compressed the compressor's result and the segment's token count, so a re-sent history costs
+//! hashing and look-ups. Keys are SHA-256 digests of everything a
 //! result depends on (the exact text, the config's fingerprint, the question, the tokenizer, the hash
 //! its markers carry, the tool call), so two different inputs never share an entry. The bound is in
 //! bytes of kept text; the eviction policy is quick_cache's (S3-FIFO, an LRU refinement that keeps
 //! entries hit more than once over ones seen once).
 
+mod key;
+
 use crate::compress::Compression;
-use sha2::{Digest, Sha256};
+use crate::conversation::MessageView;
+pub(crate) use key::{Key, KeyBuilder};
 use std::sync::{Arc, LazyLock};
 
 /// The bound of the process-wide memo every engine uses unless given its own.
@@ -45,19 +49,38 @@ impl std::fmt::Debug for Memo {
     }
 }
 
-/// A digest of everything an entry depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Key([u8; 16]);
-
 #[derive(Clone)]
 enum Entry {
     Tokens(usize),
+    /// A message read on its own (spans from its first byte).
+    Message(Arc<MessageView>),
+    /// An evicted run's marker message.
+    Run(Arc<RunMarker>),
     /// The detected content type's name and the compressor's result.
-    Compression(&'static str, Option<Arc<Compression>>),
+    Compression(&'static str, Option<Arc<Kept>>),
+}
+
+/// A compressor's result as the engine splices it: the result, and its text as a JSON string
+/// literal (written once, so a re-sent segment costs a copy, not an escape).
+#[derive(Debug, PartialEq)]
+pub(crate) struct Kept {
+    pub compression: Compression,
+    /// `compression.text` as a JSON string literal, quotes included.
+    pub literal: String,
+}
+
+impl Kept {
+    /// `compression` with its literal.
+    pub(crate) fn new(compression: Compression) -> Kept {
+        Kept {
+            literal: serde_json::to_string(&compression.text).expect("strings serialize"),
+            compression,
+        }
+    }
 }
 
 /// A remembered segment result: the detected content type's name, and what its compressor offered.
-pub(crate) type Remembered = (&'static str, Option<Arc<Compression>>);
+pub(crate) type Remembered = (&'static str, Option<Arc<Kept>>);
 
 /// An entry's weight: the bytes it holds, plus a fixed overhead for the key and the slot.
 #[derive(Clone, Copy)]
@@ -70,9 +93,15 @@ impl quick_cache::Weighter<Key, Entry> for Weight {
         ENTRY_OVERHEAD
             + match entry {
                 Entry::Tokens(_) => 0,
+                Entry::Message(view) => view.text_bytes() as u64,
+                Entry::Run(run) => (run.hash.len() + run.message_json.len()) as u64,
                 Entry::Compression(_, None) => 0,
-                Entry::Compression(_, Some(c)) => {
-                    (c.text.len() + c.transforms.iter().map(String::len).sum::<usize>()) as u64
+                Entry::Compression(_, Some(kept)) => {
+                    let c = &kept.compression;
+                    (c.text.len()
+                        + kept.literal.len()
+                        + c.transforms.iter().map(String::len).sum::<usize>())
+                        as u64
                 }
             }
     }
@@ -168,6 +197,39 @@ impl Memo {
         Some(n)
     }
 
+    /// The view of a message whose exact bytes are `raw`, read by `read` on a miss (`None`: not a
+    /// message; nothing remembered). The view carries its key.
+    pub(crate) fn message(
+        &self,
+        raw: &str,
+        read: impl FnOnce() -> Option<Arc<MessageView>>,
+    ) -> Option<Arc<MessageView>> {
+        let Some(cache) = &self.cache else {
+            return read();
+        };
+        let key = KeyBuilder::new(b"message").part(raw.as_bytes()).finish();
+        if let Some(Entry::Message(view)) = cache.get(&key) {
+            return Some(view);
+        }
+        let mut view = read()?;
+        Arc::make_mut(&mut view).key = Some(key);
+        cache.insert(key, Entry::Message(view.clone()));
+        Some(view)
+    }
+
+    /// The marker message of an evicted run, made by `make` on a miss.
+    pub(crate) fn run(&self, key: Key, make: impl FnOnce() -> RunMarker) -> Arc<RunMarker> {
+        let Some(cache) = &self.cache else {
+            return Arc::new(make());
+        };
+        if let Some(Entry::Run(run)) = cache.get(&key) {
+            return run;
+        }
+        let run = Arc::new(make());
+        cache.insert(key, Entry::Run(run.clone()));
+        run
+    }
+
     /// A remembered segment result, if any.
     pub(crate) fn compression(&self, key: Key) -> Option<Remembered> {
         match self.cache.as_ref()?.get(&key) {
@@ -184,43 +246,28 @@ impl Memo {
     }
 }
 
-/// Builds a [`Key`] from the parts an entry depends on; each part is length-prefixed, so no two
-/// different lists of parts give the same bytes to hash.
-pub(crate) struct KeyBuilder(Sha256);
-
-impl KeyBuilder {
-    /// A key of one kind (`b"tokens"`, `b"segment"`, …).
-    pub(crate) fn new(kind: &[u8]) -> KeyBuilder {
-        KeyBuilder(Sha256::new()).part(kind)
-    }
-
-    /// Adds one part.
-    pub(crate) fn part(mut self, bytes: &[u8]) -> KeyBuilder {
-        self.0.update((bytes.len() as u64).to_le_bytes());
-        self.0.update(bytes);
-        self
-    }
-
-    /// The key.
-    pub(crate) fn finish(self) -> Key {
-        let digest = self.0.finalize();
-        let mut key = [0; 16];
-        key.copy_from_slice(&digest[..16]);
-        Key(key)
-    }
+/// What an evicted run's marker message is, remembered by the keys of the messages it holds.
+#[derive(Debug)]
+pub(crate) struct RunMarker {
+    /// The hash of the run's original (its messages' exact bytes as a JSON array).
+    pub hash: String,
+    /// The `user` message that replaces the run.
+    pub message_json: String,
+    /// Its tokens.
+    pub tokens: usize,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn compression(text: &str) -> Option<Arc<Compression>> {
-        Some(Arc::new(Compression {
+    fn compression(text: &str) -> Option<Arc<Kept>> {
+        Some(Arc::new(Kept::new(Compression {
             text: text.into(),
             tokens: 1,
             transforms: vec!["t".into()],
             lossy: false,
-        }))
+        })))
     }
 
     #[test]
@@ -240,7 +287,12 @@ mod tests {
         let seg = KeyBuilder::new(b"segment").part(b"hello").finish();
         assert!(memo.compression(seg).is_none());
         memo.remember(seg, ("json", compression("h")));
-        assert_eq!(memo.compression(seg).unwrap().1.unwrap().text, "h");
+        let kept = memo.compression(seg).unwrap().1.unwrap();
+        assert_eq!(kept.compression.text, "h");
+        assert_eq!(
+            kept.literal, "\"h\"",
+            "the literal is the text's JSON string"
+        );
         memo.remember(seg, ("text", None));
         assert_eq!(memo.compression(seg), Some(("text", None)));
     }

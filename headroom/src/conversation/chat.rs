@@ -2,25 +2,40 @@
 //! and each tool call's `arguments`.
 
 use super::{
-    content_segments, invalid, object_end, reserve, segment, span, string, Fields, MessageView,
-    Protocol, RequestView, SegmentKind,
+    content_segments, invalid, object_end, reserve, segment, span, string, Elements, Fields,
+    MessageView, Protocol, RequestView, SegmentKind,
 };
+use crate::memo::Memo;
 use crate::Result;
-use serde_json::value::RawValue;
 use std::ops::Range;
+use std::sync::Arc;
 
-/// Reads a chat-completions body whose top-level fields are `top`.
-pub(super) fn parse(body: &str, top: &Fields) -> Result<RequestView> {
-    let messages_raw = top
-        .get("messages")
-        .ok_or_else(|| invalid("missing `messages` (an array of message objects)".into()))?;
-    let raw_messages: Vec<&RawValue> = serde_json::from_str(messages_raw.get())
-        .map_err(|_| invalid("`messages` must be an array of message objects".into()))?;
+/// Reads a chat-completions body whose top-level fields other than `messages` are `top`, and
+/// whose (last) `messages` value is `messages`. With a memo, a message whose exact bytes were read
+/// before is not read again.
+pub(super) fn parse(
+    body: &str,
+    top: &Fields,
+    messages: Elements<'_>,
+    memo: Option<&Memo>,
+) -> Result<RequestView> {
+    let raw_messages = messages
+        .0
+        .ok_or_else(|| invalid("`messages` must be an array of message objects".into()))?;
     let mut messages = Vec::with_capacity(raw_messages.len());
     for (i, raw) in raw_messages.into_iter().enumerate() {
-        let fields: Fields = serde_json::from_str(raw.get())
-            .map_err(|_| invalid(format!("messages[{i}] must be an object with a `role`")))?;
-        messages.push(message(body, span(body, raw), &fields));
+        let not_an_object = || invalid(format!("messages[{i}] must be an object with a `role`"));
+        let start = span(body, raw).start;
+        let view = match memo {
+            Some(memo) => memo
+                .message(raw.get(), || read_message(raw.get()).map(Arc::new))
+                .ok_or_else(not_an_object)?
+                .rebased(start),
+            None => read_message(raw.get())
+                .ok_or_else(not_an_object)?
+                .rebased(start),
+        };
+        messages.push(view);
     }
     let tools = top
         .get("tools")
@@ -35,6 +50,12 @@ pub(super) fn parse(body: &str, top: &Fields) -> Result<RequestView> {
         object_end: object_end(body),
         max_completion_tokens: reserve(top, &["max_completion_tokens", "max_tokens"]),
     })
+}
+
+/// One message read on its own: its spans count from its first byte.
+fn read_message(raw: &str) -> Option<MessageView> {
+    let fields: Fields = serde_json::from_str(raw).ok()?;
+    Some(message(raw, 0..raw.len(), &fields))
 }
 
 fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageView {
@@ -57,7 +78,7 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
                 .filter(|r| r.get().starts_with('"'))
             {
                 let segment = segment(body, SegmentKind::ToolCallArguments, raw);
-                arguments = segment.text.clone();
+                arguments = segment.text.to_string();
                 segments.push(segment);
             }
             tool_calls.push((string(call.get("id")).unwrap_or_default(), name, arguments));
@@ -70,12 +91,13 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
         tool_call_id: string(fields.get("tool_call_id")),
         tool_calls,
         segments,
+        key: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{parse, splice};
+    use super::super::{parse, parse_with, splice};
     use super::*;
     use crate::Error;
 
@@ -93,7 +115,7 @@ mod tests {
         let texts: Vec<_> = view
             .messages
             .iter()
-            .flat_map(|m| m.segments.iter().map(|s| (s.kind, s.text.as_str())))
+            .flat_map(|m| m.segments.iter().map(|s| (s.kind, &*s.text)))
             .collect();
         assert_eq!(
             texts,
@@ -116,7 +138,7 @@ mod tests {
         let view = parse(body).unwrap();
         let bad = &view.messages[0].segments[0];
         assert!(bad.undecodable);
-        assert_eq!(bad.text, r"bad \ud800 half");
+        assert_eq!(&*bad.text, r"bad \ud800 half");
         assert_eq!(&body[bad.span.clone()], r#""bad \ud800 half""#);
         assert!(!view.messages[1].segments[0].undecodable);
     }
@@ -131,6 +153,62 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"messages":[{"role":"tool","content":"b"}],  "z" : 1.50 }"#
         );
+    }
+
+    /// What a message reads as, spans and all (a view from the memo must equal a fresh one).
+    fn read(view: &RequestView) -> Vec<String> {
+        view.messages
+            .iter()
+            .map(|m| {
+                let segments: Vec<_> = m
+                    .segments
+                    .iter()
+                    .map(|s| {
+                        (
+                            s.kind,
+                            s.span.clone(),
+                            s.text.clone(),
+                            s.undecodable,
+                            s.digest,
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{:?} {:?} {:?} {:?} {:?} {segments:?}",
+                    m.span, m.role, m.name, m.tool_call_id, m.tool_calls
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_message_read_through_the_memo_reads_as_a_fresh_one_at_its_own_place() {
+        let tool = r#"{"role":"tool","tool_call_id":"a","content":"line \"one\"\nbad \ud800"}"#;
+        let call = r#"{"role":"assistant","content":null,"tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{\"p\":1}"}}]}"#;
+        let body = format!(
+            r#"{{"model":"m","messages":[{call},{tool}, {{"role":"user","content":[{{"type":"text","text":"x"}}]}},{call},{tool}]}}"#
+        );
+        let fresh = read(&parse(&body).unwrap());
+        let memo = Memo::new(1 << 20);
+        for _ in 0..2 {
+            let view = parse_with(&body, Some(&memo)).unwrap();
+            assert_eq!(read(&view), fresh);
+            for m in &view.messages {
+                for s in &m.segments {
+                    let literal = &body[s.span.clone()];
+                    assert!(
+                        literal.starts_with('"') && literal.ends_with('"'),
+                        "{literal}"
+                    );
+                }
+            }
+            assert!(view.messages.iter().all(|m| m.key.is_some()));
+            assert_eq!(
+                view.messages[0].key, view.messages[3].key,
+                "same bytes, one entry"
+            );
+        }
+        assert!(parse_with(r#"{"messages":[1]}"#, Some(&memo)).is_err());
     }
 
     #[test]
@@ -149,5 +227,18 @@ mod tests {
             Err(Error::InvalidJson(_))
         ));
         assert!(matches!(parse("{}"), Err(Error::InvalidRequest(_))));
+        for not_an_array in ["3", "-1", "1.5e3", "\"x\"", "true", "null", "{\"a\": [1]}"] {
+            let body = format!("{{\"messages\": {not_an_array}, \"model\": \"m\"}}");
+            assert!(
+                matches!(parse(&body), Err(Error::InvalidRequest(_))),
+                "{body}"
+            );
+        }
+        let last = parse(r#"{"messages": 3, "messages": [{"role": "user", "content": "hi"}]}"#);
+        assert_eq!(
+            last.unwrap().messages.len(),
+            1,
+            "the last `messages` counts"
+        );
     }
 }

@@ -8,9 +8,13 @@
 //! JSON string; rewriting splices those bytes and copies every other byte untouched.
 
 mod chat;
+mod message;
 mod responses;
 
+use crate::memo::Memo;
 use crate::{Error, Result};
+use message::{segment, span};
+pub(crate) use message::{MessageView, Segment, SegmentKind};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -86,66 +90,7 @@ pub(crate) struct RequestView {
     pub max_completion_tokens: Option<usize>,
 }
 
-/// One message.
-pub(crate) struct MessageView {
-    /// Span of the whole message object in the body.
-    pub span: Range<usize>,
-    pub role: Option<String>,
-    pub name: Option<String>,
-    pub tool_call_id: Option<String>,
-    /// (id, function name, arguments) of each tool call.
-    pub tool_calls: Vec<(String, String, String)>,
-    pub segments: Vec<Segment>,
-}
-
-/// A string the engine may rewrite.
-pub(crate) struct Segment {
-    pub kind: SegmentKind,
-    /// Span of the JSON string literal, quotes included.
-    pub span: Range<usize>,
-    /// The decoded text (for an undecodable string, the literal as written).
-    pub text: String,
-    /// The string holds an escape that is not Unicode (a lone surrogate such as `\ud800`): it
-    /// cannot be read as text, so it is left as it came (the report says why).
-    pub undecodable: bool,
-}
-
-/// A segment for the string literal `raw`: decoded, or marked undecodable (its text then the
-/// literal as written, escapes and all, so it is still measured).
-pub(super) fn segment(body: &str, kind: SegmentKind, raw: &RawValue) -> Segment {
-    let decoded: Option<String> = serde_json::from_str(raw.get()).ok();
-    let literal = raw.get();
-    Segment {
-        kind,
-        span: span(body, raw),
-        undecodable: decoded.is_none(),
-        text: decoded.unwrap_or_else(|| literal[1..literal.len() - 1].to_string()),
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SegmentKind {
-    Content,
-    ContentPart,
-    ToolCallArguments,
-}
-
-impl SegmentKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            SegmentKind::Content => "content",
-            SegmentKind::ContentPart => "content_part",
-            SegmentKind::ToolCallArguments => "tool_call_arguments",
-        }
-    }
-}
-
 pub(super) type Fields<'a> = HashMap<String, &'a RawValue>;
-
-pub(super) fn span(body: &str, raw: &RawValue) -> Range<usize> {
-    let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
-    start..start + raw.get().len()
-}
 
 pub(super) fn string(raw: Option<&&RawValue>) -> Option<String> {
     raw.and_then(|r| serde_json::from_str(r.get()).ok())
@@ -200,17 +145,120 @@ pub(crate) fn splice(body: &str, mut edits: Vec<(Range<usize>, String)>) -> Vec<
 }
 
 /// Parses `body` (already UTF-8) into segments, in the shape its keys say (see [`Protocol::of_body`]).
+#[cfg(test)]
 pub(crate) fn parse(body: &str) -> Result<RequestView> {
-    let top: Fields = serde_json::from_str(body).map_err(|e| {
+    parse_with(body, None)
+}
+
+/// Parses `body` (already UTF-8) into segments, in the shape its keys say (see
+/// [`Protocol::of_body`]); with a memo, a chat message whose exact bytes were read before is not
+/// read again (a re-sent history costs one hash per message). Responses bodies are read afresh.
+pub(crate) fn parse_with(body: &str, memo: Option<&Memo>) -> Result<RequestView> {
+    let top: Top = serde_json::from_str(body).map_err(|e| {
         if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
             invalid("the body must be a JSON object with a `messages` array".into())
         } else {
             Error::InvalidJson(e.to_string())
         }
     })?;
-    match shape(&top) {
-        Some(Protocol::Responses) => responses::parse(body, &top),
-        _ => chat::parse(body, &top),
+    match top.messages {
+        Some(messages) => chat::parse(body, &top.fields, messages, memo),
+        None if shape(&top.fields) == Some(Protocol::Responses) => {
+            responses::parse(body, &top.fields)
+        }
+        None => Err(invalid(
+            "missing `messages` (an array of message objects)".into(),
+        )),
+    }
+}
+
+/// The body's top-level object: every field's raw value, and `messages` read as its elements in
+/// the same pass (a long session's history is walked once here, not once per level of nesting).
+struct Top<'a> {
+    fields: Fields<'a>,
+    /// The last `messages` field, when there is one.
+    messages: Option<Elements<'a>>,
+}
+
+impl<'de> serde::Deserialize<'de> for Top<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Top<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Top<'de>, A::Error> {
+                let mut top = Top {
+                    fields: HashMap::new(),
+                    messages: None,
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "messages" {
+                        top.messages = Some(map.next_value()?);
+                    } else {
+                        top.fields.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(top)
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// A value's elements when it is an array (`None` for any other JSON value).
+pub(super) struct Elements<'a>(pub Option<Vec<&'a RawValue>>);
+
+impl<'de> serde::Deserialize<'de> for Elements<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Any;
+        impl<'de> serde::de::Visitor<'de> for Any {
+            type Value = Elements<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Elements(Some(items)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::de::IgnoredAny;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Elements(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Elements(None))
+            }
+        }
+        deserializer.deserialize_any(Any)
     }
 }
 

@@ -61,12 +61,9 @@ pub(super) fn parse(body: &str, top: &Fields) -> Result<RequestView> {
 /// A message of `role` whose content is the string `raw`.
 fn text_message(body: &str, role: &str, raw: &RawValue) -> MessageView {
     MessageView {
-        span: span(body, raw),
         role: Some(role.to_string()),
-        name: None,
-        tool_call_id: None,
-        tool_calls: Vec::new(),
         segments: vec![segment(body, SegmentKind::Content, raw)],
+        ..MessageView::empty(span(body, raw))
     }
 }
 
@@ -93,14 +90,7 @@ fn read_items(body: &str, items: &[&RawValue], messages: &mut Vec<MessageView>) 
                 messages.push(message);
             }
             other => {
-                let g = group.get_or_insert_with(|| MessageView {
-                    span: item_span.clone(),
-                    role: None,
-                    name: None,
-                    tool_call_id: None,
-                    tool_calls: Vec::new(),
-                    segments: Vec::new(),
-                });
+                let g = group.get_or_insert_with(|| MessageView::empty(item_span.clone()));
                 g.span.end = item_span.end;
                 if let Item::Call(id, name, arguments, segment_raw) = other {
                     g.role = Some("assistant".into());
@@ -140,14 +130,7 @@ fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a
             .get(key)
             .map_or(String::new(), |r| r.get().to_string())
     };
-    let mut message = MessageView {
-        span: item_span,
-        role: None,
-        name: None,
-        tool_call_id: None,
-        tool_calls: Vec::new(),
-        segments: Vec::new(),
-    };
+    let mut message = MessageView::empty(item_span);
     match kind.as_str() {
         "reasoning" => return Item::Reasoning,
         "function_call" | "custom_tool_call" => {
@@ -206,7 +189,7 @@ mod tests {
             .flat_map(|m| {
                 m.segments
                     .iter()
-                    .map(|s| (m.role.as_deref(), s.kind, s.text.as_str()))
+                    .map(|s| (m.role.as_deref(), s.kind, &*s.text))
             })
             .collect()
     }

@@ -7,10 +7,12 @@ use super::Original;
 use crate::budget::{evicted_runs, plan, Fold, Limits, Plan, Unit, LEVELS};
 use crate::conversation::RequestView;
 use crate::marker::{segment_hash, Marker};
+use crate::memo::{Key, KeyBuilder, Memo, RunMarker};
 use crate::report::Eviction;
 use crate::tokens::{TokenCounter, TOKENS_PER_MESSAGE};
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Tokens an eviction marker message is priced at while planning (it takes fewer: about 45).
 const MARKER_MESSAGE_TOKENS: usize = 64;
@@ -121,6 +123,7 @@ pub(super) fn fit(
     level0: Vec<MessageOutcome>,
     compressing: &Compressing<'_>,
     counter: &dyn TokenCounter,
+    memo: &Memo,
     limits: LimitsWithoutMarker,
     frozen: usize,
     may_evict: bool,
@@ -138,35 +141,33 @@ pub(super) fn fit(
     if !may_evict {
         units.iter_mut().for_each(|u| u.evictable = false);
     }
-    let mut table: Vec<Vec<Option<MessageOutcome>>> = level0
-        .into_iter()
+    // Planning needs only tokens: each message is priced at each level it is asked at, once;
+    // its edits and reports are written for the one level the plan keeps.
+    let mut table: Vec<[Option<usize>; LEVELS]> = level0
+        .iter()
         .map(|o| {
-            let mut row = vec![None; LEVELS];
-            row[0] = Some(o);
+            let mut row = [None; LEVELS];
+            row[0] = Some(o.tokens_after);
             row
         })
         .collect();
     let mut cost = |i: usize, level: usize| -> usize {
-        if table[i][level].is_none() {
-            table[i][level] = Some(compressing.message(&messages[i], level));
-        }
-        table[i][level].as_ref().map_or(0, |o| o.tokens_after)
+        *table[i][level].get_or_insert_with(|| compressing.tokens(&messages[i], level))
     };
     let movable = |i: usize| i >= frozen;
     let plan = plan(messages.len(), &units, &limits, &movable, &mut cost).map_err(|e| e.tokens)?;
-    let outcomes: Vec<MessageOutcome> = plan
-        .levels
-        .iter()
+    let outcomes: Vec<MessageOutcome> = level0
+        .into_iter()
+        .zip(&plan.levels)
         .enumerate()
-        .map(|(i, &level)| {
-            table[i][level]
-                .take()
-                .unwrap_or_else(|| compressing.message(&messages[i], level))
+        .map(|(i, (outcome, &level))| match level {
+            0 => outcome,
+            _ => compressing.message(&messages[i], level),
         })
         .collect();
     let runs = evicted_runs(&units, &plan.evicted, &fold)
         .into_iter()
-        .map(|(range, calls, other)| run(body, request, range, calls, other, counter))
+        .map(|(range, calls, other)| run(body, request, range, calls, other, counter, memo))
         .collect();
     Ok(Fitted {
         plan,
@@ -176,7 +177,8 @@ pub(super) fn fit(
 }
 
 /// The marker message of one evicted run; its hash retrieves the evicted messages as a JSON array
-/// of their exact bytes.
+/// of their exact bytes. Remembered by the keys of those messages (each the digest of a message's
+/// exact bytes), so a run sent again is not hashed again.
 fn run(
     body: &str,
     request: &RequestView,
@@ -184,13 +186,61 @@ fn run(
     calls: usize,
     other: usize,
     counter: &dyn TokenCounter,
+    memo: &Memo,
 ) -> Run {
-    let raw: Vec<&str> = request.messages[messages.clone()]
-        .iter()
-        .map(|m| &body[m.span.clone()])
-        .collect();
-    let original = format!("[{}]", raw.join(","));
-    let hash = segment_hash(&original);
+    let held = &request.messages[messages.clone()];
+    let mut original =
+        String::with_capacity(2 + held.iter().map(|m| m.span.len() + 1).sum::<usize>());
+    original.push('[');
+    for (i, m) in held.iter().enumerate() {
+        if i > 0 {
+            original.push(',');
+        }
+        original.push_str(&body[m.span.clone()]);
+    }
+    original.push(']');
+    let make = || marker_message(&original, &messages, calls, other, counter);
+    let keys: Option<Vec<Key>> = held.iter().map(|m| m.key).collect();
+    let marker = match keys {
+        Some(keys) => {
+            let mut key = KeyBuilder::new(b"evicted run")
+                .part(&calls.to_le_bytes())
+                .part(&other.to_le_bytes())
+                .part(&messages.start.to_le_bytes())
+                .part(&messages.end.to_le_bytes())
+                .part(counter.name().as_bytes());
+            for k in &keys {
+                key = key.part(k.as_bytes());
+            }
+            memo.run(key.finish(), make)
+        }
+        None => Arc::new(make()),
+    };
+    Run {
+        tokens: marker.tokens,
+        eviction: Eviction {
+            messages: messages.clone(),
+            tool_calls: calls,
+            hash: marker.hash.clone(),
+        },
+        messages,
+        message_json: marker.message_json.clone(),
+        original: Original {
+            hash: marker.hash.clone(),
+            text: original,
+        },
+    }
+}
+
+/// The marker message replacing `messages` (whose bytes as a JSON array are `original`).
+fn marker_message(
+    original: &str,
+    messages: &Range<usize>,
+    calls: usize,
+    other: usize,
+    counter: &dyn TokenCounter,
+) -> RunMarker {
+    let hash = segment_hash(original);
     let what = if calls == 1 {
         "tool call and its result"
     } else {
@@ -208,19 +258,10 @@ fn run(
         "{{\"role\":\"user\",\"content\":{}}}",
         serde_json::to_string(&text).expect("strings serialize")
     );
-    Run {
+    RunMarker {
         tokens: TOKENS_PER_MESSAGE + counter.count("user") + counter.count(&text),
-        eviction: Eviction {
-            messages: messages.clone(),
-            tool_calls: calls,
-            hash: hash.clone(),
-        },
-        messages,
+        hash,
         message_json,
-        original: Original {
-            hash,
-            text: original,
-        },
     }
 }
 

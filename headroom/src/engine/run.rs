@@ -65,7 +65,7 @@ fn steps(
     }
     // 1. The request as segments.
     let text = std::str::from_utf8(body).map_err(|e| Error::InvalidUtf8(e.valid_up_to()))?;
-    let request = conversation::parse(text)?;
+    let request = conversation::parse_with(text, Some(memo))?;
     let model = config
         .model
         .clone()
@@ -167,6 +167,7 @@ fn steps(
             outcomes,
             &compressing,
             counter.as_ref(),
+            memo,
             limits,
             frozen,
             !config.lossless_only && !config.audit,

@@ -7,12 +7,12 @@
 use super::protect::protection;
 use super::Original;
 use crate::budget::{level_config, LEVELS};
-use crate::compress::{compressor_for, Compression, SegmentContext};
+use crate::compress::{compressor_for, SegmentContext};
 use crate::conversation::{MessageView, RequestView, Segment, SegmentKind};
 use crate::deadline::Deadline;
 use crate::detect::{detect_with_hints, Hints};
 use crate::marker::{hash_of_digest, Marker};
-use crate::memo::{Key, KeyBuilder, Memo, Remembered};
+use crate::memo::{Kept, Key, KeyBuilder, Memo, Remembered};
 use crate::report::SegmentReport;
 use crate::tokens::{count_until, TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME};
 use crate::Config;
@@ -84,25 +84,12 @@ pub(super) fn prepare<'r>(
         let mut segments = Vec::with_capacity(message.segments.len());
         let asked: Arc<str> = question(&last_user_text, call, config).into();
         for segment in &message.segments {
-            let digest: [u8; 32] = Sha256::digest(segment.text.as_bytes()).into();
-            let key = KeyBuilder::new(b"tokens")
-                .part(&digest)
-                .part(counter.name().as_bytes())
-                .finish();
-            let tokens = if deadline.passed() {
-                counted_late += segment.text.len();
-                if counted_late <= COUNT_AFTER_DEADLINE_BYTES {
-                    memo.tokens(key, || counter.count(&segment.text))
-                } else {
-                    0
-                }
-            } else {
-                memo.try_tokens(key, || count_until(counter, &segment.text, deadline))
-                    .unwrap_or(0)
-            };
+            let digest = segment.digest;
+            let (tokens, marked) =
+                facts(memo, counter, segment, &digest, deadline, &mut counted_late);
             let pinned = if segment.undecodable {
                 Some(UNDECODABLE.to_string())
-            } else if Marker::is_in(&segment.text) {
+            } else if marked {
                 has_marker = true;
                 Some("already compressed".to_string())
             } else if index < frozen {
@@ -132,7 +119,7 @@ pub(super) fn prepare<'r>(
                 last_user_text = message
                     .segments
                     .iter()
-                    .map(|s| s.text.as_str())
+                    .map(|s| &*s.text)
                     .collect::<Vec<_>>()
                     .join("\n")
             }
@@ -145,6 +132,40 @@ pub(super) fn prepare<'r>(
         }
     }
     (messages, has_marker)
+}
+
+/// A segment's tokens and whether it holds a marker, remembered together by its digest and
+/// tokenizer (a re-sent segment is neither counted nor scanned again). Counting stops with the
+/// time budget (see [`prepare`]): a count cut short is 0 and never remembered.
+fn facts(
+    memo: &Memo,
+    counter: &dyn TokenCounter,
+    segment: &Segment,
+    digest: &[u8; 32],
+    deadline: Deadline,
+    counted_late: &mut usize,
+) -> (usize, bool) {
+    let key = KeyBuilder::new(b"segment facts")
+        .part(digest)
+        .part(counter.name().as_bytes())
+        .finish();
+    let text = &*segment.text;
+    // The memo keeps one number: the tokens, and in the lowest bit whether a marker is in it.
+    let pack = |tokens: usize| tokens << 1 | usize::from(Marker::is_in(text));
+    let packed = if deadline.passed() {
+        *counted_late += text.len();
+        if *counted_late <= COUNT_AFTER_DEADLINE_BYTES {
+            Some(memo.tokens(key, || pack(counter.count(text))))
+        } else {
+            None
+        }
+    } else {
+        memo.try_tokens(key, || count_until(counter, text, deadline).map(pack))
+    };
+    match packed {
+        Some(packed) => (packed >> 1, packed & 1 == 1),
+        None => (0, Marker::is_in(text)),
+    }
 }
 
 /// Once out of time, a request is still measured for at most this many more bytes of text (a few
@@ -186,7 +207,7 @@ pub(super) struct Compressing<'a> {
 struct SegmentOutcome {
     content_type: &'static str,
     /// The rewrite to use, when there is one.
-    kept: Option<Arc<Compression>>,
+    kept: Option<Arc<Kept>>,
     skipped: Option<String>,
 }
 
@@ -230,50 +251,78 @@ impl<'a> Compressing<'a> {
                 tokens_after: p.tokens,
                 ..SegmentReport::default()
             };
-            let mut best: Option<SegmentOutcome> = None;
-            for l in 0..=level {
-                let outcome = self.segment(p, l);
-                if self.deadline.passed() {
+            match self.best(p, level) {
+                None => {
                     out.out_of_time = true;
                     report.skipped = Some("time budget exhausted".into());
-                    break;
                 }
-                let better = match (&best, &outcome.kept) {
-                    (None, _) => true,
-                    (Some(b), Some(new)) => {
-                        b.kept.as_ref().is_none_or(|old| new.tokens < old.tokens)
-                    }
-                    (Some(_), None) => false,
-                };
-                if better {
-                    best = Some(outcome);
-                }
-            }
-            if let Some(best) = best.filter(|_| !out.out_of_time) {
-                report.content_type = best.content_type.to_string();
-                report.skipped = best.skipped;
-                if let Some(c) = best.kept {
-                    report.tokens_after = c.tokens;
-                    report.transforms = c.transforms.clone();
-                    if c.lossy {
-                        report.hash = Some(p.hash.clone());
-                        if !out.originals.iter().any(|o| o.hash == p.hash) {
-                            out.originals.push(Original {
-                                hash: p.hash.clone(),
-                                text: p.segment.text.clone(),
-                            });
+                Some(best) if !out.out_of_time => {
+                    report.content_type = best.content_type.to_string();
+                    report.skipped = best.skipped;
+                    if let Some(kept) = best.kept {
+                        let c = &kept.compression;
+                        report.tokens_after = c.tokens;
+                        report.transforms = c.transforms.clone();
+                        if c.lossy {
+                            report.hash = Some(p.hash.clone());
+                            if !out.originals.iter().any(|o| o.hash == p.hash) {
+                                out.originals.push(Original {
+                                    hash: p.hash.clone(),
+                                    text: p.segment.text.to_string(),
+                                });
+                            }
                         }
+                        out.edits
+                            .push((p.segment.span.clone(), kept.literal.clone()));
                     }
-                    out.edits.push((
-                        p.segment.span.clone(),
-                        serde_json::to_string(&c.text).expect("strings serialize"),
-                    ));
                 }
+                Some(_) => {}
             }
             out.tokens_after += report.tokens_after;
             out.segments.push(report);
         }
         out
+    }
+
+    /// The tokens of `message` at `level`: what [`Compressing::message`] gives as `tokens_after`,
+    /// without writing its edits, originals and reports (the budget's plan prices every message at
+    /// several levels and keeps one). Work cut short by the time budget counts as unchanged; the
+    /// run then sends the request as it came anyway.
+    pub(super) fn tokens(&self, message: &PreparedMessage<'_>, level: usize) -> usize {
+        message.fixed
+            + message
+                .segments
+                .iter()
+                .map(|p| {
+                    self.best(p, level)
+                        .and_then(|best| best.kept)
+                        .map_or(p.tokens, |kept| kept.compression.tokens)
+                })
+                .sum::<usize>()
+    }
+
+    /// The smallest of a segment's results at `level` and the levels below (the lowest level that
+    /// reaches the fewest tokens), or `None` when the time budget ran out.
+    fn best(&self, p: &Prepared<'_>, level: usize) -> Option<SegmentOutcome> {
+        let mut best: Option<SegmentOutcome> = None;
+        for l in 0..=level {
+            let outcome = self.segment(p, l);
+            if self.deadline.passed() {
+                return None;
+            }
+            let better = match (&best, &outcome.kept) {
+                (None, _) => true,
+                (Some(b), Some(new)) => b
+                    .kept
+                    .as_ref()
+                    .is_none_or(|old| new.compression.tokens < old.compression.tokens),
+                (Some(_), None) => false,
+            };
+            if better {
+                best = Some(outcome);
+            }
+        }
+        best
     }
 
     /// One segment at one level: protected, or its compressor's result if it may and should be used.
@@ -296,10 +345,10 @@ impl<'a> Compressing<'a> {
         let (content_type, result) = self.compress(p, config, fingerprint);
         let skipped = match &result {
             None => Some(format!("nothing to compress in {content_type}")),
-            Some(c) if c.lossy && config.lossless_only => {
+            Some(kept) if kept.compression.lossy && config.lossless_only => {
                 Some("lossy result refused (lossless_only)".into())
             }
-            Some(c) if c.tokens >= p.tokens => Some("no smaller form".into()),
+            Some(kept) if kept.compression.tokens >= p.tokens => Some("no smaller form".into()),
             Some(_) => None,
         };
         SegmentOutcome {
@@ -331,7 +380,7 @@ impl<'a> Compressing<'a> {
         );
         let result = compressor_for(&content_type)
             .and_then(|c| c.compress(&p.segment.text, &ctx))
-            .map(Arc::new);
+            .map(|c| Arc::new(Kept::new(c)));
         let remembered = (content_type.name(), result);
         if !self.deadline.passed() {
             // Work cut short by the deadline is never remembered.
@@ -397,4 +446,124 @@ fn fixed_tokens(message: &MessageView, counter: &dyn TokenCounter) -> usize {
             .iter()
             .map(|(_, name, _)| counter.count(name))
             .sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::LEVELS;
+    use crate::conversation::parse;
+    use crate::tokens::counter_for_model;
+
+    /// A request whose tool results are the crate's real fixtures, one per compressor, each answering
+    /// its own call, and a marker already in the history.
+    fn fixture_request() -> String {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let mut messages =
+            vec![serde_json::json!({"role": "system", "content": "You are an agent."})];
+        // The first file (by name) of each kind of fixture, and the GitHub listing.
+        let mut files = vec!["github-issues.json".to_string()];
+        for kind in ["code", "diff", "json", "logs", "prose", "search"] {
+            let mut names: Vec<String> = std::fs::read_dir(format!("{dir}/{kind}"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.contains('.'))
+                .collect();
+            names.sort();
+            files.push(format!("{kind}/{}", names[0]));
+        }
+        for (i, file) in files.iter().enumerate() {
+            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+            messages.push(
+                serde_json::json!({"role": "user", "content": format!("What is in {file}?")}),
+            );
+            messages.push(serde_json::json!({"role": "assistant", "content": null, "tool_calls": [
+                {"id": format!("c{i}"), "type": "function",
+                 "function": {"name": "read_file", "arguments": format!("{{\"path\":\"{file}\"}}")}}]}));
+            messages.push(serde_json::json!({"role": "tool", "tool_call_id": format!("c{i}"), "content": text}));
+        }
+        let marker = Marker::new(3, None, "lines", &crate::marker::segment_hash("x")).to_text();
+        messages.push(
+            serde_json::json!({"role": "assistant", "content": format!("Earlier: {marker}")}),
+        );
+        serde_json::json!({"model": "gpt-4o", "messages": messages}).to_string()
+    }
+
+    /// The budget plans with [`Compressing::tokens`] and keeps [`Compressing::message`]: at every
+    /// level, with the memo cold and warm, they must agree, or the plan is priced on other bytes
+    /// than those sent.
+    #[test]
+    fn tokens_equal_the_tokens_of_the_message_at_every_level() {
+        let body = fixture_request();
+        let request = parse(&body).unwrap();
+        let counter = counter_for_model("gpt-4o");
+        let config = Config::default();
+        for memo in [Memo::new(64 << 20), Memo::disabled()] {
+            for pass in ["cold", "warm"] {
+                let (messages, _) = prepare(
+                    &request,
+                    counter.as_ref(),
+                    &memo,
+                    &config,
+                    0,
+                    Deadline::none(),
+                );
+                let compressing = Compressing::new(&config, &counter, &memo, Deadline::none());
+                let mut harder = 0;
+                for m in &messages {
+                    for level in 0..LEVELS {
+                        let outcome = compressing.message(m, level);
+                        assert_eq!(
+                            compressing.tokens(m, level),
+                            outcome.tokens_after,
+                            "message {} at level {level} ({pass})",
+                            m.index
+                        );
+                        if level > 0 && outcome.tokens_after < compressing.tokens(m, 0) {
+                            harder += 1;
+                        }
+                    }
+                }
+                assert!(
+                    harder > 0,
+                    "the higher levels must compress some result harder"
+                );
+            }
+        }
+    }
+
+    /// A segment's remembered facts are its exact count and whether it holds a marker.
+    #[test]
+    fn remembered_counts_and_markers_equal_exact_ones() {
+        let body = fixture_request();
+        let request = parse(&body).unwrap();
+        let counter = counter_for_model("gpt-4o");
+        let memo = Memo::new(64 << 20);
+        let config = Config::default();
+        for _ in 0..2 {
+            let (messages, has_marker) = prepare(
+                &request,
+                counter.as_ref(),
+                &memo,
+                &config,
+                0,
+                Deadline::none(),
+            );
+            assert!(has_marker, "the last message holds a marker");
+            for (m, view) in messages.iter().zip(&request.messages) {
+                for (p, segment) in m.segments.iter().zip(&view.segments) {
+                    assert_eq!(
+                        p.tokens,
+                        counter.count(&segment.text),
+                        "message {}",
+                        m.index
+                    );
+                    assert_eq!(
+                        p.pinned.as_deref() == Some("already compressed"),
+                        Marker::is_in(&segment.text)
+                    );
+                }
+            }
+        }
+    }
 }

@@ -1,10 +1,9 @@
 //! The two protocols one resolver speaks: chat completions and Responses. Each place the
 //! resolver reads a reply or writes a request asks here which shape to use.
 
-use super::responses;
 use super::responses_sse::{self, ResponsesTap};
 use super::sse::{self, SseTap, Tapped};
-use crate::marker::RETRIEVE_TOOL_NAME;
+use super::{chat, responses};
 use crate::Protocol;
 use serde_json::{json, Map, Value};
 
@@ -54,7 +53,7 @@ pub(super) fn of_request(request: &Map<String, Value>) -> Result<Protocol, &'sta
 
 /// Whether `call` (a chat tool call or a Responses output item) is ours.
 pub(super) fn is_ours(call: &Value) -> bool {
-    call["function"]["name"] == RETRIEVE_TOOL_NAME || responses::is_ours(call)
+    chat::is_ours(call) || responses::is_ours(call)
 }
 
 /// The arguments text of a call of ours.
@@ -68,7 +67,7 @@ pub(super) fn arguments(call: &Value) -> &str {
 /// Whether the reply calls `headroom_retrieve`.
 pub(super) fn has_our_calls(protocol: Protocol, response: &Value) -> bool {
     match protocol {
-        Protocol::ChatCompletions => super::has_our_calls(response),
+        Protocol::ChatCompletions => chat::has_our_calls(response),
         Protocol::Responses => responses::has_our_calls(response),
     }
 }
@@ -76,7 +75,7 @@ pub(super) fn has_our_calls(protocol: Protocol, response: &Value) -> bool {
 /// The calls of the reply (the first choice's, for chat): ours and the agent's.
 pub(super) fn calls(protocol: Protocol, response: &Value) -> Vec<Value> {
     match protocol {
-        Protocol::ChatCompletions => super::tool_calls(response),
+        Protocol::ChatCompletions => chat::tool_calls(response),
         Protocol::Responses => responses::calls(response),
     }
 }
@@ -102,7 +101,7 @@ pub(super) fn answer(protocol: Protocol, call: &Value, text: String) -> Value {
 /// The reply without our calls.
 pub(super) fn strip_our_calls(protocol: Protocol, response: Value) -> Value {
     match protocol {
-        Protocol::ChatCompletions => super::strip_our_calls(response),
+        Protocol::ChatCompletions => chat::strip_our_calls(response),
         Protocol::Responses => responses::strip_our_calls(response),
     }
 }

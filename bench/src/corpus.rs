@@ -128,6 +128,9 @@ pub struct Case {
     pub request: Value,
     /// Hidden probes.
     pub probes: Probes,
+    /// The same artifact asked about by every kind of question that applies (see [`crate::kinds`]).
+    #[serde(default)]
+    pub variants: Vec<crate::kinds::Variant>,
 }
 
 impl Case {
@@ -186,6 +189,7 @@ pub fn build_case(artifact: &Artifact) -> Result<Case, String> {
         source: artifact.source.clone(),
         request,
         probes,
+        variants: crate::kinds::variants(artifact),
     })
 }
 

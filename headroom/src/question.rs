@@ -115,7 +115,7 @@ impl Anchor {
 pub(crate) struct Naming {
     /// Units an anchor picks out, in order.
     pub(crate) strong: Vec<usize>,
-    /// Up to [`WEAK_MAX_UNITS`] other units, best BM25 first.
+    /// Up to [`WEAK_MAX_UNITS`] other units: those holding a rare word first, then by BM25.
     pub(crate) weak: Vec<usize>,
 }
 
@@ -159,6 +159,12 @@ impl Question {
                 q.push(kind, t);
             }
         }
+        // The parts of a path (`src/hir/mod.rs`) name a file (its anchor), not words, functions
+        // or types.
+        let text: String = text
+            .split_inclusive(char::is_whitespace)
+            .filter(|chunk| !chunk.contains('/'))
+            .collect();
         for word in words(&text) {
             // Two characters are a word only as letters (`ci`, `os`); `3d` is more often `%3D` in a URL.
             let long_enough = word.chars().count() >= 3
@@ -283,14 +289,11 @@ impl Question {
         self.naming_within(units, STRONG_MAX_SHARE)
     }
 
-    /// Which units the question names. Strong: for each anchor, the units holding its most
-    /// specific form that any unit holds, unless they are more than `max_share` of the units (and
-    /// more than one). Weak: up to [`WEAK_MAX_UNITS`] more, best BM25 first, among the units that
-    /// hold a rare word or score at least half the best.
-    pub(crate) fn naming_within(&self, units: &[&str], max_share: f64) -> Naming {
-        let mut naming = Naming::default();
-        if self.is_empty() || units.is_empty() {
-            return naming;
+    /// The strong units alone (see [`Question::naming_within`]): for compressors that rank by
+    /// words themselves.
+    pub(crate) fn strong_within(&self, units: &[&str], max_share: f64) -> Vec<usize> {
+        if self.anchors.is_empty() || units.is_empty() {
+            return Vec::new();
         }
         // Two units or fewer: an anchor in both still names them.
         let limit = if units.len() <= 2 {
@@ -298,34 +301,45 @@ impl Question {
         } else {
             ((units.len() as f64 * max_share) as usize).max(1)
         };
-        if !self.anchors.is_empty() {
-            let mut strong = vec![false; units.len()];
-            // Per anchor: the best level reached and the units reaching it.
-            let mut best: Vec<(usize, Vec<usize>)> =
-                vec![(usize::MAX, Vec::new()); self.anchors.len()];
-            for (i, unit) in units.iter().enumerate() {
-                let (lower, squashed) = self.lowered(unit);
-                let squashed = squashed.as_deref().unwrap_or(&lower);
-                for (a, anchor) in self.anchors.iter().enumerate() {
-                    let Some(level) = anchor.level(&lower, squashed) else {
-                        continue;
-                    };
-                    let (at, found) = &mut best[a];
-                    if level < *at {
-                        *at = level;
-                        found.clear();
-                    }
-                    if level == *at {
-                        found.push(i);
-                    }
+        let mut strong = vec![false; units.len()];
+        // Per anchor: the best level reached and the units reaching it.
+        let mut best: Vec<(usize, Vec<usize>)> = vec![(usize::MAX, Vec::new()); self.anchors.len()];
+        for (i, unit) in units.iter().enumerate() {
+            let (lower, squashed) = self.lowered(unit);
+            let squashed = squashed.as_deref().unwrap_or(&lower);
+            for (a, anchor) in self.anchors.iter().enumerate() {
+                let Some(level) = anchor.level(&lower, squashed) else {
+                    continue;
+                };
+                let (at, found) = &mut best[a];
+                if level < *at {
+                    *at = level;
+                    found.clear();
+                }
+                if level == *at {
+                    found.push(i);
                 }
             }
-            for (_, found) in best {
-                if found.len() <= limit {
-                    found.into_iter().for_each(|i| strong[i] = true);
-                }
+        }
+        for (_, found) in best {
+            if found.len() <= limit {
+                found.into_iter().for_each(|i| strong[i] = true);
             }
-            naming.strong = (0..units.len()).filter(|&i| strong[i]).collect();
+        }
+        (0..units.len()).filter(|&i| strong[i]).collect()
+    }
+
+    /// Which units the question names. Strong: for each anchor, the units holding its most
+    /// specific form that any unit holds, unless they are more than `max_share` of the units (and
+    /// more than one). Weak: up to [`WEAK_MAX_UNITS`] more, best BM25 first, among the units that
+    /// hold a rare word or score at least half the best.
+    pub(crate) fn naming_within(&self, units: &[&str], max_share: f64) -> Naming {
+        let mut naming = Naming {
+            strong: self.strong_within(units, max_share),
+            weak: Vec::new(),
+        };
+        if units.is_empty() {
+            return naming;
         }
         if !self.words.is_empty() {
             let (scores, frequency) = bm25(&self.words, units);
@@ -333,16 +347,27 @@ impl Question {
                 .filter(|&w| frequency[w] >= 1 && frequency[w] as usize <= RARE_MAX_UNITS)
                 .collect();
             let top = scores.iter().copied().fold(0.0, f64::max);
-            let mut ranked: Vec<usize> = (0..units.len())
+            // (unit, holds a rare word): a unit holding one ranks first, rarity being what makes
+            // a word name something.
+            let mut ranked: Vec<(usize, bool)> = (0..units.len())
                 .filter(|&i| scores[i] > 0.0 && naming.strong.binary_search(&i).is_err())
-                .filter(|&i| {
-                    scores[i] >= top * WEAK_MIN_SHARE_OF_BEST
-                        || (!rare.is_empty() && holds_any_word(units[i], &self.words, &rare))
+                .filter_map(|i| {
+                    let rare_here =
+                        !rare.is_empty() && holds_any_word(units[i], &self.words, &rare);
+                    (rare_here || scores[i] >= top * WEAK_MIN_SHARE_OF_BEST)
+                        .then_some((i, rare_here))
                 })
                 .collect();
-            ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-            ranked.truncate(WEAK_MAX_UNITS);
-            naming.weak = ranked;
+            ranked.sort_by(|&(a, ra), &(b, rb)| {
+                rb.cmp(&ra)
+                    .then(scores[b].total_cmp(&scores[a]))
+                    .then(a.cmp(&b))
+            });
+            naming.weak = ranked
+                .into_iter()
+                .take(WEAK_MAX_UNITS)
+                .map(|(i, _)| i)
+                .collect();
         }
         naming
     }

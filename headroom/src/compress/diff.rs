@@ -10,6 +10,10 @@ use super::{Compression, Compressor, SegmentContext};
 use crate::marker::Marker;
 use crate::question::Question;
 
+/// A named hunk longer than this that adds a whole source file goes through the code compressor
+/// (which keeps what the question names in it) rather than staying whole.
+const NAMED_HUNK_MAX_LINES: usize = 200;
+
 /// Compresses unified diffs hunk by hunk.
 ///
 /// ```
@@ -126,8 +130,21 @@ impl Compressor for DiffCompressor {
             }
             for hunk in &file.hunks {
                 out.push(hunk.header.to_string());
+                let large_new_code = || {
+                    (hunk.body.len() > NAMED_HUNK_MAX_LINES)
+                        .then(|| new_file_as_code(file, hunk, ctx))
+                        .flatten()
+                };
                 if named || asked.contains(&hunk_index) {
-                    out.extend(hunk.body.iter().map(|l| l.to_string()));
+                    // A large new source file keeps what the question names in it and its
+                    // structure (signatures), not every line.
+                    match large_new_code() {
+                        Some(lines) => {
+                            out.extend(lines);
+                            add("diff:code");
+                        }
+                        None => out.extend(hunk.body.iter().map(|l| l.to_string())),
+                    }
                 } else if let Some(lines) = new_file_as_code(file, hunk, ctx) {
                     out.extend(lines);
                     add("diff:code");
@@ -149,7 +166,7 @@ impl Compressor for DiffCompressor {
 }
 
 /// Hunks the question names (by index over the whole diff): every hunk an anchor of the question
-/// picks out by its header or changed lines; failing that, the one hunk that best matches its words.
+/// picks out by its header or changed lines, and the one hunk that best matches its words.
 fn asked_hunks(parts: &[Part<'_>], question: &Question) -> Vec<usize> {
     if question.is_empty() {
         return Vec::new();
@@ -172,11 +189,12 @@ fn asked_hunks(parts: &[Part<'_>], question: &Question) -> Vec<usize> {
         .collect();
     let units: Vec<&str> = hunks.iter().map(String::as_str).collect();
     let naming = question.naming(&units);
-    if naming.strong.is_empty() {
-        naming.weak.into_iter().take(1).collect()
-    } else {
-        naming.strong
+    let mut named = naming.strong;
+    // The best hunk by words too (a rare word names a hunk as surely as a path names a file).
+    if let Some(best) = naming.weak.first().filter(|b| !named.contains(b)) {
+        named.push(*best);
     }
+    named
 }
 
 /// Writes a hunk's body with context cut to `diff_context_lines` around changes and its changed

@@ -127,3 +127,10 @@ fn names_of_functions_and_types() {
     assert!(q.says_name("handle"));
     assert!(!q.says_name("the") && !q.says_name("line"));
 }
+
+#[test]
+fn the_parts_of_a_path_name_no_function() {
+    let q = Question::parse("Where is `reversed`?\n{\"path\":\"regex-syntax/src/hir/mod.rs\"}");
+    assert!(q.says_name("reversed"));
+    assert!(!q.says_name("hir") && !q.says_name("mod"));
+}

@@ -38,7 +38,7 @@ pub(crate) struct Plan<'a> {
 /// functions are considered one by one), when it is short, or when a syntax error makes its
 /// extent uncertain.
 pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided> {
-    let wanted_ranges = wanted_functions(source, tree, plan);
+    let (wanted_ranges, by_name) = wanted_functions(source, tree, plan);
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     preorder(tree, |node| {
         let Some(body) = elidable_body(node, &plan.grammar) else {
@@ -80,6 +80,8 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
         &lines,
         &skip,
         &wanted_rows,
+        // What a name names is the answer: comments that merely mention it stay shortened.
+        (!by_name).then_some(plan.question),
         plan.comment_lines,
         plan.hash,
     );
@@ -106,15 +108,23 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
 
 /// A named type up to this many lines keeps its functions' bodies too.
 const NAMED_TYPE_MAX_LINES: usize = 80;
+/// Share of the source (bytes) the functions named by what they hold may keep whole.
+const NAMED_TEXT_SHARE: f64 = 0.1;
 
-/// The byte ranges of the function and type nodes the question names.
-fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> Vec<Range<usize>> {
+/// The byte ranges of the function and type nodes the question names: by name (a function, or a
+/// type up to [`NAMED_TYPE_MAX_LINES`]), or by what a function holds (an anchor of the question
+/// in its text, or the best by its words: see [`Question::naming`]), the innermost such functions within
+/// [`NAMED_TEXT_SHARE`] of the source.
+/// Also whether they were named by name.
+fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<usize>>, bool) {
     let mut ranges = Vec::new();
     if plan.question.is_empty() {
-        return ranges;
+        return (ranges, false);
     }
+    let mut functions: Vec<Range<usize>> = Vec::new();
     preorder(tree, |node| {
-        let named = if elidable_body(node, &plan.grammar).is_some() {
+        let is_function = elidable_body(node, &plan.grammar).is_some();
+        let named = if is_function {
             function_name(node, source).is_some_and(|name| is_named(plan.question, name))
         } else if plan.grammar.types.contains(&node.kind())
             && node.end_position().row - node.start_position().row <= NAMED_TYPE_MAX_LINES
@@ -126,10 +136,39 @@ fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> Vec<Range<usi
         };
         if named {
             ranges.push(node.byte_range());
+        } else if is_function {
+            functions.push(node.byte_range());
         }
         true
     });
-    ranges
+    // A function or type named by its name is the most specific answer: the functions that
+    // merely hold the name are its users, not what was asked.
+    if !ranges.is_empty() {
+        return (ranges, true);
+    }
+    let texts: Vec<&str> = functions.iter().map(|r| &source[r.clone()]).collect();
+    // Functions are large units: those an anchor names, else the best one by words alone.
+    let naming = plan.question.naming(&texts);
+    let named: Vec<usize> = if naming.strong.is_empty() {
+        naming.weak.into_iter().take(1).collect()
+    } else {
+        naming.strong
+    };
+    let mut room = (source.len() as f64 * NAMED_TEXT_SHARE) as usize;
+    for &i in &named {
+        let r = &functions[i];
+        let holds_named = named
+            .iter()
+            .any(|&j| j != i && r.start <= functions[j].start && functions[j].end <= r.end);
+        let inside_wanted = ranges.iter().any(|w| w.start <= r.start && r.end <= w.end);
+        // The first one stays whatever its size; the others within the room.
+        if holds_named || inside_wanted || (r.len() > room && !ranges.is_empty()) {
+            continue;
+        }
+        room = room.saturating_sub(r.len());
+        ranges.push(r.clone());
+    }
+    (ranges, false)
 }
 
 /// A function whose body is most of the file and defines functions of its own (an IIFE or UMD

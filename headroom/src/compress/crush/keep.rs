@@ -291,7 +291,7 @@ fn named(
         .filter(|hits| hits.len() <= limit)
         .flatten()
         .collect();
-    out.extend(question.naming_within(texts, NAMED_MAX_SHARE).strong);
+    out.extend(question.strong_within(texts, NAMED_MAX_SHARE));
     if bm25_top > 0 && !question.words().is_empty() {
         let scores = question.scores(texts);
         let best = scores.iter().copied().fold(0.0, f64::max);

@@ -445,20 +445,22 @@ fn line_probes(artifact: &Artifact) -> Result<(String, Probes), String> {
     ))
 }
 
+/// An artifact of `kind` holding `text`, for unit tests.
+#[cfg(test)]
+pub(crate) fn artifact(kind: Kind, text: &str) -> Artifact {
+    Artifact {
+        id: "t".into(),
+        kind,
+        tool: "run".into(),
+        arguments: r#"{"cmd":"x"}"#.into(),
+        source: "test".into(),
+        text: text.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn artifact(kind: Kind, text: &str) -> Artifact {
-        Artifact {
-            id: "t".into(),
-            kind,
-            tool: "run".into(),
-            arguments: r#"{"cmd":"x"}"#.into(),
-            source: "test".into(),
-            text: text.into(),
-        }
-    }
 
     #[test]
     fn json_needle_carries_every_leaf_of_the_asked_record() {

@@ -474,17 +474,7 @@ fn scalar_text(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn artifact(kind: Kind, text: &str) -> Artifact {
-        Artifact {
-            id: "t".into(),
-            kind,
-            tool: "run".into(),
-            arguments: r#"{"command":"x"}"#.into(),
-            source: "test".into(),
-            text: text.into(),
-        }
-    }
+    use crate::corpus::artifact;
 
     #[test]
     fn search_variants_name_files_by_base_name_and_suffix() {

@@ -178,6 +178,17 @@ impl Question {
             }
         }
         let is_name_char = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+        // The words of a quoted phrase (`'home directory'`) name the phrase, not a function or
+        // a type each.
+        let mut text = text;
+        let phrases: Vec<String> = quoted(&text)
+            .into_iter()
+            .filter(|(_, inside)| inside.contains(char::is_whitespace))
+            .map(|(_, inside)| inside.to_string())
+            .collect();
+        for phrase in phrases {
+            text = text.replace(&phrase, " ");
+        }
         let mut said_alone: Vec<String> = Vec::new();
         let mut at = 0;
         for name in text.split(|c: char| !is_name_char(c)) {

@@ -3,7 +3,7 @@
 //! quoted word, a function by its name. Real outputs, through the whole engine.
 
 mod content_support;
-use content_support::{compress_tool_result, fixture};
+use content_support::{compress_tool_result, fixture, large_fixture};
 
 /// Grep hits of one file, as `path:line:text` lines.
 fn hits_of<'a>(output: &'a str, path: &str) -> Vec<&'a str> {
@@ -105,6 +105,30 @@ fn an_issue_named_by_its_number_is_kept_whole() {
         assert!(out.text.contains(value), "#7's {field} kept: {value}");
     }
     assert!(out.tokens_after < out.tokens_before);
+}
+
+/// 500 closed issues of a real repository, bodies and all (`scripts/fixtures.sh`): the ones asked
+/// about by number survive whole among the hundreds that go.
+#[test]
+fn issues_named_by_number_on_a_long_page() {
+    let output = large_fixture("github-closed-issues.json");
+    let issues: serde_json::Value = serde_json::from_str(&output).unwrap();
+    let issues = issues.as_array().unwrap();
+    for index in [3, 250, 497] {
+        let issue = &issues[index];
+        let number = issue["number"].as_u64().unwrap();
+        let question = format!("Why was #{number} closed? Give its title and who opened it.");
+        let out = compress_tool_result(&question, "list_issues", r#"{"state":"closed"}"#, &output);
+        for field in ["html_url", "created_at", "closed_at"] {
+            let value = issue[field].as_str().unwrap();
+            assert!(
+                out.text.contains(value),
+                "#{number}'s {field} kept: {value}"
+            );
+        }
+        assert!(out.text.contains(issue["user"]["login"].as_str().unwrap()));
+        assert!(out.savings() > 0.5, "#{number}: {:.2} saved", out.savings());
+    }
 }
 
 #[test]

@@ -134,3 +134,10 @@ fn the_parts_of_a_path_name_no_function() {
     assert!(q.says_name("reversed"));
     assert!(!q.says_name("hir") && !q.says_name("mod"));
 }
+
+#[test]
+fn the_words_of_a_quoted_phrase_name_no_function() {
+    let q = Question::parse("In this file, where is 'home directory'? And `cd`?");
+    assert!(!q.says_name("directory") && !q.says_name("home"));
+    assert!(q.says_name("cd"));
+}

@@ -272,6 +272,79 @@ pub fn run_case(case: &Case, reference: Option<&ReferenceRun>, repeats: usize) -
     out
 }
 
+/// Headroom (defaults) on one question variant of a case.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindOutcome {
+    /// Case id.
+    pub case: String,
+    /// Content type.
+    pub kind: Kind,
+    /// How the question names the item.
+    pub question_kind: crate::kinds::QuestionKind,
+    /// The question asked.
+    pub question: String,
+    /// The asked-about item verbatim in one unit.
+    pub needle: bool,
+    /// Every error line (record) kept too, and nothing invented.
+    pub asked_and_errors: bool,
+    /// Request tokens before and as sent.
+    pub tokens_before: usize,
+    /// Request tokens as sent.
+    pub tokens_after: usize,
+}
+
+/// Runs Headroom (defaults) on every question variant of `case` (the same artifact, each kind of
+/// question in turn as the user turn) and scores each variant's asked-about item and the errors.
+pub fn run_variants(case: &Case) -> Vec<KindOutcome> {
+    let counter = Headroom::builder()
+        .audit(true)
+        .lossless_only(true)
+        .build()
+        .expect("valid config");
+    let engine = Headroom::default();
+    let original = case.artifact();
+    let mut out = Vec::new();
+    for variant in &case.variants {
+        let mut request = case.request.clone();
+        request["messages"][1]["content"] = Value::String(variant.question.clone());
+        let probes = crate::probe::Probes {
+            needle: variant.needle.clone(),
+            errors: case.probes.errors.clone(),
+            records: Vec::new(),
+        };
+        let body = serde_json::to_vec(&request).expect("a Value serializes");
+        let tokens_before = request_tokens(&counter, &request);
+        let (content, tokens_after, originals) = match engine.compress_json(&body) {
+            Ok(result) => {
+                let sent: Value = serde_json::from_slice(&result.body).unwrap_or(Value::Null);
+                let originals: HashMap<String, String> = result
+                    .originals
+                    .into_iter()
+                    .map(|o| (o.hash, o.text))
+                    .collect();
+                (
+                    last_content(&sent).unwrap_or("").to_string(),
+                    result.report.tokens_after,
+                    originals,
+                )
+            }
+            Err(_) => (original.to_string(), tokens_before, HashMap::new()),
+        };
+        let f = score(case.kind, original, &content, &originals, &probes);
+        out.push(KindOutcome {
+            case: case.id.clone(),
+            kind: case.kind,
+            question_kind: variant.kind,
+            question: variant.question.clone(),
+            needle: f.zeroed.is_none() && f.needle,
+            asked_and_errors: f.asked_and_errors(),
+            tokens_before,
+            tokens_after,
+        });
+    }
+    out
+}
+
 /// The text of every message's content (what counting the input means).
 fn message_texts(request: &Value) -> Vec<String> {
     request["messages"]

@@ -9,6 +9,7 @@ pub mod baselines;
 pub mod corpus;
 pub mod fidelity;
 pub mod harness;
+pub mod kinds;
 pub mod probe;
 pub mod records;
 pub mod responses;

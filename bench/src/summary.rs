@@ -177,6 +177,54 @@ pub fn speed_markdown(rows: &[Row]) -> String {
     s
 }
 
+/// Retention per question kind and content type: of the variants asking about an item by that
+/// kind of reference, how many kept the item verbatim in one unit and every error line (`k/n`),
+/// and the tokens saved over those variants.
+///
+/// ```
+/// use headroom_bench::{corpus::Kind, harness::KindOutcome, kinds::QuestionKind};
+/// let o = |needle| KindOutcome { case: "c".into(), kind: Kind::Search, question_kind: QuestionKind::FileName,
+///     question: "q".into(), needle, asked_and_errors: needle, tokens_before: 100, tokens_after: 40 };
+/// let md = headroom_bench::summary::kinds_markdown(&[o(true), o(false)]);
+/// assert!(md.contains("| file name | – | – | 1/2 | – | – | – | 1/2 (50%) | 60.0% |"), "{md}");
+/// ```
+pub fn kinds_markdown(outcomes: &[crate::harness::KindOutcome]) -> String {
+    let mut s = String::from("| question names the item by | ");
+    for kind in Kind::ALL {
+        let _ = write!(s, "{} | ", kind.name());
+    }
+    s.push_str("all | tokens saved |\n|---|");
+    s.push_str(&"--:|".repeat(Kind::ALL.len() + 2));
+    s.push('\n');
+    for qk in crate::kinds::QuestionKind::ALL {
+        let of: Vec<_> = outcomes.iter().filter(|o| o.question_kind == qk).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let _ = write!(s, "| {} | ", qk.label());
+        for kind in Kind::ALL {
+            let cell: Vec<_> = of.iter().filter(|o| o.kind == kind).collect();
+            if cell.is_empty() {
+                s.push_str("– | ");
+            } else {
+                let kept = cell.iter().filter(|o| o.asked_and_errors).count();
+                let _ = write!(s, "{kept}/{} | ", cell.len());
+            }
+        }
+        let kept = of.iter().filter(|o| o.asked_and_errors).count();
+        let before: usize = of.iter().map(|o| o.tokens_before).sum();
+        let after: usize = of.iter().map(|o| o.tokens_after).sum();
+        let _ = writeln!(
+            s,
+            "{kept}/{} ({:.0}%) | {:.1}% |",
+            of.len(),
+            pct(kept, of.len()),
+            100.0 - pct(after, before)
+        );
+    }
+    s
+}
+
 /// Every case where Headroom (defaults) does worse than another method, with the reason.
 pub fn losses(outcomes: &[Outcome]) -> Vec<String> {
     let mut out = Vec::new();

@@ -34,6 +34,7 @@ mod error;
 pub mod marker;
 mod memo;
 pub mod models;
+pub(crate) mod question;
 mod report;
 pub mod resolver;
 pub mod retrieve;

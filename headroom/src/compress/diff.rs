@@ -6,9 +6,9 @@
 //! first and last changed lines up to [`Config::diff_max_changed_lines`](crate::Config). Lock files
 //! and binary patches become one line (`Cargo.lock: +120 −80 lines`). Every cut leaves a marker.
 
-use super::relevance::Question;
 use super::{Compression, Compressor, SegmentContext};
 use crate::marker::Marker;
+use crate::question::Question;
 
 /// Compresses unified diffs hunk by hunk.
 ///
@@ -70,7 +70,7 @@ impl Compressor for DiffCompressor {
                 Part::Line(_) => None,
             })
             .collect();
-        let named_files = named_units(&question, &paths);
+        let named_files = question.naming(&paths).strong;
         let mut out = Vec::new();
         let mut transforms: Vec<String> = Vec::new();
         let mut add = |t: &str| {
@@ -148,8 +148,8 @@ impl Compressor for DiffCompressor {
     }
 }
 
-/// Hunks the question names (by index over the whole diff): every hunk with an exact term of the
-/// question in its header or changed lines; failing that, the one hunk that best matches its words.
+/// Hunks the question names (by index over the whole diff): every hunk an anchor of the question
+/// picks out by its header or changed lines; failing that, the one hunk that best matches its words.
 fn asked_hunks(parts: &[Part<'_>], question: &Question) -> Vec<usize> {
     if question.is_empty() {
         return Vec::new();
@@ -171,32 +171,12 @@ fn asked_hunks(parts: &[Part<'_>], question: &Question) -> Vec<usize> {
         })
         .collect();
     let units: Vec<&str> = hunks.iter().map(String::as_str).collect();
-    let named = named_units(question, &units);
-    if !named.is_empty() {
-        return named;
+    let naming = question.naming(&units);
+    if naming.strong.is_empty() {
+        naming.weak.into_iter().take(1).collect()
+    } else {
+        naming.strong
     }
-    let scores = question.scores(&units);
-    let best = scores
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| **s > 0.0)
-        .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)));
-    best.map(|(i, _)| vec![i]).unwrap_or_default()
-}
-
-/// The units the question names by a term that picks them out: a term found in more than half of
-/// the units (`foldhash-0.2.0` in every path of a release diff) names none of them.
-fn named_units(question: &Question, units: &[&str]) -> Vec<usize> {
-    if question.is_empty() {
-        return Vec::new();
-    }
-    let terms: Vec<Vec<usize>> = units.iter().map(|u| question.mentioned_terms(u)).collect();
-    let mut counts = vec![0usize; question.exact_terms().len()];
-    terms.iter().flatten().for_each(|&t| counts[t] += 1);
-    let distinctive = |t: &usize| units.len() <= 2 || counts[*t] * 2 <= units.len();
-    (0..units.len())
-        .filter(|&i| terms[i].iter().any(distinctive))
-        .collect()
 }
 
 /// Writes a hunk's body with context cut to `diff_context_lines` around changes and its changed

@@ -2,9 +2,9 @@
 
 use super::comments::{shorten, Lines};
 use super::grammar::{BodyStyle, Grammar};
-use super::names::function_name;
+use super::names::{function_name, is_named, is_type_named, type_name};
 use crate::marker::Marker;
-use std::collections::HashSet;
+use crate::question::Question;
 use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
@@ -22,8 +22,8 @@ pub(crate) struct Elided {
 /// What to keep and how to mark what goes.
 pub(crate) struct Plan<'a> {
     pub(crate) grammar: Grammar,
-    /// Names whose bodies stay verbatim (the functions the question names).
-    pub(crate) wanted: &'a HashSet<&'a str>,
+    /// What the question names: the functions and types it names stay verbatim.
+    pub(crate) question: &'a Question,
     /// Bodies with fewer inner lines stay.
     pub(crate) min_body_lines: usize,
     /// Long comments keep their first paragraph, at most this many lines (0: comments stay whole).
@@ -44,7 +44,12 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
         let Some(body) = elidable_body(node, &plan.grammar) else {
             return true;
         };
-        if wanted_ranges.iter().any(|r| *r == node.byte_range()) {
+        // A named function, or one inside a named type, stays whole.
+        let range = node.byte_range();
+        if wanted_ranges
+            .iter()
+            .any(|r| r.start <= range.start && range.end <= r.end)
+        {
             return false;
         }
         let body_range = body.byte_range();
@@ -99,16 +104,27 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
     })
 }
 
-/// The byte ranges of the function nodes the question names.
+/// A named type up to this many lines keeps its functions' bodies too.
+const NAMED_TYPE_MAX_LINES: usize = 80;
+
+/// The byte ranges of the function and type nodes the question names.
 fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
-    if plan.wanted.is_empty() {
+    if plan.question.is_empty() {
         return ranges;
     }
     preorder(tree, |node| {
-        if elidable_body(node, &plan.grammar).is_some()
-            && function_name(node, source).is_some_and(|name| plan.wanted.contains(name))
+        let named = if elidable_body(node, &plan.grammar).is_some() {
+            function_name(node, source).is_some_and(|name| is_named(plan.question, name))
+        } else if plan.grammar.types.contains(&node.kind())
+            && node.end_position().row - node.start_position().row <= NAMED_TYPE_MAX_LINES
         {
+            // A large named type keeps its structure (fields, signatures) like any other.
+            type_name(node, source).is_some_and(|name| is_type_named(plan.question, name))
+        } else {
+            false
+        };
+        if named {
             ranges.push(node.byte_range());
         }
         true

@@ -16,6 +16,7 @@ mod names;
 use super::text::TextCompressor;
 use super::{Compression, Compressor, SegmentContext};
 use crate::detect::Language;
+use crate::question::Question;
 use elide::{elide, error_count, Plan};
 use tree_sitter::{Parser, Tree};
 
@@ -96,10 +97,10 @@ impl Compressor for CodeCompressor {
             return TextCompressor.compress(text, ctx);
         };
         let errors = error_count(&tree);
-        let wanted = names::named_identifiers(&ctx.question);
+        let question = Question::parse(&ctx.question);
         let plan = Plan {
             grammar: grammar::grammar(self.language),
-            wanted: &wanted,
+            question: &question,
             min_body_lines: ctx.config.code_min_body_lines,
             comment_lines: ctx.config.code_comment_lines,
             hash: &ctx.hash,

@@ -147,10 +147,21 @@ impl Plan {
             }
         }
         // Records: the named ones whole, the header of those with an error; never folded inside.
-        let records = Records::find(lines);
+        let records = Records::find(lines, |i| {
+            matches!(kinds[i], Kind::Error | Kind::Warning | Kind::Summary)
+        });
         let mut whole = vec![false; n];
         if let Some(records) = &records {
-            let named = records.named(lines, &question);
+            // The question less the tool call's arguments (the engine appends them to the turn).
+            let asked = ctx
+                .tool_arguments
+                .as_deref()
+                .filter(|arguments| !arguments.is_empty() && ctx.question.contains(*arguments))
+                .map_or_else(
+                    || question.clone(),
+                    |arguments| Question::parse(&ctx.question.replacen(arguments, "", 1)),
+                );
+            let named = records.named(lines, &question, &asked);
             for (range, named) in records.ranges().zip(named) {
                 if named {
                     keep_named_record(lines, range.clone(), &question, &mut keep);

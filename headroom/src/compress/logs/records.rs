@@ -8,7 +8,7 @@
 //! the next, and opens records of more than one line. Of several, the most frequent wins, then
 //! the one seen first (`commit` before `Author:` and `Date:`).
 
-use crate::compress::relevance::{contains_term, Question};
+use crate::question::Question;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -16,10 +16,6 @@ use std::ops::Range;
 pub(super) const RECORD_MAX_LINES: usize = 60;
 /// Lines at the head of a long named record that are kept.
 pub(super) const RECORD_HEAD_LINES: usize = 16;
-/// Records a weak anchor (a question word found in few records) may name.
-const WEAK_RECORDS: usize = 2;
-/// A question word names the records it occurs in when it occurs in at most this many.
-const RARE_RECORDS: usize = 3;
 
 /// The records of a log: where each starts, and what they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +35,14 @@ struct Seen {
 }
 
 impl Records {
-    /// The records of `lines`, if a header shape repeats (see the module docs).
-    pub(super) fn find(lines: &[&str]) -> Option<Records> {
+    /// The records of `lines`, if a header shape repeats three times or more (see the module
+    /// docs). Lines for which `diagnostic` holds (a compiler's `warning:` and `error:` blocks and
+    /// summaries, kept by their own rules) head no record.
+    pub(super) fn find(lines: &[&str], diagnostic: impl Fn(usize) -> bool) -> Option<Records> {
         let end = lines.len() - usize::from(lines.last() == Some(&""));
         let mut keys: HashMap<String, Seen> = HashMap::new();
         for (i, line) in lines[..end].iter().enumerate() {
-            let Some(key) = header_key(line) else {
+            let Some(key) = header_key(line).filter(|_| !diagnostic(i)) else {
                 continue;
             };
             let seen = keys.entry(key).or_insert_with(|| Seen {
@@ -58,7 +56,7 @@ impl Records {
         }
         let (key, seen) = keys
             .into_iter()
-            .filter(|(_, s)| s.positions.len() >= 2 && s.varies && multi_line(&s.positions, end))
+            .filter(|(_, s)| s.positions.len() >= 3 && s.varies && multi_line(&s.positions, end))
             .max_by_key(|(_, s)| (s.positions.len(), std::cmp::Reverse(s.positions[0])))?;
         let commits = key == "commit"
             && seen
@@ -103,60 +101,34 @@ impl Records {
         })
     }
 
-    /// Which records the question names: every record with an exact term of the question (a
-    /// number, an identifier or path, a quoted phrase, a hex prefix of a longer hash), and the best
-    /// [`WEAK_RECORDS`] of the records holding a question word found in few of them.
-    pub(super) fn named(&self, lines: &[&str], question: &Question) -> Vec<bool> {
-        let texts: Vec<String> = self
-            .ranges()
-            .map(|r| lines[r].join("\n").to_lowercase())
-            .collect();
-        let prefixes: Vec<&String> = question
-            .exact_terms()
-            .iter()
-            .filter(|t| t.len() >= 7 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-            .collect();
-        let mut named: Vec<bool> = texts
-            .iter()
-            .map(|text| {
-                question
-                    .exact_terms()
-                    .iter()
-                    .any(|t| contains_term(text, t))
-                    || prefixes.iter().any(|p| has_prefix_token(text, p))
-            })
-            .collect();
-        // Weak anchors, when no exact term names a record: a question word in at most three
-        // records (and at most half of them) names them, the best two kept.
-        let mut weak = vec![false; texts.len()];
-        let strong = named.iter().any(|n| *n);
-        for word in question.words().iter().filter(|_| !strong) {
-            let holding: Vec<usize> = (0..texts.len())
-                .filter(|&r| contains_term(&texts[r], word))
-                .collect();
-            if !holding.is_empty()
-                && holding.len() <= RARE_RECORDS
-                && holding.len() * 2 <= texts.len()
-            {
-                holding.iter().for_each(|&r| weak[r] = true);
-            }
-        }
-        if weak.iter().any(|w| *w) {
-            let units: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let scores = question.scores(&units);
-            let mut order: Vec<usize> =
-                (0..texts.len()).filter(|&r| weak[r] && !named[r]).collect();
-            order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-            order
-                .into_iter()
-                .take(WEAK_RECORDS)
-                .for_each(|r| named[r] = true);
-        }
+    /// Which records the question names (see [`Question::naming`]): every record an anchor picks
+    /// out (a hash prefix, a quoted subject, a path in `--stat` lines, a version, a date), or when
+    /// none does, the few best records holding a rare question word.
+    ///
+    /// Words count only when no anchor names a record (a common word such as `commit` would pick
+    /// any), and only the words of `asked`, the user's turn: the tool call's own words (`cargo
+    /// build`, the packages `apt-cache show` was given) run through its whole output.
+    pub(super) fn named(&self, lines: &[&str], question: &Question, asked: &Question) -> Vec<bool> {
+        let texts: Vec<String> = self.ranges().map(|r| lines[r].join("\n")).collect();
+        let units: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let strong = question.naming(&units).strong;
+        let picked = if strong.is_empty() {
+            // A word names a record only if the record is short enough to keep whole.
+            let ranges: Vec<Range<usize>> = self.ranges().collect();
+            let mut weak = asked.naming(&units).weak;
+            weak.retain(|&r| ranges[r].len() <= RECORD_MAX_LINES);
+            weak
+        } else {
+            strong
+        };
+        let mut named = vec![false; units.len()];
+        picked.into_iter().for_each(|r| named[r] = true);
         named
     }
 }
 
-/// Whether most records from `positions` on run over more than one line.
+/// Whether the records from `positions` on look like records: most run over more than one line,
+/// and none holds half of their lines.
 fn multi_line(positions: &[usize], end: usize) -> bool {
     let mut gaps: Vec<usize> = positions
         .windows(2)
@@ -164,16 +136,30 @@ fn multi_line(positions: &[usize], end: usize) -> bool {
         .chain(std::iter::once(end - positions[positions.len() - 1]))
         .collect();
     gaps.sort_unstable();
-    gaps[gaps.len() / 2] >= 2
+    let covered = end - positions[0];
+    gaps[gaps.len() / 2] >= 2 && gaps[gaps.len() - 1] * 2 <= covered
 }
 
 /// The shape of a line's first word, if the line is at the left margin: digits become `0`, hex ids
 /// `#`, and runs of one punctuation mark shrink to three (`-----` and `----` are one shape).
 fn header_key(line: &str) -> Option<String> {
-    if line.starts_with(char::is_whitespace) {
+    // A header names its record: it starts at the margin and holds a word.
+    if line.starts_with(char::is_whitespace) || !line.contains(char::is_alphabetic) {
         return None;
     }
     let word = line.split_whitespace().next()?;
+    // A word, or a rule of one mark (`----`, `===`, `___`), opens a header; a lone quote or
+    // bracket continues something.
+    let mut chars = word.chars();
+    let first = chars.next()?;
+    if !first.is_alphanumeric() && chars.next() != Some(first) {
+        return None;
+    }
+    // A number, a date or a clock time heads a line, not a record (`136 |` in a compiler's
+    // snippet, `2024-05-01 10:00:01` in a service log).
+    if word.contains(|c: char| c.is_ascii_digit()) && !word.contains(char::is_alphabetic) {
+        return None;
+    }
     if is_hash(word) {
         return Some("#".into());
     }
@@ -198,40 +184,69 @@ fn is_hash(word: &str) -> bool {
         && word.bytes().any(|b| b.is_ascii_digit())
 }
 
-/// Whether `text` (lowercased) has a token that starts with the hex `prefix` (`a1b2c3d` names
-/// `a1b2c3d4e5f6…`).
-fn has_prefix_token(text: &str, prefix: &str) -> bool {
-    text.match_indices(prefix).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let rest = &text[at + prefix.len()..];
-        !before.is_some_and(|c| c.is_ascii_alphanumeric())
-            && rest
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_ascii_alphanumeric() || c.is_ascii_hexdigit())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const GIT_LOG: &str = "commit 3f9ac0d1e2b4a5c6d7e8f90112233445566778899\nAuthor: A <a@x>\nDate:   Mon Nov 25 07:21:00 2024 +0000\n\n    Fix the parser\n\n src/parse.rs | 3 +-\n 1 file changed\n\ncommit 00aa11bb22cc33dd44ee55ff66778899aabbccdd\nAuthor: B <b@x>\nDate:   Sun Nov 24 10:00:00 2024 +0000\n\n    Add the tokenizer\n\n src/token.rs | 40 ++++\n 1 file changed\n";
+    /// Four commits of `git log --stat`, the shape git prints.
+    fn git_log() -> String {
+        let commits = [
+            (
+                "3f9ac0d1e2b4a5c6d7e8f90112233445566778899",
+                "Fix the parser",
+                "src/parse.rs",
+            ),
+            (
+                "00aa11bb22cc33dd44ee55ff66778899aabbccdd",
+                "Add the tokenizer",
+                "src/token.rs",
+            ),
+            (
+                "5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f",
+                "Document the lexer",
+                "README.md",
+            ),
+            (
+                "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b",
+                "Bump the version",
+                "Cargo.toml",
+            ),
+        ];
+        commits
+            .iter()
+            .map(|(hash, subject, file)| {
+                format!("commit {hash}\nAuthor: A <a@x>\nDate:   Mon Nov 25 07:21:00 2024 +0000\n\n    {subject}\n\n {file} | 3 +-\n 1 file changed\n\n")
+            })
+            .collect()
+    }
 
     #[test]
     fn commits_are_records_from_their_header() {
-        let lines: Vec<&str> = GIT_LOG.split('\n').collect();
-        let records = Records::find(&lines).unwrap();
+        let log = git_log();
+        let lines: Vec<&str> = log.split('\n').collect();
+        let records = Records::find(&lines, |_| false).unwrap();
         assert_eq!(records.kind(), "commits");
-        assert_eq!(records.ranges().collect::<Vec<_>>(), vec![0..9, 9..17]);
-        assert_eq!(records.whole_records_in(9..18), Some(1));
+        assert_eq!(records.len(), 4);
+        assert_eq!(records.ranges().nth(1), Some(9..18));
+        assert_eq!(records.whole_records_in(9..27), Some(2));
+        assert_eq!(records.whole_records_in(9..37), Some(3));
         assert_eq!(records.whole_records_in(2..9), None);
-        let q = Question::parse("what did commit 00aa11b change?");
-        assert_eq!(records.named(&lines, &q), vec![false, true]);
-        let q = Question::parse("which commit touched src/parse.rs?");
-        assert_eq!(records.named(&lines, &q), vec![true, false]);
-        let q = Question::parse("when was the tokenizer added?");
-        assert_eq!(records.named(&lines, &q), vec![false, true]);
+        let named = |question: &str| {
+            let question = Question::parse(question);
+            records.named(&lines, &question, &question)
+        };
+        assert_eq!(
+            named("what did commit 00aa11b change?"),
+            [false, true, false, false]
+        );
+        assert_eq!(
+            named("which commit touched src/parse.rs?"),
+            [true, false, false, false]
+        );
+        assert_eq!(
+            named("when was the tokenizer added?"),
+            [false, true, false, false]
+        );
     }
 
     #[test]
@@ -239,7 +254,11 @@ mod tests {
         let log =
             "2024-05-01 10:00:01 INFO a\n2024-05-01 10:00:02 INFO b\n2024-05-01 10:00:03 WARN c\n";
         let lines: Vec<&str> = log.split('\n').collect();
-        assert_eq!(Records::find(&lines), None);
+        assert_eq!(Records::find(&lines, |_| false), None);
         assert_eq!(header_key("-------- x ----"), Some("---".into()));
+        assert_eq!(header_key("136 |     impl_from! {"), None);
+        assert_eq!(header_key("...   |"), None);
+        assert_eq!(header_key("' CARGO_PKG_NAME=memchr"), None);
+        assert_eq!(header_key("Package: dpkg"), Some("Package:".into()));
     }
 }

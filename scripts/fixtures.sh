@@ -108,7 +108,7 @@ shell=$out/shell
 mkdir -p "$shell"
 if git cat-file -e 'db749cd^{commit}' 2>/dev/null; then
   [ -s "$shell/git-log-stat.txt" ] || git log --stat -n 60 db749cd > "$shell/git-log-stat.txt"
-  [ -s "$shell/git-log-patch.txt" ] || git log -p -n 12 db749cd -- headroom/src/compress/logs.rs > "$shell/git-log-patch.txt"
+  [ -s "$shell/git-log-patch.txt" ] || git log -p -n 10 db749cd -- headroom/src/config.rs > "$shell/git-log-patch.txt"
 fi
 [ -s "$shell/man-find.txt" ] || MANWIDTH=80 man -P cat find > "$shell/man-find.txt" 2>/dev/null || rm -f "$shell/man-find.txt"
 [ -s "$shell/apt-cache-show.txt" ] || apt-cache show dpkg bash coreutils tar gzip grep sed findutils diffutils > "$shell/apt-cache-show.txt" 2>/dev/null || rm -f "$shell/apt-cache-show.txt"

@@ -234,7 +234,7 @@ shell_ shell-man-jq text . shell-man-jq.txt 'MANWIDTH=80 man -P cat jq' "man jq 
 PIN=db749cd
 if git cat-file -e "$PIN^{commit}" 2> /dev/null; then
   shell_ shell-git-log-stat logs . shell-git-log-stat.txt "git log --stat -n 60 $PIN" "git log --stat of this repository at $PIN"
-  shell_ shell-git-log-patch diff . shell-git-log-patch.txt "git log -p -n 12 $PIN -- headroom/src/compress/logs.rs" "git log -p of this repository at $PIN, one file"
+  shell_ shell-git-log-patch logs . shell-git-log-patch.txt "git log -p -n 10 $PIN -- headroom/src/config.rs" "git log -p of this repository at $PIN, one file"
   shell_ shell-git-log-json json . shell-git-log-json.json "git log -n 80 --format='%H%x1f%h%x1f%an%x1f%aI%x1f%s' $PIN | jq -R -s '[split(\"\\n\")[] | select(length > 0) | split(\"\\u001f\") | {sha: .[0], short: .[1], author: .[2], date: .[3], subject: .[4]}]'" "git log of this repository at $PIN, as JSON by jq"
 fi
 # Search hits over pinned trees, grep sorted by path and line, ripgrep sorted by path.

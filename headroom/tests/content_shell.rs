@@ -87,11 +87,14 @@ fn commands_say_what_their_output_is_unless_the_text_says_otherwise() {
         routed(&history, "git log --stat -n 60 db749cd"),
         ContentType::Logs
     );
+    // With patches a history is still commits first (each with its diff); the same text from
+    // another command is a diff.
     let patches = large_fixture("shell/git-log-patch.txt");
     assert_eq!(
-        routed(&patches, "git log -p -n 12 -- src/compress/logs.rs"),
-        ContentType::Diff
+        routed(&patches, "git log -p -n 10 -- headroom/src/config.rs"),
+        ContentType::Logs
     );
+    assert_eq!(routed(&patches, "cat changes.txt"), ContentType::Diff);
     let hits = large_fixture("grep-regex-automata-fn.txt");
     assert_eq!(routed(&hits, "grep -rn 'fn ' src"), ContentType::SearchHits);
     assert_eq!(
@@ -214,6 +217,32 @@ fn git_log_keeps_the_commit_the_question_names_whole() {
         &log,
     );
     out.assert_line(named.lines().next().unwrap());
+}
+
+#[test]
+fn git_log_with_patches_keeps_the_named_commit_with_its_hash_and_date() {
+    let log = large_fixture("shell/git-log-patch.txt");
+    let blocks = commits(&log);
+    assert!(blocks.len() >= 8, "{} commits", blocks.len());
+    let named = blocks[4..]
+        .iter()
+        .find(|b| b[7..14].contains(|c: char| c.is_ascii_alphabetic()))
+        .unwrap();
+    let hash = named.split_whitespace().nth(1).unwrap();
+    let out = compress_tool_result(
+        &format!(
+            "What did commit {} change in the configuration?",
+            &hash[..7]
+        ),
+        BASH,
+        &arguments("git log -p -n 10 db749cd -- headroom/src/config.rs"),
+        &log,
+    );
+    assert_eq!(out.content_type, "logs");
+    for line in named.lines().take_while(|l| !l.starts_with("diff --git")) {
+        out.assert_line(line);
+    }
+    assert!(out.savings() >= 0.3, "saved {:.1}%", out.savings() * 100.0);
 }
 
 #[test]

@@ -40,6 +40,17 @@ impl<'t> Sample<'t> {
         false
     }
 
+    /// Two or more `commit <hash>` lines: a `git log` history.
+    pub(super) fn has_commit_headers(&self) -> bool {
+        let headers = self.lines.iter().filter(|l| {
+            l.strip_prefix("commit ").is_some_and(|rest| {
+                let hash = rest.split(' ').next().unwrap_or("");
+                hash.len() >= 7 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+        });
+        headers.take(2).count() == 2
+    }
+
     /// The share of lines shaped like a search hit (`path:12:text`), compiler diagnostics excluded.
     pub(super) fn hit_ratio(&self) -> f64 {
         if self.lines.len() < 2 {

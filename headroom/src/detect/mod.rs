@@ -232,7 +232,10 @@ pub fn detect_with_hints(text: &str, hints: &Hints<'_>) -> ContentType {
         .tool_arguments
         .and_then(|arguments| shell::claim_in_arguments(arguments, hints.tool_name));
 
-    if sample.looks_like_diff() {
+    // A history with patches (`git log -p`) is read by commit, each with its diff: the diff
+    // compressor knows files and hunks, not which commit they belong to.
+    let history = command == Some(Claim::Commits) && sample.has_commit_headers();
+    if sample.looks_like_diff() && !history {
         return ContentType::Diff;
     }
     let search_threshold =
@@ -310,7 +313,7 @@ pub(crate) enum Claim {
     Listing,
     /// Command output: a build, a test run, a service's log.
     Logs,
-    /// A commit history (`git log`): logs whose records are commits.
+    /// A commit history (`git log`, with or without patches): logs whose records are commits.
     Commits,
 }
 

@@ -430,13 +430,9 @@ fn claim_of_git(args: &[String]) -> Option<Claim> {
     }
     let sub = args.get(i)?.as_str();
     let rest = &args[i + 1..];
-    let patch = rest
-        .iter()
-        .any(|a| matches!(a.as_str(), "-p" | "-u" | "--patch") || a.starts_with("-U"));
     Some(match sub {
-        "log" | "whatchanged" | "reflog" | "shortlog" if !patch => Claim::Commits,
-        // A history with patches: the diff structure is found in the text, the commits otherwise.
-        "log" | "whatchanged" => Claim::Diff,
+        // With patches (`-p`) too: a history is commits first, each with its diff.
+        "log" | "whatchanged" | "reflog" | "shortlog" => Claim::Commits,
         "diff" | "show" | "format-patch" | "range-diff" => Claim::Diff,
         "stash" if rest.first().is_some_and(|a| a == "show") => Claim::Diff,
         "grep" => Claim::Search,
@@ -697,7 +693,7 @@ mod tests {
     fn programs_name_their_output() {
         assert_eq!(claim("MANWIDTH=80 man -P cat tar"), Some(Claim::Prose));
         assert_eq!(claim("git -C repo log --stat -n 20"), Some(Claim::Commits));
-        assert_eq!(claim("git log -p --since=2024-01-01"), Some(Claim::Diff));
+        assert_eq!(claim("git log -p --since=2024-01-01"), Some(Claim::Commits));
         assert_eq!(claim("git --no-pager show HEAD~2"), Some(Claim::Diff));
         assert_eq!(claim("rg -n 'fn main' src"), Some(Claim::Search));
         assert_eq!(claim("git grep -n TODO"), Some(Claim::Search));

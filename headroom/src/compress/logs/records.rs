@@ -5,8 +5,8 @@
 //! failure block per test from `---- name stdout ----`; Go's runner a block per `=== RUN`. The
 //! header is found by shape, not by name: the first word of lines at the left margin (digits and
 //! hex ids read as placeholders) that repeats, differs in the rest of its line from one record to
-//! the next, and opens records of more than one line. Of several, the most frequent wins, then
-//! the one seen first (`commit` before `Author:` and `Date:`).
+//! the next, and opens records of more than one line. Of several, the one seen first wins: the
+//! outermost (`commit` before `Author:`, and before the `diff` and `@@` of a `git log -p`).
 
 use crate::question::Question;
 use std::collections::HashMap;
@@ -57,7 +57,7 @@ impl Records {
         let (key, seen) = keys
             .into_iter()
             .filter(|(_, s)| s.positions.len() >= 3 && s.varies && multi_line(&s.positions, end))
-            .max_by_key(|(_, s)| (s.positions.len(), std::cmp::Reverse(s.positions[0])))?;
+            .min_by_key(|(_, s)| (s.positions[0], std::cmp::Reverse(s.positions.len())))?;
         let commits = key == "commit"
             && seen
                 .positions

@@ -161,17 +161,22 @@ fn commits(log: &str) -> Vec<String> {
     blocks
 }
 
+/// The first commit from `from` on whose short hash has a letter (an all-digit one reads as a
+/// number), with its full hash.
+fn commit_from(blocks: &[String], from: usize) -> (&String, &str) {
+    let named = blocks[from..]
+        .iter()
+        .find(|b| b[7..14].contains(|c: char| c.is_ascii_alphabetic()))
+        .unwrap();
+    (named, named.split_whitespace().nth(1).unwrap())
+}
+
 #[test]
 fn git_log_keeps_the_commit_the_question_names_whole() {
     let log = large_fixture("shell/git-log-stat.txt");
     let blocks = commits(&log);
     assert!(blocks.len() >= 40, "{} commits", blocks.len());
-    // A commit from the middle whose short hash has a letter (an all-digit one reads as a number).
-    let named = blocks[27..]
-        .iter()
-        .find(|b| b[7..14].contains(|c: char| c.is_ascii_alphabetic()))
-        .unwrap();
-    let hash = named.split_whitespace().nth(1).unwrap();
+    let (named, hash) = commit_from(&blocks, 27);
     let subject = named
         .lines()
         .find(|l| l.starts_with("    "))
@@ -224,11 +229,7 @@ fn git_log_with_patches_keeps_the_named_commit_with_its_hash_and_date() {
     let log = large_fixture("shell/git-log-patch.txt");
     let blocks = commits(&log);
     assert!(blocks.len() >= 8, "{} commits", blocks.len());
-    let named = blocks[4..]
-        .iter()
-        .find(|b| b[7..14].contains(|c: char| c.is_ascii_alphabetic()))
-        .unwrap();
-    let hash = named.split_whitespace().nth(1).unwrap();
+    let (named, hash) = commit_from(&blocks, 4);
     let out = compress_tool_result(
         &format!(
             "What did commit {} change in the configuration?",

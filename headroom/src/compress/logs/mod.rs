@@ -6,7 +6,7 @@
 //! names, and the first and last lines. Runs of lines that differ only in numbers, timestamps or ids
 //! fold into one line with a count (`… ×37`). Everything else is elided behind markers.
 //!
-//! Logs made of multi-line [records](records) (a `git log` commit, an `apt-cache show` stanza, a
+//! Logs made of multi-line records (a `git log` commit, an `apt-cache show` stanza, a
 //! test's failure block) are read by record too: a record the question names stays whole (a long
 //! one its head, the lines that name it and its last line), a record with an error keeps its
 //! header line, and a run of whole records elided is one marker that counts them

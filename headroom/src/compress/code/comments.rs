@@ -25,12 +25,6 @@ impl<'s> Lines<'s> {
         Lines { source, starts }
     }
 
-    /// The row and column (in bytes) of byte `at`, as tree-sitter counts them.
-    pub(crate) fn point(&self, at: usize) -> tree_sitter::Point {
-        let row = self.starts.partition_point(|&start| start <= at) - 1;
-        tree_sitter::Point::new(row, at - self.starts[row])
-    }
-
     /// The text of `row`, without its line break.
     fn text(&self, row: usize) -> &'s str {
         let start = self.starts[row];

@@ -6,7 +6,7 @@ use super::names::function_name;
 use crate::marker::Marker;
 use std::collections::HashSet;
 use std::ops::Range;
-use tree_sitter::{InputEdit, Node, Point, Tree};
+use tree_sitter::{Node, Tree};
 
 /// The source with bodies elided, and how much went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,9 +17,6 @@ pub(crate) struct Elided {
     pub(crate) bodies: usize,
     /// Comments shortened.
     pub(crate) comments: usize,
-    /// The replacements, in document order, each in the coordinates of the source before it and
-    /// the edits that follow (apply them last to first), for an incremental reparse.
-    pub(crate) edits: Vec<InputEdit>,
 }
 
 /// What to keep and how to mark what goes.
@@ -88,10 +85,8 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
     }
     edits.sort_by_key(|(r, _)| r.start);
     let mut text = String::with_capacity(source.len() / 2);
-    let mut input_edits = Vec::with_capacity(edits.len());
     let mut at = 0;
     for (range, replacement) in edits {
-        input_edits.push(input_edit(&lines, &range, &replacement));
         text.push_str(&source[at..range.start]);
         text.push_str(&replacement);
         at = range.end;
@@ -101,33 +96,7 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
         text,
         bodies,
         comments: comments_shortened,
-        edits: input_edits,
     })
-}
-
-/// `range` of the source replaced by `replacement`, as tree-sitter is told of it: positions before
-/// and at the range as in the source (edits after it are applied first), its new end after
-/// `replacement`.
-fn input_edit(lines: &Lines<'_>, range: &Range<usize>, replacement: &str) -> InputEdit {
-    let start_position = lines.point(range.start);
-    let new_end_position = match replacement.rfind('\n') {
-        Some(last) => Point::new(
-            start_position.row + replacement.matches('\n').count(),
-            replacement.len() - last - 1,
-        ),
-        None => Point::new(
-            start_position.row,
-            start_position.column + replacement.len(),
-        ),
-    };
-    InputEdit {
-        start_byte: range.start,
-        old_end_byte: range.end,
-        new_end_byte: range.start + replacement.len(),
-        start_position,
-        old_end_position: lines.point(range.end),
-        new_end_position,
-    }
 }
 
 /// The byte ranges of the function nodes the question names.

@@ -87,6 +87,9 @@ pub struct Outcome {
     pub time_us: Option<f64>,
     /// Time to count the input's tokens once, microseconds (on the Headroom row).
     pub count_us: Option<f64>,
+    /// Bytes of the artifact (the tool result) the method was given.
+    #[serde(default)]
+    pub input_bytes: usize,
     /// The artifact as the method sent it (written to `target/bench/sent/`, not to the results).
     #[serde(skip)]
     pub sent: String,
@@ -140,6 +143,7 @@ pub fn run_case(case: &Case, reference: Option<&ReferenceRun>, repeats: usize) -
                 fidelity: score(case.kind, original, content, originals, &case.probes),
                 time_us,
                 count_us: None,
+                input_bytes: original.len(),
                 sent: content.to_string(),
             }
         };

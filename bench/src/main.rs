@@ -9,7 +9,7 @@
 
 use headroom_bench::corpus::{build_case, Artifact, Case};
 use headroom_bench::harness::{run_case, ReferenceRun};
-use headroom_bench::summary::{losses, markdown, rows, speed_markdown};
+use headroom_bench::summary::{corpus_throughput, losses, markdown, rows, speed_markdown};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -141,6 +141,11 @@ fn run(args: &[String]) -> Result<()> {
     md.push_str(&markdown(&table));
     md.push('\n');
     md.push_str(&speed_markdown(&table));
+    if let Some(mb_per_s) = corpus_throughput(&outcomes) {
+        md.push_str(&format!(
+            "\nHeadroom (defaults) over the whole corpus: {mb_per_s:.1} MB/s (input bytes over the sum of the per-case medians).\n"
+        ));
+    }
     let lost = losses(&outcomes);
     md.push_str(&format!("\n<details><summary>Cases where Headroom (defaults) does worse than another method ({})</summary>\n\n", lost.len()));
     for l in &lost {

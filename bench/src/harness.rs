@@ -7,7 +7,6 @@ use headroom::Headroom;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::time::Instant;
 
 /// The methods compared, in table order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -113,9 +112,9 @@ fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (T, f64) {
     let mut times = Vec::with_capacity(repeats);
     let mut last = None;
     for _ in 0..repeats.max(1) {
-        let start = Instant::now();
+        let start = crate::clock::cpu_time();
         last = Some(f());
-        times.push(start.elapsed().as_secs_f64() * 1e6);
+        times.push((crate::clock::cpu_time().saturating_sub(start)).as_secs_f64() * 1e6);
     }
     (last.expect("ran at least once"), median(&mut times))
 }

@@ -37,38 +37,34 @@ fn text(fixture: &str) -> String {
     text
 }
 
-#[divan::bench(args = FIXTURES)]
-fn tiktoken_rs(bencher: Bencher, fixture: &str) {
+/// Times `count` over `fixture`'s text, in bytes per second.
+fn measure(bencher: Bencher, fixture: &str, count: impl Fn(&str) -> usize + Sync) {
     let text = text(fixture);
-    let bpe = tiktoken_rs::o200k_base_singleton();
     bencher
         .counter(BytesCount::of_str(&text))
-        .bench(|| bpe.encode_ordinary(divan::black_box(&text)).len());
+        .bench(|| count(divan::black_box(&text)));
+}
+
+#[divan::bench(args = FIXTURES)]
+fn tiktoken_rs(bencher: Bencher, fixture: &str) {
+    let bpe = tiktoken_rs::o200k_base_singleton();
+    measure(bencher, fixture, |t| bpe.encode_ordinary(t).len());
 }
 
 #[divan::bench(args = FIXTURES)]
 fn bpe_openai(bencher: Bencher, fixture: &str) {
-    let text = text(fixture);
     let tokenizer = bpe_openai::o200k_base();
-    bencher
-        .counter(BytesCount::of_str(&text))
-        .bench(|| tokenizer.count(divan::black_box(&text)));
+    measure(bencher, fixture, |t| tokenizer.count(t));
 }
 
 #[divan::bench(args = FIXTURES)]
 fn tiktoken_crate(bencher: Bencher, fixture: &str) {
-    let text = text(fixture);
     let bpe = tiktoken::get_encoding("o200k_base").unwrap();
-    bencher
-        .counter(BytesCount::of_str(&text))
-        .bench(|| bpe.count(divan::black_box(&text)));
+    measure(bencher, fixture, |t| bpe.count(t));
 }
 
 #[divan::bench(args = FIXTURES)]
 fn headroom_counter(bencher: Bencher, fixture: &str) {
-    let text = text(fixture);
     let counter = counter_for_model("gpt-4o");
-    bencher
-        .counter(BytesCount::of_str(&text))
-        .bench(|| counter.count(divan::black_box(&text)));
+    measure(bencher, fixture, |t| counter.count(t));
 }

@@ -7,7 +7,7 @@
 
 use divan::counter::BytesCount;
 use divan::Bencher;
-use headroom::tokens::{counter_for_model, TokenCounter};
+use headroom::tokens::counter_for_model;
 
 fn main() {
     divan::main();

@@ -88,7 +88,8 @@ const LONG_RUN_BYTES: usize = 1024;
 
 impl TokenCounter for Counter {
     fn count(&self, text: &str) -> usize {
-        if longest_run(text) > LONG_RUN_BYTES {
+        // Text no longer than the limit cannot hold a longer run.
+        if text.len() > LONG_RUN_BYTES && longest_run(text) > LONG_RUN_BYTES {
             (self.linear)().count(text)
         } else {
             self.fast.count(text)
@@ -99,21 +100,34 @@ impl TokenCounter for Counter {
     }
 }
 
+/// Each byte's class for [`longest_run`]: 0 digits (they break every run), 1 whitespace, 2 ASCII
+/// punctuation, 3 letters and the bytes of non-ASCII characters.
+const CLASS: [u8; 256] = {
+    let mut class = [3u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        class[b] = if c.is_ascii_digit() {
+            0
+        } else if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            1
+        } else if c.is_ascii_punctuation() {
+            2
+        } else {
+            3
+        };
+        b += 1;
+    }
+    class
+};
+
 /// The longest run of bytes of one class (letters and non-ASCII, whitespace, ASCII punctuation):
 /// an upper bound, give or take a byte, on the pre-tokens of o200k and cl100k, which never span a
 /// digit or a change of class except by one leading character (a digit breaks every run).
 fn longest_run(text: &str) -> usize {
-    fn class(b: u8) -> u8 {
-        match b {
-            b'0'..=b'9' => 0,
-            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => 1,
-            b if b.is_ascii_punctuation() => 2,
-            _ => 3,
-        }
-    }
     let (mut longest, mut run, mut last) = (0, 0, 0u8);
     for &b in text.as_bytes() {
-        let c = class(b);
+        let c = CLASS[b as usize];
         run = if c == last && c != 0 { run + 1 } else { 1 };
         last = c;
         longest = longest.max(run);

@@ -7,7 +7,6 @@ use headroom::Headroom;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::time::Instant;
 
 /// The methods compared, in table order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -87,6 +86,9 @@ pub struct Outcome {
     pub time_us: Option<f64>,
     /// Time to count the input's tokens once, microseconds (on the Headroom row).
     pub count_us: Option<f64>,
+    /// Bytes of the artifact (the tool result) the method was given.
+    #[serde(default)]
+    pub input_bytes: usize,
     /// The artifact as the method sent it (written to `target/bench/sent/`, not to the results).
     #[serde(skip)]
     pub sent: String,
@@ -110,9 +112,9 @@ fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (T, f64) {
     let mut times = Vec::with_capacity(repeats);
     let mut last = None;
     for _ in 0..repeats.max(1) {
-        let start = Instant::now();
+        let start = crate::clock::cpu_time();
         last = Some(f());
-        times.push(start.elapsed().as_secs_f64() * 1e6);
+        times.push((crate::clock::cpu_time().saturating_sub(start)).as_secs_f64() * 1e6);
     }
     (last.expect("ran at least once"), median(&mut times))
 }
@@ -140,6 +142,7 @@ pub fn run_case(case: &Case, reference: Option<&ReferenceRun>, repeats: usize) -
                 fidelity: score(case.kind, original, content, originals, &case.probes),
                 time_us,
                 count_us: None,
+                input_bytes: original.len(),
                 sent: content.to_string(),
             }
         };

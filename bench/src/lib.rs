@@ -6,6 +6,7 @@
 //! holds the table and the method.
 
 pub mod baselines;
+pub mod clock;
 pub mod corpus;
 pub mod fidelity;
 pub mod harness;

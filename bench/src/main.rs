@@ -9,7 +9,9 @@
 
 use headroom_bench::corpus::{build_case, Artifact, Case};
 use headroom_bench::harness::{run_case, run_variants, ReferenceRun};
-use headroom_bench::summary::{kinds_markdown, losses, markdown, rows, speed_markdown};
+use headroom_bench::summary::{
+    corpus_throughput, kinds_markdown, losses, markdown, rows, speed_markdown,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -155,6 +157,11 @@ fn run(args: &[String]) -> Result<()> {
     md.push_str(&markdown(&table));
     md.push('\n');
     md.push_str(&speed_markdown(&table));
+    if let Some(mb_per_s) = corpus_throughput(&outcomes) {
+        md.push_str(&format!(
+            "\nHeadroom (defaults) over the whole corpus: {mb_per_s:.1} MB/s (input bytes over the sum of the per-case medians).\n"
+        ));
+    }
     md.push_str("\nRetention per kind of question (Headroom defaults; each cell: variants whose asked-about item and every error line survived, of those asked):\n\n");
     md.push_str(&kinds_markdown(&kind_outcomes));
     let lost = losses(&outcomes);

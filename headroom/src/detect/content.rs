@@ -1,6 +1,6 @@
 //! The content's own shape: the line heuristics detection reads a sample with.
 
-use super::{ContentType, Language, SAMPLE_BYTES, SAMPLE_LINES};
+use super::kinds::{ContentType, Language, SAMPLE_BYTES, SAMPLE_LINES};
 
 /// The first lines of a segment, which detection reads.
 pub(super) struct Sample<'t> {

@@ -53,6 +53,7 @@
 //! reply handed back (so the agent's next request pairs every tool call with a result), and keeps
 //! the answers as a [`Carry`] a stateful door may splice into the agent's next request.
 
+mod chat;
 mod events;
 mod filter;
 mod protocol;
@@ -570,51 +571,6 @@ impl Resolver {
             serde_json::to_vec(response).expect("a JSON value serializes")
         }
     }
-}
-
-fn is_ours(call: &Value) -> bool {
-    call["function"]["name"] == RETRIEVE_TOOL_NAME
-}
-
-fn tool_calls(response: &Value) -> Vec<Value> {
-    response["choices"][0]["message"]["tool_calls"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn has_our_calls(response: &Value) -> bool {
-    response["choices"].as_array().is_some_and(|choices| {
-        choices.iter().any(|c| {
-            c["message"]["tool_calls"]
-                .as_array()
-                .is_some_and(|calls| calls.iter().any(is_ours))
-        })
-    })
-}
-
-/// Removes our calls from every choice; a message left with no calls loses its `tool_calls` and,
-/// if it stopped only to call tools, now simply stops.
-fn strip_our_calls(mut response: Value) -> Value {
-    let Some(choices) = response["choices"].as_array_mut() else {
-        return response;
-    };
-    for choice in choices {
-        let Some(message) = choice.get_mut("message").and_then(Value::as_object_mut) else {
-            continue;
-        };
-        let Some(Value::Array(calls)) = message.get_mut("tool_calls") else {
-            continue;
-        };
-        calls.retain(|c| !is_ours(c));
-        if calls.is_empty() {
-            message.remove("tool_calls");
-            if choice["finish_reason"] == "tool_calls" {
-                choice["finish_reason"] = json!("stop");
-            }
-        }
-    }
-    response
 }
 
 /// Takes `headroom_retrieve` out of the request's tools (and the settings that need tools), in

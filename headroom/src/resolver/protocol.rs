@@ -1,6 +1,7 @@
 //! The two protocols one resolver speaks: chat completions and Responses. Each place the
 //! resolver reads a reply or writes a request asks here which shape to use.
 
+use super::chat;
 use super::responses;
 use super::responses_sse::{self, ResponsesTap};
 use super::sse::{self, SseTap, Tapped};
@@ -68,7 +69,7 @@ pub(super) fn arguments(call: &Value) -> &str {
 /// Whether the reply calls `headroom_retrieve`.
 pub(super) fn has_our_calls(protocol: Protocol, response: &Value) -> bool {
     match protocol {
-        Protocol::ChatCompletions => super::has_our_calls(response),
+        Protocol::ChatCompletions => chat::has_our_calls(response),
         Protocol::Responses => responses::has_our_calls(response),
     }
 }
@@ -76,7 +77,7 @@ pub(super) fn has_our_calls(protocol: Protocol, response: &Value) -> bool {
 /// The calls of the reply (the first choice's, for chat): ours and the agent's.
 pub(super) fn calls(protocol: Protocol, response: &Value) -> Vec<Value> {
     match protocol {
-        Protocol::ChatCompletions => super::tool_calls(response),
+        Protocol::ChatCompletions => chat::tool_calls(response),
         Protocol::Responses => responses::calls(response),
     }
 }
@@ -102,7 +103,7 @@ pub(super) fn answer(protocol: Protocol, call: &Value, text: String) -> Value {
 /// The reply without our calls.
 pub(super) fn strip_our_calls(protocol: Protocol, response: Value) -> Value {
     match protocol {
-        Protocol::ChatCompletions => super::strip_our_calls(response),
+        Protocol::ChatCompletions => chat::strip_our_calls(response),
         Protocol::Responses => responses::strip_our_calls(response),
     }
 }

@@ -100,3 +100,25 @@ fi
 if [ ! -s "$out/base64-0.22.1-0.23.1.diff" ] && a=$(reg_src base64-0.22.1) && b=$(reg_src base64-0.23.1) && [ -n "$a" ] && [ -n "$b" ]; then
   (cd "$(dirname "$a")" && git diff --no-index --no-color base64-0.22.1 base64-0.23.1 || true) > "$out/base64-0.22.1-0.23.1.diff"
 fi
+
+# Shell tool outputs (issue 12): what an agent's `bash` tool returns for commands that name their
+# output. This repository's own history (pinned at a commit of main), a man page as a shell prints
+# it, package stanzas from this machine's apt lists, a crate's changelog.
+shell=$out/shell
+mkdir -p "$shell"
+if git cat-file -e 'db749cd^{commit}' 2>/dev/null; then
+  [ -s "$shell/git-log-stat.txt" ] || git log --stat -n 60 db749cd > "$shell/git-log-stat.txt"
+  [ -s "$shell/git-log-patch.txt" ] || git log -p -n 10 db749cd -- headroom/src/config.rs > "$shell/git-log-patch.txt"
+fi
+[ -s "$shell/man-find.txt" ] || MANWIDTH=80 man -P cat find > "$shell/man-find.txt" 2>/dev/null || rm -f "$shell/man-find.txt"
+[ -s "$shell/apt-cache-show.txt" ] || apt-cache show dpkg bash coreutils tar gzip grep sed findutils diffutils > "$shell/apt-cache-show.txt" 2>/dev/null || rm -f "$shell/apt-cache-show.txt"
+f=$(ls -d "$HOME"/.cargo/registry/src/*/getrandom-0.4.*/CHANGELOG.md 2>/dev/null | sort -V | tail -1)
+[ -s "$shell/getrandom-CHANGELOG.md" ] || { [ -n "$f" ] && cp "$f" "$shell/getrandom-CHANGELOG.md"; } || true
+# Source and markdown a shell tool once read as logs: Python's standard library, crates in Cargo.lock.
+for m in inspect token; do
+  [ -s "$shell/$m.py" ] || cp "$(python3 -c "import $m; print($m.__file__)")" "$shell/$m.py" || true
+done
+for f in 'regex-automata-0.4.*/src/lib.rs:regex-automata-lib.rs' 'anyhow-1.*/src/error.rs:anyhow-error.rs' 'syn-2.*/README.md:syn-README.md' 'shlex-2.*/README.md:shlex-README.md'; do
+  src=$(ls -d "$HOME"/.cargo/registry/src/*/${f%%:*} 2>/dev/null | sort -V | tail -1)
+  [ -s "$shell/${f##*:}" ] || { [ -n "$src" ] && cp "$src" "$shell/${f##*:}"; } || echo "fixtures: no source for ${f##*:}" >&2
+done

@@ -12,6 +12,6 @@ mkdir -p target/stress
 cp target/release/examples/fake_upstream target/release/fake_upstream
 python3 scripts/stress.py --json target/stress/results.json "$@"
 if [ $# -eq 0 ] || [[ "$*" == *budget* ]]; then
-  cargo test --release -q -p headroom --features bpe-openai --test hardening_time -- --ignored --nocapture 2>&1 \
+  cargo test --release -q -p headroom --test hardening_time -- --ignored --nocapture 2>&1 \
     | grep -E 'MB in|test result|panicked'
 fi

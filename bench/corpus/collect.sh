@@ -206,4 +206,42 @@ case_ text-hashbrown-changelog text read_file '{"path":"hashbrown-0.17.2/CHANGEL
 cp "$SYN/README.md" "$RAW/syn-readme.md"
 case_ text-syn-readme text read_file '{"path":"syn-2.0.119/README.md"}' syn-readme.md "syn 2.0.119 README.md"
 
+# --- Shell: what an agent's `bash` tool returns ---------------------------------------------------
+# The tool is named `bash` and its one argument is the command, as agents send it; each artifact is
+# the real output (stdout and stderr) of that command run in the pinned tree named in the source.
+shell_() { # id kind dir file command source
+  [ -d "$3" ] || { echo "bench: skipping $1 (no $3)" >&2; return 0; }
+  (cd "$3" && bash -c "$5") > "$RAW/$4" 2>&1 || true
+  case_ "$1" "$2" bash "$(python3 -c 'import json, sys; print(json.dumps({"command": sys.argv[1]}))' "$5")" "$4" "$6"
+}
+command -v rg > /dev/null || { apt-get install -y -qq ripgrep || { apt-get update -qq && apt-get install -y -qq ripgrep; }; } > /dev/null 2>&1 || true
+FUNC=$BFCL/bfcl_eval/eval_checker/multi_turn_eval/func_source_code
+# Source files in five languages, read with cat, head and sed as agents do.
+shell_ shell-cat-rust code "$SYN" shell-cat-syn-ty.rs 'cat src/ty.rs' "syn 2.0.119 src/ty.rs"
+shell_ shell-head-rust code "$HASHBROWN" shell-head-hashbrown-set.rs 'cat src/set.rs | head -n 1200' "hashbrown 0.17.2 src/set.rs, first 1200 lines"
+shell_ shell-cat-python code "$FUNC" shell-cat-bfcl-ticket-api.py 'cat ticket_api.py' "bfcl-eval 2025.11.7.1 ticket_api.py"
+shell_ shell-sed-python code "$FUNC" shell-sed-bfcl-posting-api.py "sed -n '1,400p' posting_api.py" "bfcl-eval 2025.11.7.1 posting_api.py, lines 1-400"
+shell_ shell-cat-c code /usr/include shell-cat-zlib.h 'cat zlib.h' "/usr/include/zlib.h (this machine's zlib1g-dev)"
+shell_ shell-cat-go code /usr/share/gocode/src/github.com/spf13/pflag shell-cat-pflag-flag.go 'cat flag.go' "spf13/pflag flag.go (this machine's golang-github-spf13-pflag-dev)"
+shell_ shell-cat-js code "$NPM/package" shell-cat-octokit-normalize.js 'cat lib/normalize/index.js' "npm @octokit/fixtures 23.1.2 lib/normalize/index.js"
+# Markdown documents.
+shell_ shell-cat-readme text "$HASHBROWN" shell-cat-hashbrown-readme.md 'cat README.md' "hashbrown 0.17.2 README.md"
+shell_ shell-cat-changelog text "$GETRANDOM" shell-cat-getrandom-changelog.md 'cat CHANGELOG.md' "getrandom 0.4.3 CHANGELOG.md"
+# Man pages, as a shell prints them (no pager, 80 columns).
+shell_ shell-man-find text . shell-man-find.txt 'MANWIDTH=80 man -P cat find' "man find (this machine)"
+shell_ shell-man-jq text . shell-man-jq.txt 'MANWIDTH=80 man -P cat jq' "man jq (this machine)"
+# Commit histories: this repository's own, pinned at a commit (skipped in a clone without it).
+PIN=db749cd
+if git cat-file -e "$PIN^{commit}" 2> /dev/null; then
+  shell_ shell-git-log-stat logs . shell-git-log-stat.txt "git log --stat -n 60 $PIN" "git log --stat of this repository at $PIN"
+  shell_ shell-git-log-patch logs . shell-git-log-patch.txt "git log -p -n 10 $PIN -- headroom/src/config.rs" "git log -p of this repository at $PIN, one file"
+  shell_ shell-git-log-json json . shell-git-log-json.json "git log -n 80 --format='%H%x1f%h%x1f%an%x1f%aI%x1f%s' $PIN | jq -R -s '[split(\"\\n\")[] | select(length > 0) | split(\"\\u001f\") | {sha: .[0], short: .[1], author: .[2], date: .[3], subject: .[4]}]'" "git log of this repository at $PIN, as JSON by jq"
+fi
+# Search hits over pinned trees, grep sorted by path and line, ripgrep sorted by path.
+shell_ shell-grep-rn search "$SYN" shell-grep-syn-parse.txt "grep -rn 'fn parse' src | LC_ALL=C sort -t: -k1,1 -k2,2n" "grep -rn over syn 2.0.119"
+shell_ shell-rg-pub-fn search "$REGEX_SYNTAX" shell-rg-regex-syntax-pub-fn.txt "rg -n --sort path 'pub fn' src" "ripgrep over regex-syntax 0.8.12"
+shell_ shell-rg-error search "$SERDE_JSON" shell-rg-serde-json-error.txt "rg -n --sort path -w 'Error' src" "ripgrep over serde_json 1.0.154"
+# JSON listings named by `#N`: issues pulled out of a recorded API exchange with jq.
+shell_ shell-jq-issues json "$NPM/package" shell-jq-paginate-issues.json "jq '[.[].response[] | {number, title, state, user: .user.login, labels: [.labels[].name], comments, created_at, updated_at, body}]' scenarios/api.github.com/paginate-issues/normalized-fixture.json" "jq over npm @octokit/fixtures 23.1.2 paginate-issues"
+
 echo "bench: $(wc -l < "$MANIFEST") cases in $MANIFEST" >&2

@@ -128,6 +128,9 @@ pub struct Case {
     pub request: Value,
     /// Hidden probes.
     pub probes: Probes,
+    /// The same artifact asked about by every kind of question that applies (see [`crate::kinds`]).
+    #[serde(default)]
+    pub variants: Vec<crate::kinds::Variant>,
 }
 
 impl Case {
@@ -186,6 +189,7 @@ pub fn build_case(artifact: &Artifact) -> Result<Case, String> {
         source: artifact.source.clone(),
         request,
         probes,
+        variants: crate::kinds::variants(artifact),
     })
 }
 
@@ -441,20 +445,22 @@ fn line_probes(artifact: &Artifact) -> Result<(String, Probes), String> {
     ))
 }
 
+/// An artifact of `kind` holding `text`, for unit tests.
+#[cfg(test)]
+pub(crate) fn artifact(kind: Kind, text: &str) -> Artifact {
+    Artifact {
+        id: "t".into(),
+        kind,
+        tool: "run".into(),
+        arguments: r#"{"cmd":"x"}"#.into(),
+        source: "test".into(),
+        text: text.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn artifact(kind: Kind, text: &str) -> Artifact {
-        Artifact {
-            id: "t".into(),
-            kind,
-            tool: "run".into(),
-            arguments: r#"{"cmd":"x"}"#.into(),
-            source: "test".into(),
-            text: text.into(),
-        }
-    }
 
     #[test]
     fn json_needle_carries_every_leaf_of_the_asked_record() {

@@ -7,7 +7,6 @@ use headroom::Headroom;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::time::Instant;
 
 /// The methods compared, in table order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -87,6 +86,9 @@ pub struct Outcome {
     pub time_us: Option<f64>,
     /// Time to count the input's tokens once, microseconds (on the Headroom row).
     pub count_us: Option<f64>,
+    /// Bytes of the artifact (the tool result) the method was given.
+    #[serde(default)]
+    pub input_bytes: usize,
     /// The artifact as the method sent it (written to `target/bench/sent/`, not to the results).
     #[serde(skip)]
     pub sent: String,
@@ -110,9 +112,9 @@ fn timed<T>(repeats: usize, mut f: impl FnMut() -> T) -> (T, f64) {
     let mut times = Vec::with_capacity(repeats);
     let mut last = None;
     for _ in 0..repeats.max(1) {
-        let start = Instant::now();
+        let start = crate::clock::cpu_time();
         last = Some(f());
-        times.push(start.elapsed().as_secs_f64() * 1e6);
+        times.push((crate::clock::cpu_time().saturating_sub(start)).as_secs_f64() * 1e6);
     }
     (last.expect("ran at least once"), median(&mut times))
 }
@@ -140,6 +142,7 @@ pub fn run_case(case: &Case, reference: Option<&ReferenceRun>, repeats: usize) -
                 fidelity: score(case.kind, original, content, originals, &case.probes),
                 time_us,
                 count_us: None,
+                input_bytes: original.len(),
                 sent: content.to_string(),
             }
         };
@@ -268,6 +271,79 @@ pub fn run_case(case: &Case, reference: Option<&ReferenceRun>, repeats: usize) -
                 .get_or_insert_with(|| format!("reference error: {e}"));
         }
         out.push(row);
+    }
+    out
+}
+
+/// Headroom (defaults) on one question variant of a case.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindOutcome {
+    /// Case id.
+    pub case: String,
+    /// Content type.
+    pub kind: Kind,
+    /// How the question names the item.
+    pub question_kind: crate::kinds::QuestionKind,
+    /// The question asked.
+    pub question: String,
+    /// The asked-about item verbatim in one unit.
+    pub needle: bool,
+    /// Every error line (record) kept too, and nothing invented.
+    pub asked_and_errors: bool,
+    /// Request tokens before and as sent.
+    pub tokens_before: usize,
+    /// Request tokens as sent.
+    pub tokens_after: usize,
+}
+
+/// Runs Headroom (defaults) on every question variant of `case` (the same artifact, each kind of
+/// question in turn as the user turn) and scores each variant's asked-about item and the errors.
+pub fn run_variants(case: &Case) -> Vec<KindOutcome> {
+    let counter = Headroom::builder()
+        .audit(true)
+        .lossless_only(true)
+        .build()
+        .expect("valid config");
+    let engine = Headroom::default();
+    let original = case.artifact();
+    let mut out = Vec::new();
+    for variant in &case.variants {
+        let mut request = case.request.clone();
+        request["messages"][1]["content"] = Value::String(variant.question.clone());
+        let probes = crate::probe::Probes {
+            needle: variant.needle.clone(),
+            errors: case.probes.errors.clone(),
+            records: Vec::new(),
+        };
+        let body = serde_json::to_vec(&request).expect("a Value serializes");
+        let tokens_before = request_tokens(&counter, &request);
+        let (content, tokens_after, originals) = match engine.compress_json(&body) {
+            Ok(result) => {
+                let sent: Value = serde_json::from_slice(&result.body).unwrap_or(Value::Null);
+                let originals: HashMap<String, String> = result
+                    .originals
+                    .into_iter()
+                    .map(|o| (o.hash, o.text))
+                    .collect();
+                (
+                    last_content(&sent).unwrap_or("").to_string(),
+                    result.report.tokens_after,
+                    originals,
+                )
+            }
+            Err(_) => (original.to_string(), tokens_before, HashMap::new()),
+        };
+        let f = score(case.kind, original, &content, &originals, &probes);
+        out.push(KindOutcome {
+            case: case.id.clone(),
+            kind: case.kind,
+            question_kind: variant.kind,
+            question: variant.question.clone(),
+            needle: f.zeroed.is_none() && f.needle,
+            asked_and_errors: f.asked_and_errors(),
+            tokens_before,
+            tokens_after,
+        });
     }
     out
 }

@@ -6,9 +6,11 @@
 //! holds the table and the method.
 
 pub mod baselines;
+pub mod clock;
 pub mod corpus;
 pub mod fidelity;
 pub mod harness;
+pub mod kinds;
 pub mod probe;
 pub mod records;
 pub mod responses;

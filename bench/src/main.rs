@@ -8,8 +8,10 @@
 //! ```
 
 use headroom_bench::corpus::{build_case, Artifact, Case};
-use headroom_bench::harness::{run_case, ReferenceRun};
-use headroom_bench::summary::{losses, markdown, rows, speed_markdown};
+use headroom_bench::harness::{run_case, run_variants, ReferenceRun};
+use headroom_bench::summary::{
+    corpus_throughput, kinds_markdown, losses, markdown, rows, speed_markdown,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -107,11 +109,24 @@ fn run(args: &[String]) -> Result<()> {
     let index: Vec<serde_json::Value> = serde_json::from_str(&read(&corpus.join("index.json"))?)
         .map_err(|e| format!("index.json: {e}"))?;
     let mut outcomes = Vec::new();
+    let mut kind_outcomes = Vec::new();
     for entry in &index {
         let id = entry["id"].as_str().unwrap_or_default();
         let case: Case = serde_json::from_str(&read(&corpus.join(format!("{id}.case.json")))?)
             .map_err(|e| format!("{id}: {e}"))?;
         let rows = run_case(&case, reference.get(id), repeats);
+        for v in run_variants(&case) {
+            eprintln!(
+                "{:<34} {:<24} {:>7} -> {:>7}  asked+errors {}  {}",
+                v.case,
+                v.question_kind.label(),
+                v.tokens_before,
+                v.tokens_after,
+                u8::from(v.asked_and_errors),
+                v.question
+            );
+            kind_outcomes.push(v);
+        }
         for r in &rows {
             eprintln!(
                 "{:<34} {:<24} {:>7} -> {:>7}  asked+errors {}  rec {:>2}/{}  {}",
@@ -142,6 +157,13 @@ fn run(args: &[String]) -> Result<()> {
     md.push_str(&markdown(&table));
     md.push('\n');
     md.push_str(&speed_markdown(&table));
+    if let Some(mb_per_s) = corpus_throughput(&outcomes) {
+        md.push_str(&format!(
+            "\nHeadroom (defaults) over the whole corpus: {mb_per_s:.1} MB/s (input bytes over the sum of the per-case medians).\n"
+        ));
+    }
+    md.push_str("\nRetention per kind of question (Headroom defaults; each cell: variants whose asked-about item and every error line survived, of those asked):\n\n");
+    md.push_str(&kinds_markdown(&kind_outcomes));
     let lost = losses(&outcomes);
     md.push_str(&format!("\n<details><summary>Cases where Headroom (defaults) does worse than another method ({})</summary>\n\n", lost.len()));
     for l in &lost {
@@ -152,7 +174,7 @@ fn run(args: &[String]) -> Result<()> {
     write(&out.join("table.md"), &md)?;
     write(
         &out.join("results.json"),
-        &serde_json::to_string_pretty(&serde_json::json!({"rows": table, "outcomes": outcomes}))
+        &serde_json::to_string_pretty(&serde_json::json!({"rows": table, "outcomes": outcomes, "question_kinds": kind_outcomes}))
             .expect("serializes"),
     )?;
     println!("{md}");

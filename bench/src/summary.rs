@@ -30,6 +30,9 @@ pub struct Row {
     pub p99_ms: Option<f64>,
     /// Median time to count the input's tokens once, milliseconds (Headroom rows).
     pub count_median_ms: Option<f64>,
+    /// Throughput over the type's cases: their input bytes over their summed times, MB/s.
+    #[serde(default)]
+    pub mb_per_s: Option<f64>,
 }
 
 fn pct(part: usize, whole: usize) -> f64 {
@@ -111,7 +114,25 @@ pub fn row(kind: Kind, method: Method, of: &[&Outcome]) -> Row {
         median_ms: quantile(&times, 0.5),
         p99_ms: quantile(&times, 0.99),
         count_median_ms: quantile(&counts, 0.5),
+        mb_per_s: throughput(of),
     }
+}
+
+/// Headroom's (defaults) throughput over the whole corpus, MB/s: all input bytes over all time.
+pub fn corpus_throughput(outcomes: &[Outcome]) -> Option<f64> {
+    let of: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.method == Method::Headroom)
+        .collect();
+    throughput(&of)
+}
+
+/// Input bytes over time, MB/s, for the outcomes that were timed.
+fn throughput(of: &[&Outcome]) -> Option<f64> {
+    let timed: Vec<&&Outcome> = of.iter().filter(|o| o.time_us.is_some()).collect();
+    let us: f64 = timed.iter().filter_map(|o| o.time_us).sum();
+    let bytes: usize = timed.iter().map(|o| o.input_bytes).sum();
+    (us > 0.0 && bytes > 0).then(|| bytes as f64 / us)
 }
 
 fn ms(x: Option<f64>) -> String {
@@ -151,7 +172,7 @@ pub fn markdown(rows: &[Row]) -> String {
 /// the Python reference's median time over Headroom's.
 pub fn speed_markdown(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| type | Headroom median ms | count input tokens once, ms | Headroom / count | headroom-ai median ms | headroom-ai / Headroom |\n|---|--:|--:|--:|--:|--:|\n",
+        "| type | Headroom MB/s | Headroom median ms | count input tokens once, ms | Headroom / count | headroom-ai median ms | headroom-ai / Headroom |\n|---|--:|--:|--:|--:|--:|--:|\n",
     );
     for kind in Kind::ALL {
         let find = |m| rows.iter().find(|r| r.kind == kind && r.method == m);
@@ -165,13 +186,62 @@ pub fn speed_markdown(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             kind.name(),
+            hr.mb_per_s.map_or("–".into(), |v| format!("{v:.1}")),
             ms(hr.median_ms),
             ms(hr.count_median_ms),
             ratio(hr.median_ms, hr.count_median_ms),
             ms(py),
             ratio(py, hr.median_ms)
+        );
+    }
+    s
+}
+
+/// Retention per question kind and content type: of the variants asking about an item by that
+/// kind of reference, how many kept the item verbatim in one unit and every error line (`k/n`),
+/// and the tokens saved over those variants.
+///
+/// ```
+/// use headroom_bench::{corpus::Kind, harness::KindOutcome, kinds::QuestionKind};
+/// let o = |needle| KindOutcome { case: "c".into(), kind: Kind::Search, question_kind: QuestionKind::FileName,
+///     question: "q".into(), needle, asked_and_errors: needle, tokens_before: 100, tokens_after: 40 };
+/// let md = headroom_bench::summary::kinds_markdown(&[o(true), o(false)]);
+/// assert!(md.contains("| file name | – | – | 1/2 | – | – | – | 1/2 (50%) | 60.0% |"), "{md}");
+/// ```
+pub fn kinds_markdown(outcomes: &[crate::harness::KindOutcome]) -> String {
+    let mut s = String::from("| question names the item by | ");
+    for kind in Kind::ALL {
+        let _ = write!(s, "{} | ", kind.name());
+    }
+    s.push_str("all | tokens saved |\n|---|");
+    s.push_str(&"--:|".repeat(Kind::ALL.len() + 2));
+    s.push('\n');
+    for qk in crate::kinds::QuestionKind::ALL {
+        let of: Vec<_> = outcomes.iter().filter(|o| o.question_kind == qk).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let _ = write!(s, "| {} | ", qk.label());
+        for kind in Kind::ALL {
+            let cell: Vec<_> = of.iter().filter(|o| o.kind == kind).collect();
+            if cell.is_empty() {
+                s.push_str("– | ");
+            } else {
+                let kept = cell.iter().filter(|o| o.asked_and_errors).count();
+                let _ = write!(s, "{kept}/{} | ", cell.len());
+            }
+        }
+        let kept = of.iter().filter(|o| o.asked_and_errors).count();
+        let before: usize = of.iter().map(|o| o.tokens_before).sum();
+        let after: usize = of.iter().map(|o| o.tokens_after).sum();
+        let _ = writeln!(
+            s,
+            "{kept}/{} ({:.0}%) | {:.1}% |",
+            of.len(),
+            pct(kept, of.len()),
+            100.0 - pct(after, before)
         );
     }
     s
@@ -285,6 +355,7 @@ mod tests {
             },
             time_us: Some(time),
             count_us: None,
+            input_bytes: 4000,
             sent: String::new(),
         }
     }
@@ -303,6 +374,10 @@ mod tests {
         );
         assert_eq!(hr.median_ms, Some(1.0));
         assert!(markdown(&rows).contains("| logs | Headroom (defaults) | 1 | 75.0% | 100% |"));
+        // 4000 bytes in 1000 µs: 4 MB/s; the identity row (0 µs) has no throughput.
+        assert_eq!(hr.mb_per_s, Some(4.0));
+        assert_eq!(corpus_throughput(&outs), Some(4.0));
+        assert!(speed_markdown(&rows).contains("| logs | 4.0 | 1.0 |"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! SmartCrusher latency on a 100k-token JSON array of real records (closed GitHub issues recorded by
 //! PyGithub, written by `scripts/fixtures.sh`), pretty-printed as a tool would return it.
 //!
-//! `cargo bench -p headroom --features bpe-openai --bench crush` (target: under 25 ms).
+//! `cargo bench -p headroom --bench crush` (target: under 25 ms).
 //!
 //! * `json_compressor`: the whole JSON path as the engine runs it on a first sight (memo off):
 //!   parse, minify and the table form (tokens counted), then the crusher and its token counts.

@@ -2,7 +2,7 @@
 //! on real JSON: recorded GitHub API responses, and `cargo metadata` / `pip inspect` output when
 //! `scripts/fixtures.sh` has made them.
 //!
-//! `cargo bench -p headroom --features bpe-openai --bench lossless`
+//! `cargo bench -p headroom --bench lossless`
 
 use divan::counter::BytesCount;
 use divan::Bencher;

@@ -35,6 +35,7 @@ pub mod marker;
 mod memo;
 pub mod models;
 mod original;
+pub(crate) mod question;
 mod report;
 pub mod resolver;
 pub mod retrieve;

@@ -73,57 +73,88 @@ fn piece_end(text: &str, size: usize) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// The tiktoken-rs counter.
-struct Tiktoken {
-    bpe: &'static tiktoken_rs::CoreBPE,
+/// The `tiktoken` crate's counter: the fastest exact one on real tool output (see the README's
+/// "Where the time goes"), handing text with a long unbroken run to bpe-openai (below).
+struct Counter {
+    fast: &'static tiktoken::CoreBpe,
+    linear: fn() -> &'static bpe_openai::Tokenizer,
     name: &'static str,
 }
 
-impl TokenCounter for Tiktoken {
+/// A run of letters, spaces or punctuation longer than this (bytes) is one pre-token the `tiktoken`
+/// crate merges in more than linear time (1 MB of spaces: ~0.4 s); bpe-openai's merge is linear
+/// (~10 ms), so such text goes to it. Both give the same counts, so the choice changes only time.
+const LONG_RUN_BYTES: usize = 1024;
+
+impl TokenCounter for Counter {
     fn count(&self, text: &str) -> usize {
-        self.bpe.encode_ordinary(text).len()
+        // Text no longer than the limit cannot hold a longer run.
+        if text.len() > LONG_RUN_BYTES && longest_run(text) > LONG_RUN_BYTES {
+            (self.linear)().count(text)
+        } else {
+            self.fast.count(text)
+        }
     }
     fn name(&self) -> &'static str {
         self.name
     }
 }
 
-/// The bpe-openai counter: the same counts, computed faster.
-#[cfg(feature = "bpe-openai")]
-struct BpeOpenai {
-    tokenizer: &'static bpe_openai::Tokenizer,
-    name: &'static str,
+/// Each byte's class for [`longest_run`]: 0 digits (they break every run), 1 whitespace, 2 ASCII
+/// punctuation, 3 letters and the bytes of non-ASCII characters.
+const CLASS: [u8; 256] = {
+    let mut class = [3u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        class[b] = if c.is_ascii_digit() {
+            0
+        } else if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            1
+        } else if c.is_ascii_punctuation() {
+            2
+        } else {
+            3
+        };
+        b += 1;
+    }
+    class
+};
+
+/// The longest run of bytes of one class (letters and non-ASCII, whitespace, ASCII punctuation):
+/// an upper bound, give or take a byte, on the pre-tokens of o200k and cl100k, which never span a
+/// digit or a change of class except by one leading character (a digit breaks every run).
+fn longest_run(text: &str) -> usize {
+    let (mut longest, mut run, mut last) = (0, 0, 0u8);
+    for &b in text.as_bytes() {
+        let c = CLASS[b as usize];
+        run = if c == last && c != 0 { run + 1 } else { 1 };
+        last = c;
+        longest = longest.max(run);
+    }
+    longest
 }
 
-#[cfg(feature = "bpe-openai")]
-impl TokenCounter for BpeOpenai {
-    fn count(&self, text: &str) -> usize {
-        self.tokenizer.count(text)
-    }
-    fn name(&self) -> &'static str {
-        self.name
-    }
+/// The exact counter for `encoding` (see [`counter_for_encoding`]).
+fn exact_counter(encoding: Encoding) -> Arc<dyn TokenCounter> {
+    let (name, linear): (_, fn() -> &'static bpe_openai::Tokenizer) = match encoding {
+        Encoding::O200kBase => ("o200k_base", bpe_openai::o200k_base),
+        Encoding::Cl100kBase => ("cl100k_base", bpe_openai::cl100k_base),
+    };
+    Arc::new(Counter {
+        fast: tiktoken::get_encoding(name)
+            .expect("the vocab-o200k_base and vocab-cl100k_base features are on"),
+        linear,
+        name,
+    })
 }
 
-/// The tiktoken-rs counter for `encoding`, whatever features are on (used to cross-check).
-pub fn tiktoken_counter(encoding: Encoding) -> Arc<dyn TokenCounter> {
-    match encoding {
-        Encoding::O200kBase => Arc::new(Tiktoken {
-            bpe: tiktoken_rs::o200k_base_singleton(),
-            name: "o200k_base",
-        }),
-        Encoding::Cl100kBase => Arc::new(Tiktoken {
-            bpe: tiktoken_rs::cl100k_base_singleton(),
-            name: "cl100k_base",
-        }),
-    }
-}
-
-/// The fastest exact counter for `encoding`: bpe-openai with its feature on, tiktoken-rs otherwise.
+/// The exact counter for `encoding`: the `tiktoken` crate (bpe-openai for text with a run of more
+/// than a kilobyte without a pre-token break, where its merge is linear and tiktoken's is not).
 ///
 /// Each encoding's tables are loaded once per process, on first use, and shared by every engine,
-/// door and call (loading o200k_base takes ~0.15 s with dependencies optimised, ~0.7–1.1 s in a
-/// debug build that does not optimise them: see the README's "Debug builds").
+/// door and call (loading o200k_base takes ~0.1 s with dependencies optimised; see the README's
+/// "Debug builds"). bpe-openai's tables load on the first text that needs them.
 ///
 /// ```
 /// use headroom::{models::Encoding, tokens::counter_for_encoding};
@@ -132,32 +163,12 @@ pub fn tiktoken_counter(encoding: Encoding) -> Arc<dyn TokenCounter> {
 /// ```
 pub fn counter_for_encoding(encoding: Encoding) -> Arc<dyn TokenCounter> {
     static O200K: LazyLock<Arc<dyn TokenCounter>> =
-        LazyLock::new(|| fastest_counter(Encoding::O200kBase));
+        LazyLock::new(|| exact_counter(Encoding::O200kBase));
     static CL100K: LazyLock<Arc<dyn TokenCounter>> =
-        LazyLock::new(|| fastest_counter(Encoding::Cl100kBase));
+        LazyLock::new(|| exact_counter(Encoding::Cl100kBase));
     match encoding {
         Encoding::O200kBase => O200K.clone(),
         Encoding::Cl100kBase => CL100K.clone(),
-    }
-}
-
-fn fastest_counter(encoding: Encoding) -> Arc<dyn TokenCounter> {
-    #[cfg(feature = "bpe-openai")]
-    {
-        match encoding {
-            Encoding::O200kBase => Arc::new(BpeOpenai {
-                tokenizer: bpe_openai::o200k_base(),
-                name: "o200k_base",
-            }),
-            Encoding::Cl100kBase => Arc::new(BpeOpenai {
-                tokenizer: bpe_openai::cl100k_base(),
-                name: "cl100k_base",
-            }),
-        }
-    }
-    #[cfg(not(feature = "bpe-openai"))]
-    {
-        tiktoken_counter(encoding)
     }
 }
 
@@ -170,17 +181,7 @@ pub fn counter_for_model(model: &str) -> Arc<dyn TokenCounter> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn encodings_differ_where_they_should() {
-        let text = "The quick brown fox → jumps over 12345 lazy dogs.";
-        let o200k = counter_for_encoding(Encoding::O200kBase).count(text);
-        let cl100k = counter_for_encoding(Encoding::Cl100kBase).count(text);
-        assert!(o200k > 5 && cl100k > 5);
-        assert_eq!(counter_for_encoding(Encoding::O200kBase).count(""), 0);
-    }
-
-    #[test]
-    fn pieces_add_up_to_the_whole_count() {
+    fn fixture_texts() -> Vec<String> {
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
         let mut texts: Vec<String> = [
             "logs/cargo-build-vv-deps-type-error.txt",
@@ -195,23 +196,37 @@ mod tests {
         .map(|f| std::fs::read_to_string(format!("{fixtures}/{f}")).unwrap())
         .collect();
         texts.push("it's\n'tis\nA1,b2;c3 \n\n x\r\ny ... \u{1F680}a\n".repeat(50));
+        texts
+    }
+
+    #[test]
+    fn encodings_differ_where_they_should() {
+        let text = "The quick brown fox → jumps over 12345 lazy dogs.";
+        let o200k = counter_for_encoding(Encoding::O200kBase).count(text);
+        let cl100k = counter_for_encoding(Encoding::Cl100kBase).count(text);
+        assert!(o200k > 5 && cl100k > 5);
+        assert_eq!(counter_for_encoding(Encoding::O200kBase).count(""), 0);
+    }
+
+    #[test]
+    fn pieces_add_up_to_the_whole_count() {
+        let texts = fixture_texts();
         for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
-            for counter in [counter_for_encoding(encoding), tiktoken_counter(encoding)] {
-                for text in &texts {
-                    let whole = counter.count(text);
-                    for size in [1, 7, 64, 1000] {
-                        let mut sum = 0;
-                        let mut rest = text.as_str();
-                        while !rest.is_empty() {
-                            let cut = piece_end(rest, size);
-                            sum += counter.count(&rest[..cut]);
-                            rest = &rest[cut..];
-                        }
-                        assert_eq!(sum, whole, "{} pieces of {size}", counter.name());
+            let counter = counter_for_encoding(encoding);
+            for text in &texts {
+                let whole = counter.count(text);
+                for size in [1, 7, 64, 1000] {
+                    let mut sum = 0;
+                    let mut rest = text.as_str();
+                    while !rest.is_empty() {
+                        let cut = piece_end(rest, size);
+                        sum += counter.count(&rest[..cut]);
+                        rest = &rest[cut..];
                     }
-                    let deadline = crate::deadline::Deadline::none();
-                    assert_eq!(count_until(counter.as_ref(), text, deadline), Some(whole));
+                    assert_eq!(sum, whole, "{} pieces of {size}", counter.name());
                 }
+                let deadline = crate::deadline::Deadline::none();
+                assert_eq!(count_until(counter.as_ref(), text, deadline), Some(whole));
             }
         }
         let passed = crate::deadline::Deadline::after(std::time::Duration::ZERO);
@@ -232,24 +247,55 @@ mod tests {
         assert!(!Arc::ptr_eq(&gpt4o, &counter_for_model("gpt-4")));
     }
 
-    #[cfg(feature = "bpe-openai")]
+    /// Both paths of the counter (and so both crates) count what tiktoken-rs, the port of OpenAI's
+    /// own tokenizer, counts: on real tool output, special tokens read as text, and long runs.
     #[test]
-    fn bpe_openai_counts_like_tiktoken() {
-        let samples = [
-            "hello world",
-            "{\"id\":1042,\"login\":\"octocat\",\"url\":\"https://api.github.com/users/octocat\"}",
-            "error[E0308]: mismatched types\n --> src/main.rs:4:18\n  |\n4 |     let x: u32 = \"a\";",
-            "   lots   of   spaces\t\tand\ttabs\n\n\n",
-            "unicode: naïve café 日本語 🚀",
-        ];
-        for enc in [Encoding::O200kBase, Encoding::Cl100kBase] {
-            for s in samples {
-                assert_eq!(
-                    counter_for_encoding(enc).count(s),
-                    tiktoken_counter(enc).count(s),
-                    "{s:?}"
-                );
+    fn counts_like_tiktoken_rs_on_real_text_and_long_runs() {
+        let mut texts = fixture_texts();
+        texts.extend([
+            "hello <|endoftext|> world <|fim_prefix|> x<|im_start|>".to_string(),
+            "unicode: naïve café 日本語 🚀".to_string(),
+            "   lots   of   spaces\t\tand\ttabs\n\n\n".to_string(),
+            format!("key: {}\n", " ".repeat(3000)),
+            format!("{}1", "abcdefgh".repeat(400)),
+            format!("{}\n\n", "=-".repeat(2000)),
+            "日本語の文章です".repeat(200),
+        ]);
+        for (encoding, reference) in [
+            (Encoding::O200kBase, tiktoken_rs::o200k_base_singleton()),
+            (Encoding::Cl100kBase, tiktoken_rs::cl100k_base_singleton()),
+        ] {
+            let counter = counter_for_encoding(encoding);
+            let fast = tiktoken::get_encoding(counter.name()).unwrap();
+            let linear = match encoding {
+                Encoding::O200kBase => bpe_openai::o200k_base(),
+                Encoding::Cl100kBase => bpe_openai::cl100k_base(),
+            };
+            for text in &texts {
+                let want = reference.encode_ordinary(text).len();
+                let head: String = text.chars().take(40).collect();
+                assert_eq!(counter.count(text), want, "{}: {head:?}", counter.name());
+                assert_eq!(fast.count(text), want, "tiktoken: {head:?}");
+                assert_eq!(linear.count(text), want, "bpe-openai: {head:?}");
             }
         }
+    }
+
+    #[test]
+    fn long_runs_are_found_and_digits_break_them() {
+        assert_eq!(longest_run(""), 0);
+        assert_eq!(longest_run("ab cd"), 2);
+        assert_eq!(longest_run(&"x".repeat(2000)), 2000);
+        assert_eq!(longest_run(&"x1".repeat(2000)), 1);
+        assert_eq!(longest_run(&" \n".repeat(600)), 1200);
+        let json = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/github-issues.json"
+        ))
+        .unwrap();
+        assert!(
+            longest_run(&json) <= LONG_RUN_BYTES,
+            "real JSON takes the fast path"
+        );
     }
 }

@@ -183,8 +183,9 @@ async fn serve(args: Args) -> Result<(), Failure> {
         max_inflight_bytes = app.admission.capacity_bytes(),
         "request bodies held at once"
     );
-    // Load the tokenizer now, not on the first request.
-    headroom::tokens::counter_for_model(headroom::DEFAULT_MODEL).count("warm up");
+    // The one-time work (tokenizer tables, statics, each compressor's first run) now, not on the
+    // first request.
+    app.engine.warm_up();
 
     let address = format!("{}:{}", args.host, args.port);
     let backlog = args.accept_backlog.unwrap_or_else(system_backlog);

@@ -11,9 +11,9 @@ mod keep;
 mod spans;
 
 use super::json_text::{minify, numbers_are_exact};
-use super::relevance::Question;
 use super::{table, Compression, Compressor, SegmentContext};
 use crate::marker::{segment_hash, Marker};
+use crate::question::Question;
 use serde_json::Value;
 use spans::Span;
 

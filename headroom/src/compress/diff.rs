@@ -6,9 +6,13 @@
 //! first and last changed lines up to [`Config::diff_max_changed_lines`](crate::Config). Lock files
 //! and binary patches become one line (`Cargo.lock: +120 −80 lines`). Every cut leaves a marker.
 
-use super::relevance::Question;
 use super::{Compression, Compressor, SegmentContext};
 use crate::marker::Marker;
+use crate::question::Question;
+
+/// A named hunk longer than this that adds a whole source file goes through the code compressor
+/// (which keeps what the question names in it) rather than staying whole.
+const NAMED_HUNK_MAX_LINES: usize = 200;
 
 /// Compresses unified diffs hunk by hunk.
 ///
@@ -70,7 +74,7 @@ impl Compressor for DiffCompressor {
                 Part::Line(_) => None,
             })
             .collect();
-        let named_files = named_units(&question, &paths);
+        let named_files = question.naming(&paths).strong;
         let mut out = Vec::new();
         let mut transforms: Vec<String> = Vec::new();
         let mut add = |t: &str| {
@@ -126,8 +130,21 @@ impl Compressor for DiffCompressor {
             }
             for hunk in &file.hunks {
                 out.push(hunk.header.to_string());
+                let large_new_code = || {
+                    (hunk.body.len() > NAMED_HUNK_MAX_LINES)
+                        .then(|| new_file_as_code(file, hunk, ctx))
+                        .flatten()
+                };
                 if named || asked.contains(&hunk_index) {
-                    out.extend(hunk.body.iter().map(|l| l.to_string()));
+                    // A large new source file keeps what the question names in it and its
+                    // structure (signatures), not every line.
+                    match large_new_code() {
+                        Some(lines) => {
+                            out.extend(lines);
+                            add("diff:code");
+                        }
+                        None => out.extend(hunk.body.iter().map(|l| l.to_string())),
+                    }
                 } else if let Some(lines) = new_file_as_code(file, hunk, ctx) {
                     out.extend(lines);
                     add("diff:code");
@@ -148,8 +165,8 @@ impl Compressor for DiffCompressor {
     }
 }
 
-/// Hunks the question names (by index over the whole diff): every hunk with an exact term of the
-/// question in its header or changed lines; failing that, the one hunk that best matches its words.
+/// Hunks the question names (by index over the whole diff): every hunk an anchor of the question
+/// picks out by its header or changed lines, and the one hunk that best matches its words.
 fn asked_hunks(parts: &[Part<'_>], question: &Question) -> Vec<usize> {
     if question.is_empty() {
         return Vec::new();
@@ -171,32 +188,13 @@ fn asked_hunks(parts: &[Part<'_>], question: &Question) -> Vec<usize> {
         })
         .collect();
     let units: Vec<&str> = hunks.iter().map(String::as_str).collect();
-    let named = named_units(question, &units);
-    if !named.is_empty() {
-        return named;
+    let naming = question.naming(&units);
+    let mut named = naming.strong;
+    // The best hunk by words too (a rare word names a hunk as surely as a path names a file).
+    if let Some(best) = naming.weak.first().filter(|b| !named.contains(b)) {
+        named.push(*best);
     }
-    let scores = question.scores(&units);
-    let best = scores
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| **s > 0.0)
-        .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)));
-    best.map(|(i, _)| vec![i]).unwrap_or_default()
-}
-
-/// The units the question names by a term that picks them out: a term found in more than half of
-/// the units (`foldhash-0.2.0` in every path of a release diff) names none of them.
-fn named_units(question: &Question, units: &[&str]) -> Vec<usize> {
-    if question.is_empty() {
-        return Vec::new();
-    }
-    let terms: Vec<Vec<usize>> = units.iter().map(|u| question.mentioned_terms(u)).collect();
-    let mut counts = vec![0usize; question.exact_terms().len()];
-    terms.iter().flatten().for_each(|&t| counts[t] += 1);
-    let distinctive = |t: &usize| units.len() <= 2 || counts[*t] * 2 <= units.len();
-    (0..units.len())
-        .filter(|&i| terms[i].iter().any(distinctive))
-        .collect()
+    named
 }
 
 /// Writes a hunk's body with context cut to `diff_context_lines` around changes and its changed

@@ -5,10 +5,10 @@
 //! hits that best match the question and the tool call's pattern, capped per file. A file that lost
 //! hits says how many behind a marker.
 
-use super::relevance::Question;
 use super::{Compression, Compressor, SegmentContext};
 use crate::detect::split_search_hit;
 use crate::marker::Marker;
+use crate::question::{Question, STRONG_MAX_SHARE};
 
 /// Compresses `path:line:text` search output.
 ///
@@ -164,12 +164,8 @@ fn choose(files: &[FileHits<'_>], ctx: &SegmentContext<'_>) -> Vec<Vec<bool>> {
     }
     let bm25 = question.scores(&units);
     for ((f, l, score), base) in hits.iter_mut().zip(bm25) {
-        let file = &files[*f];
-        let text = file.lines[*l].text;
+        let text = files[*f].lines[*l].text;
         *score = base;
-        if question.mentions(text) || question.mentions(file.path) {
-            *score += 2.0;
-        }
         let lower = text.to_ascii_lowercase();
         *score += patterns
             .iter()
@@ -181,6 +177,27 @@ fn choose(files: &[FileHits<'_>], ctx: &SegmentContext<'_>) -> Vec<Vec<bool>> {
     }
     let mut keep: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.lines.len()]).collect();
     let mut per_file = vec![0usize; files.len()];
+    // What the question names stays whatever the caps: every hit of a file it names (by basename
+    // or path suffix) up to a share of the hits, and the hits it names.
+    let paths: Vec<&str> = files.iter().map(|f| f.path).collect();
+    let named_files = question.naming(&paths).strong;
+    let share = ((hits.len() as f64 * STRONG_MAX_SHARE) as usize).max(config.search_max_hits);
+    let mut named = 0;
+    for &(f, l, _) in &hits {
+        if named < share && named_files.binary_search(&f).is_ok() {
+            keep[f][l] = true;
+            per_file[f] += 1;
+            named += 1;
+        }
+    }
+    for h in question.naming(&units).all() {
+        let (f, l, _) = hits[h];
+        if !keep[f][l] {
+            keep[f][l] = true;
+            per_file[f] += 1;
+            named += 1;
+        }
+    }
     // Best first; ties in order of appearance, so the output is deterministic.
     let mut order: Vec<usize> = (0..hits.len()).collect();
     order.sort_by(|&a, &b| hits[b].2.total_cmp(&hits[a].2).then(a.cmp(&b)));
@@ -191,7 +208,7 @@ fn choose(files: &[FileHits<'_>], ctx: &SegmentContext<'_>) -> Vec<Vec<bool>> {
             per_file[f] = 1;
         }
     }
-    let mut kept = files.len();
+    let mut kept = files.len() + named;
     for &h in &order {
         let (f, l, _) = hits[h];
         if kept >= config.search_max_hits {

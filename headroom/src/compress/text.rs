@@ -10,10 +10,10 @@ mod dedup;
 mod select;
 mod units;
 
-use super::relevance::Question;
 use super::{Compression, Compressor, JsonCompressor, SegmentContext};
 use crate::detect::{detect_with_hints, ContentType, Hints};
 use crate::marker::Marker;
+use crate::question::Question;
 use select::Candidate;
 use std::ops::Range;
 use units::{Block, BlockKind, Piece};
@@ -156,6 +156,7 @@ impl Compressor for TextCompressor {
             .map(|u| &text[u.range.start..u.content_end])
             .collect();
         let scores = question.scores(&contents);
+        let naming = question.naming(&contents);
         let duplicates = dedup::duplicates(&contents);
         let candidates: Vec<Candidate> = units
             .iter()
@@ -165,7 +166,8 @@ impl Compressor for TextCompressor {
                 Candidate {
                     tokens: unit.tokens,
                     score: scores[i],
-                    mentioned: question.mentions(contents[i]),
+                    mentioned: naming.strong.binary_search(&i).is_ok(),
+                    weak: naming.weak.contains(&i),
                     duplicate: duplicates[i],
                     heading: section.piece.is_none() && is_heading(contents[i]),
                     lead: i == section.units.start,

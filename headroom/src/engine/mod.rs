@@ -10,6 +10,7 @@ mod protect;
 mod retrieve_tool;
 mod run;
 mod segments;
+mod warm_up;
 
 pub use builder::HeadroomBuilder;
 

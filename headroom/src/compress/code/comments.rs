@@ -9,6 +9,7 @@
 
 use super::walk::preorder;
 use crate::marker::Marker;
+use crate::question::Question;
 use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
@@ -64,13 +65,15 @@ enum Style {
 }
 
 /// Shortening edits for the long comments of `tree` that lie outside `skip` (elided bodies,
-/// functions kept whole) and do not end just above a row of `keep_whole_above` (the doc comment
-/// of a function kept whole). `keep_lines == 0` shortens nothing.
+/// functions kept whole), do not end just above a row of `keep_whole_above` (the doc comment
+/// of a function kept whole) and are not named by `question` (by an anchor, else the best one by
+/// its words). `keep_lines == 0` shortens nothing.
 pub(crate) fn shorten(
     tree: &Tree,
     lines: &Lines<'_>,
     skip: &[Range<usize>],
     keep_whole_above: &[usize],
+    question: Option<&Question>,
     keep_lines: usize,
     hash: &str,
 ) -> Vec<(Range<usize>, String)> {
@@ -101,15 +104,27 @@ pub(crate) fn shorten(
         }
         true
     });
-    // The doc comment right above a function kept whole stays whole too.
+    // The doc comment right above a function kept whole stays whole too, and so do the comments
+    // the question names.
+    let texts: Vec<&str> = groups
+        .iter()
+        .map(|g| &lines.source[lines.span(g.first, g.last)])
+        .collect();
+    let named: Vec<usize> = match question.map(|q| q.naming(&texts)) {
+        Some(naming) if naming.strong.is_empty() => naming.weak.into_iter().take(1).collect(),
+        Some(naming) => naming.strong,
+        None => Vec::new(),
+    };
     groups
         .iter()
-        .filter(|g| {
-            !keep_whole_above
-                .iter()
-                .any(|&row| g.last < row && row <= g.last + 4)
+        .enumerate()
+        .filter(|(i, g)| {
+            !named.contains(i)
+                && !keep_whole_above
+                    .iter()
+                    .any(|&row| g.last < row && row <= g.last + 4)
         })
-        .filter_map(|group| edit(group, lines, keep_lines, hash))
+        .filter_map(|(_, group)| edit(group, lines, keep_lines, hash))
         .collect()
 }
 

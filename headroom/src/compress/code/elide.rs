@@ -2,10 +2,10 @@
 
 use super::comments::{shorten, Lines};
 use super::grammar::{BodyStyle, Grammar};
-use super::names::function_name;
+use super::names::{function_name, is_named, is_type_named, type_name};
 use super::walk::preorder;
 use crate::marker::Marker;
-use std::collections::HashSet;
+use crate::question::Question;
 use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
@@ -23,8 +23,8 @@ pub(crate) struct Elided {
 /// What to keep and how to mark what goes.
 pub(crate) struct Plan<'a> {
     pub(crate) grammar: Grammar,
-    /// Names whose bodies stay verbatim (the functions the question names).
-    pub(crate) wanted: &'a HashSet<&'a str>,
+    /// What the question names: the functions and types it names stay verbatim.
+    pub(crate) question: &'a Question,
     /// Bodies with fewer inner lines stay.
     pub(crate) min_body_lines: usize,
     /// Long comments keep their first paragraph, at most this many lines (0: comments stay whole).
@@ -39,13 +39,18 @@ pub(crate) struct Plan<'a> {
 /// functions are considered one by one), when it is short, or when a syntax error makes its
 /// extent uncertain.
 pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided> {
-    let wanted_ranges = wanted_functions(source, tree, plan);
+    let (wanted_ranges, by_name) = wanted_functions(source, tree, plan);
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     preorder(tree, |node| {
         let Some(body) = elidable_body(node, &plan.grammar) else {
             return true;
         };
-        if wanted_ranges.iter().any(|r| *r == node.byte_range()) {
+        // A named function, or one inside a named type, stays whole.
+        let range = node.byte_range();
+        if wanted_ranges
+            .iter()
+            .any(|r| r.start <= range.start && range.end <= r.end)
+        {
             return false;
         }
         let body_range = body.byte_range();
@@ -76,6 +81,8 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
         &lines,
         &skip,
         &wanted_rows,
+        // What a name names is the answer: comments that merely mention it stay shortened.
+        (!by_name).then_some(plan.question),
         plan.comment_lines,
         plan.hash,
     );
@@ -100,21 +107,69 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
     })
 }
 
-/// The byte ranges of the function nodes the question names.
-fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> Vec<Range<usize>> {
+/// A named type up to this many lines keeps its functions' bodies too.
+const NAMED_TYPE_MAX_LINES: usize = 80;
+/// Share of the source (bytes) the functions named by what they hold may keep whole.
+const NAMED_TEXT_SHARE: f64 = 0.1;
+
+/// The byte ranges of the function and type nodes the question names: by name (a function, or a
+/// type up to [`NAMED_TYPE_MAX_LINES`]), or by what a function holds (an anchor of the question
+/// in its text, or the best by its words: see [`Question::naming`]), the innermost such functions within
+/// [`NAMED_TEXT_SHARE`] of the source.
+/// Also whether they were named by name.
+fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<usize>>, bool) {
     let mut ranges = Vec::new();
-    if plan.wanted.is_empty() {
-        return ranges;
+    if plan.question.is_empty() {
+        return (ranges, false);
     }
+    let mut functions: Vec<Range<usize>> = Vec::new();
     preorder(tree, |node| {
-        if elidable_body(node, &plan.grammar).is_some()
-            && function_name(node, source).is_some_and(|name| plan.wanted.contains(name))
+        let is_function = elidable_body(node, &plan.grammar).is_some();
+        let named = if is_function {
+            function_name(node, source).is_some_and(|name| is_named(plan.question, name))
+        } else if plan.grammar.types.contains(&node.kind())
+            && node.end_position().row - node.start_position().row <= NAMED_TYPE_MAX_LINES
         {
+            // A large named type keeps its structure (fields, signatures) like any other.
+            type_name(node, source).is_some_and(|name| is_type_named(plan.question, name))
+        } else {
+            false
+        };
+        if named {
             ranges.push(node.byte_range());
+        } else if is_function {
+            functions.push(node.byte_range());
         }
         true
     });
-    ranges
+    // A function or type named by its name is the most specific answer: the functions that
+    // merely hold the name are its users, not what was asked.
+    if !ranges.is_empty() {
+        return (ranges, true);
+    }
+    let texts: Vec<&str> = functions.iter().map(|r| &source[r.clone()]).collect();
+    // Functions are large units: those an anchor names, else the best one by words alone.
+    let naming = plan.question.naming(&texts);
+    let named: Vec<usize> = if naming.strong.is_empty() {
+        naming.weak.into_iter().take(1).collect()
+    } else {
+        naming.strong
+    };
+    let mut room = (source.len() as f64 * NAMED_TEXT_SHARE) as usize;
+    for &i in &named {
+        let r = &functions[i];
+        let holds_named = named
+            .iter()
+            .any(|&j| j != i && r.start <= functions[j].start && functions[j].end <= r.end);
+        let inside_wanted = ranges.iter().any(|w| w.start <= r.start && r.end <= w.end);
+        // The first one stays whatever its size; the others within the room.
+        if holds_named || inside_wanted || (r.len() > room && !ranges.is_empty()) {
+            continue;
+        }
+        room = room.saturating_sub(r.len());
+        ranges.push(r.clone());
+    }
+    (ranges, false)
 }
 
 /// A function whose body is most of the file and defines functions of its own (an IIFE or UMD

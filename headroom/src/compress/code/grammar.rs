@@ -20,6 +20,8 @@ pub(crate) struct Grammar {
     pub(crate) bodies: &'static [&'static str],
     /// How an elided body is written.
     pub(crate) style: BodyStyle,
+    /// Node kinds that define a type (struct, class, trait, impl…): named, its functions stay whole.
+    pub(crate) types: &'static [&'static str],
 }
 
 const JS_FUNCTIONS: &[&str] = &[
@@ -33,6 +35,37 @@ const JS_FUNCTIONS: &[&str] = &[
 
 /// The grammar facts for `language`.
 pub(crate) fn grammar(language: Language) -> Grammar {
+    let types: &'static [&'static str] = match language {
+        Language::Rust => &[
+            "struct_item",
+            "enum_item",
+            "union_item",
+            "trait_item",
+            "impl_item",
+            "mod_item",
+        ],
+        Language::Python => &["class_definition"],
+        Language::JavaScript | Language::TypeScript => &[
+            "class_declaration",
+            "class",
+            "abstract_class_declaration",
+            "interface_declaration",
+        ],
+        Language::Go => &["type_spec"],
+        Language::Java => &[
+            "class_declaration",
+            "interface_declaration",
+            "enum_declaration",
+            "record_declaration",
+        ],
+        Language::C => &["struct_specifier", "union_specifier"],
+        Language::Cpp => &[
+            "class_specifier",
+            "struct_specifier",
+            "union_specifier",
+            "namespace_definition",
+        ],
+    };
     let (functions, bodies, style): (&'static [&'static str], &'static [&'static str], _) =
         match language {
             Language::Rust => (&["function_item"], &["block"], BodyStyle::Braces),
@@ -70,6 +103,7 @@ pub(crate) fn grammar(language: Language) -> Grammar {
         functions,
         bodies,
         style,
+        types,
     }
 }
 

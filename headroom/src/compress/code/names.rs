@@ -1,6 +1,6 @@
 //! Which functions the question names, and what each function in the tree is called.
 
-use std::collections::HashSet;
+use crate::question::Question;
 use tree_sitter::Node;
 
 /// English words that are also common function names, too vague in a question to name one.
@@ -11,16 +11,28 @@ const VAGUE: &[&str] = &[
     "which", "why", "with",
 ];
 
-/// The identifiers in `question` (the user turn plus the tool call's arguments) that can name a
-/// function: `parse_header`, `Parser::new` (both parts), `render` (but not `the` or `function`).
-pub(crate) fn named_identifiers(question: &str) -> HashSet<&str> {
-    question
-        .split(|c: char| !is_identifier_char(c))
-        .filter(|word| {
-            word.chars().next().is_some_and(|c| !c.is_ascii_digit())
-                && !VAGUE.contains(&word.to_ascii_lowercase().as_str())
-        })
-        .collect()
+/// Whether the question names `name` (a function's or a type's): it says it as an anchor, a
+/// segment of one (`Parser::parse_header`), or a word, and it is not a vague word (`the`, `function`).
+pub(crate) fn is_named(question: &Question, name: &str) -> bool {
+    name.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && !VAGUE.contains(&name.to_ascii_lowercase().as_str())
+        && question.says_name(name)
+}
+
+/// Whether the question names the type `name`: as [`is_named`], and not only as the qualifier of
+/// one of its members (`Map::retain` asks about `retain`).
+pub(crate) fn is_type_named(question: &Question, name: &str) -> bool {
+    is_named(question, name) && question.says_name_alone(name)
+}
+
+/// The name a type node is known by: its `name` (or, for a Rust `impl`, its `type`) without
+/// generic arguments: `impl<K, V> Map<K, V>` gives `Map`.
+pub(crate) fn type_name<'t>(node: Node<'_>, source: &'t str) -> Option<&'t str> {
+    let named = node
+        .child_by_field_name("name")
+        .or_else(|| node.child_by_field_name("type"))?;
+    let text = source.get(named.byte_range())?;
+    last_identifier(text.split('<').next().unwrap_or(text))
 }
 
 /// The name a function node is known by: its own name, its C declarator's, or (for an anonymous
@@ -65,11 +77,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn question_identifiers_skip_vague_words() {
-        let names = named_identifiers("How does `Parser::parse_header` handle the 2nd line?");
-        assert!(names.contains("Parser") && names.contains("parse_header"));
-        assert!(names.contains("handle"));
-        assert!(!names.contains("the") && !names.contains("How") && !names.contains("2nd"));
+    fn question_names_skip_vague_words() {
+        let q = Question::parse(
+            "How does `Parser::parse_header` handle the 2nd line of this function?",
+        );
+        assert!(is_named(&q, "Parser") && is_named(&q, "parse_header"));
+        assert!(is_named(&q, "handle"));
+        assert!(!is_named(&q, "the") && !is_named(&q, "function") && !is_named(&q, "2nd"));
+        assert!(
+            !is_type_named(&q, "Parser"),
+            "a qualifier names a member, not the type"
+        );
+        assert!(is_type_named(
+            &Question::parse("what is a Parser?"),
+            "Parser"
+        ));
     }
 
     #[test]

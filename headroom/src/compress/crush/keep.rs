@@ -1,7 +1,7 @@
 //! Which items of an array to keep: the rules of the crusher, each switchable in [`CrushConfig`].
 
 use super::CrushConfig;
-use crate::compress::relevance::Question;
+use crate::question::Question;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -246,9 +246,10 @@ fn has_error_word(s: &str) -> bool {
         .any(|w| ERROR_WORDS.iter().any(|e| w.eq_ignore_ascii_case(e)))
 }
 
-/// Items the question names: an exact term (number, identifier, `#N`) in the item, a question word
-/// equal to a whole field value, or among the best few by BM25. Terms that name too many items are
-/// not names.
+/// Items the question names: an item with a field whose whole value an anchor is (`number: 57`
+/// for `#57`, a `sha` that `a1b2c3d` starts) or a question word is; an item holding an anchor in
+/// its text (see [`Question::naming_within`]); then the best few by BM25. An anchor or word that
+/// names too many items names none.
 fn named(
     items: &[Value],
     texts: &[&str],
@@ -258,15 +259,20 @@ fn named(
 ) -> Vec<usize> {
     let n = items.len();
     let limit = ((n as f64 * NAMED_MAX_SHARE) as usize).max(1);
-    let mut by_term: Vec<Vec<usize>> = vec![Vec::new(); question.exact_terms().len()];
-    for (i, text) in texts.iter().enumerate() {
-        for t in question.mentioned_terms(text) {
-            by_term[t].push(i);
-        }
-    }
+    let mut by_anchor: Vec<Vec<usize>> = vec![Vec::new(); question.anchors().len()];
     let mut by_word: Vec<Vec<usize>> = vec![Vec::new(); question.words().len()];
     for (i, item_fields) in fields.iter().enumerate() {
         for (_, value) in item_fields {
+            let text = match value {
+                Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+                Value::Number(number) => number.to_string().into(),
+                _ => continue,
+            };
+            for a in question.names_value(&text) {
+                if by_anchor[a].last() != Some(&i) {
+                    by_anchor[a].push(i);
+                }
+            }
             if let Value::String(s) = value {
                 for (w, word) in question.words().iter().enumerate() {
                     if s.len() == word.len()
@@ -279,12 +285,13 @@ fn named(
             }
         }
     }
-    let mut out: Vec<usize> = by_term
+    let mut out: Vec<usize> = by_anchor
         .into_iter()
         .chain(by_word)
         .filter(|hits| hits.len() <= limit)
         .flatten()
         .collect();
+    out.extend(question.strong_within(texts, NAMED_MAX_SHARE));
     if bm25_top > 0 && !question.words().is_empty() {
         let scores = question.scores(texts);
         let best = scores.iter().copied().fold(0.0, f64::max);

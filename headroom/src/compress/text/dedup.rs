@@ -32,7 +32,12 @@ pub(crate) fn duplicates(units: &[&str]) -> Vec<bool> {
             let mut set: Vec<u64> = words.iter().map(hash).collect();
             set.sort_unstable();
             set.dedup();
-            let near = recent.iter().any(|other| jaccard(&set, other) >= NEAR);
+            // Jaccard is at most the smaller set's size over the larger's: only sets of close size
+            // are merged and compared (the same answer, most comparisons skipped).
+            let near = recent.iter().any(|other| {
+                let (small, large) = (set.len().min(other.len()), set.len().max(other.len()));
+                small as f64 >= NEAR * large as f64 && jaccard(&set, other) >= NEAR
+            });
             if !near {
                 if recent.len() == WINDOW {
                     recent.remove(0);

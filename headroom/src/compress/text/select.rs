@@ -8,8 +8,10 @@ pub(crate) struct Candidate {
     pub(crate) tokens: usize,
     /// BM25 against the question's words.
     pub(crate) score: f64,
-    /// Contains a term the question names exactly (a number, an identifier, a quoted phrase).
+    /// Named by an anchor of the question (a quoted phrase, a path, an identifier, a number…).
     pub(crate) mentioned: bool,
+    /// Named by the question's words alone (a rare word, the best BM25): one of a capped few.
+    pub(crate) weak: bool,
     /// Repeats an earlier unit.
     pub(crate) duplicate: bool,
     /// A heading line.
@@ -56,12 +58,25 @@ pub(crate) fn select(units: &[Candidate], budget: usize, marker_tokens: usize) -
     let mut ranked: Vec<usize> = (0..units.len())
         .filter(|&i| !units[i].duplicate && (units[i].mentioned || units[i].score > 0.0))
         .collect();
+    // Named units first (by anchor, then by words), then the rest by score.
     ranked.sort_by(|&a, &b| {
-        (units[b].mentioned, units[b].score)
-            .partial_cmp(&(units[a].mentioned, units[a].score))
+        (units[b].mentioned, units[b].weak, units[b].score)
+            .partial_cmp(&(units[a].mentioned, units[a].weak, units[a].score))
             .unwrap_or(std::cmp::Ordering::Equal)
             .then(a.cmp(&b))
     });
+    let mut heading = None;
+    for (i, unit) in units.iter().enumerate() {
+        if unit.heading {
+            heading = Some(i);
+        } else if unit.mentioned && !unit.duplicate {
+            // A named unit comes with the heading above it.
+            keep.try_add(i, unit.tokens, budget);
+            if let Some(h) = heading.filter(|_| keep.kept[i]) {
+                keep.try_add(h, units[h].tokens, budget);
+            }
+        }
+    }
     for &i in &ranked {
         keep.try_add(i, units[i].tokens, budget);
     }

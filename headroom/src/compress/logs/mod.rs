@@ -5,10 +5,19 @@
 //! `error: could not compile`, `4 passed`), stack traces (first and last frames), lines the question
 //! names, and the first and last lines. Runs of lines that differ only in numbers, timestamps or ids
 //! fold into one line with a count (`… ×37`). Everything else is elided behind markers.
+//!
+//! Logs made of multi-line records (a `git log` commit, an `apt-cache show` stanza, a
+//! test's failure block) are read by record too: a record the question names stays whole (a long
+//! one its head, the lines that name it and its last line), a record with an error keeps its
+//! header line, and a run of whole records elided is one marker that counts them
+//! (`[… 37 of 40 commits omitted · …]`).
+
+mod records;
 
 use super::relevance::Question;
 use super::{Compression, Compressor, SegmentContext};
 use crate::marker::Marker;
+use records::{Records, RECORD_HEAD_LINES, RECORD_MAX_LINES};
 
 /// Compresses log output line by line.
 ///
@@ -64,6 +73,7 @@ struct Plan {
     /// `fold[i] = n` when lines `i..i + n` fold into line `i`.
     fold: Vec<usize>,
     traces_capped: bool,
+    records: Option<Records>,
 }
 
 impl Plan {
@@ -136,6 +146,31 @@ impl Plan {
                 j += 1;
             }
         }
+        // Records: the named ones whole, the header of those with an error; never folded inside.
+        let records = Records::find(lines, |i| {
+            matches!(kinds[i], Kind::Error | Kind::Warning | Kind::Summary)
+        });
+        let mut whole = vec![false; n];
+        if let Some(records) = &records {
+            // The question less the tool call's arguments (the engine appends them to the turn).
+            let asked = ctx
+                .tool_arguments
+                .as_deref()
+                .filter(|arguments| !arguments.is_empty() && ctx.question.contains(*arguments))
+                .map_or_else(
+                    || question.clone(),
+                    |arguments| Question::parse(&ctx.question.replacen(arguments, "", 1)),
+                );
+            let named = records.named(lines, &question, &asked);
+            for (range, named) in records.ranges().zip(named) {
+                if named {
+                    keep_named_record(lines, range.clone(), &question, &mut keep);
+                    whole[range].fill(true);
+                } else if range.clone().any(|i| kinds[i] == Kind::Error && keep[i]) {
+                    keep[range.start] = true;
+                }
+            }
+        }
         // The last line is the one before a final newline.
         let end = n - usize::from(lines.last() == Some(&""));
         keep[..end.min(config.logs_head_lines)].fill(true);
@@ -146,11 +181,12 @@ impl Plan {
         let mut i = 0;
         while i < n {
             let mut j = i + 1;
-            if kinds[i] != Kind::Blank && !in_trace[i] {
+            if kinds[i] != Kind::Blank && !in_trace[i] && !whole[i] {
                 let key = template(lines[i]);
                 while j < n
                     && kinds[j] == kinds[i]
                     && !in_trace[j]
+                    && !whole[j]
                     && if kinds[i] == Kind::Error {
                         lines[j] == lines[i]
                     } else {
@@ -172,6 +208,7 @@ impl Plan {
             keep,
             fold,
             traces_capped,
+            records,
         }
     }
 
@@ -210,7 +247,17 @@ impl Plan {
                 while i < total && !self.keep[i] && self.fold[i] == 1 {
                     i += 1;
                 }
-                let marker = Marker::new(i - start, Some(counted), "lines", &ctx.hash).to_text();
+                let marker = match self
+                    .records
+                    .as_ref()
+                    .and_then(|r| Some((r, r.whole_records_in(start..i)?)))
+                {
+                    Some((records, count)) => {
+                        Marker::new(count, Some(records.len()), records.kind(), &ctx.hash)
+                    }
+                    None => Marker::new(i - start, Some(counted), "lines", &ctx.hash),
+                }
+                .to_text();
                 let run_len: usize = lines[start..i].iter().map(|l| l.len() + 1).sum();
                 // A marker (its hex hash is token-dense) costs about what twice its length of text does:
                 // a shorter run stays.
@@ -232,6 +279,28 @@ impl Plan {
             transforms.push("logs:trace".into());
         }
         (out, transforms)
+    }
+}
+
+/// Keeps a named record: whole, or when longer than [`RECORD_MAX_LINES`] its first
+/// [`RECORD_HEAD_LINES`] lines, the lines that name what the question asks and its last line.
+fn keep_named_record(
+    lines: &[&str],
+    range: std::ops::Range<usize>,
+    question: &Question,
+    keep: &mut [bool],
+) {
+    if range.len() <= RECORD_MAX_LINES {
+        keep[range].fill(true);
+        return;
+    }
+    keep[range.start..range.start + RECORD_HEAD_LINES].fill(true);
+    for i in range.clone() {
+        keep[i] |= question.mentions(lines[i]);
+    }
+    // The last line that says something (a record often ends in a blank line).
+    if let Some(last) = range.rev().find(|&i| !lines[i].trim().is_empty()) {
+        keep[last] = true;
     }
 }
 
@@ -538,7 +607,7 @@ mod tests {
 
     #[test]
     fn traces_keep_their_ends_and_the_frame_the_question_names() {
-        let log = include_str!("../../tests/fixtures/logs/cargo-test-failure.txt");
+        let log = include_str!("../../../tests/fixtures/logs/cargo-test-failure.txt");
         let config = crate::Config {
             logs_trace_frames: 2,
             ..crate::Config::default()

@@ -1,0 +1,143 @@
+use super::*;
+
+fn kinds(q: &Question) -> Vec<(AnchorKind, &str)> {
+    q.anchors()
+        .iter()
+        .map(|a| (a.kind, a.text.as_str()))
+        .collect()
+}
+
+#[test]
+fn anchors_of_every_kind() {
+    let q = Question::parse(
+        "Why did order #1042 fail? See “fallback mode”, 'retry budget', «dry run», `cargo metadata`, \
+         src/foo/util.py, Parser::parse_header, owner.login, serde_json, a1b2c3d, v1.2.3, 2024-05-01 and 8080",
+    );
+    let found = kinds(&q);
+    for expected in [
+        (AnchorKind::Reference, "1042"),
+        (AnchorKind::Quoted, "fallback mode"),
+        (AnchorKind::Quoted, "retry budget"),
+        (AnchorKind::Quoted, "dry run"),
+        (AnchorKind::Backticked, "cargo metadata"),
+        (AnchorKind::Path, "src/foo/util.py"),
+        (AnchorKind::Identifier, "parser::parse_header"),
+        (AnchorKind::Identifier, "owner.login"),
+        (AnchorKind::Identifier, "serde_json"),
+        (AnchorKind::HexPrefix, "a1b2c3d"),
+        (AnchorKind::Version, "v1.2.3"),
+        (AnchorKind::Date, "2024-05-01"),
+        (AnchorKind::Number, "8080"),
+    ] {
+        assert!(found.contains(&expected), "{expected:?} in {found:?}");
+    }
+    for word in ["order", "fail", "fallback", "serde", "json"] {
+        assert!(q.words().contains(&word.to_string()), "{word}: {q:?}");
+    }
+    assert!(!q.words().contains(&"why".to_string()));
+}
+
+#[test]
+fn apostrophes_and_json_keys_are_not_quotes() {
+    let q = Question::parse("Don't stop, it's fine");
+    assert!(q.anchors().is_empty(), "{q:?}");
+    let q = Question::parse("what failed?\n{\"command\":\"cat src/lib.rs\",\"lines\":40}");
+    assert_eq!(
+        kinds(&q),
+        vec![(AnchorKind::Path, "src/lib.rs"), (AnchorKind::Number, "40")]
+    );
+    assert!(!q.words().contains(&"command".to_string()));
+}
+
+#[test]
+fn paths_match_by_basename_and_by_suffix() {
+    let units = [
+        "src/foo/util.py:3:import os",
+        "src/bar/util.py:9:import sys",
+        "src/foo/main.py:1:x",
+        "lib/other.rs:2:y",
+    ];
+    let q = Question::parse("Which lines of util.py matched?");
+    assert_eq!(q.naming(&units).strong, vec![0, 1]);
+    let q = Question::parse("Which lines of foo/util.py matched?");
+    assert_eq!(q.naming(&units).strong, vec![0]);
+    // A longer path than any unit holds names the units holding its longest suffix.
+    let q = Question::parse("Which lines of /home/me/repo/src/foo/util.py matched?");
+    assert_eq!(q.naming(&units).strong, vec![0]);
+    let q = Question::parse("Which lines of myutil.py matched?");
+    assert!(q.naming(&units).strong.is_empty());
+}
+
+#[test]
+fn hex_prefixes_name_the_hashes_they_start() {
+    let q = Question::parse("What did commit a1b2c3d change?");
+    assert!(q.mentions("commit a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"));
+    assert!(!q.mentions("commit 9a1b2c3d4e5f6"));
+    assert!(!q.mentions("commit a1b2c3dx"));
+    assert_eq!(q.names_value("A1B2C3D4E5F60718"), vec![0]);
+    assert!(q.names_value("a1b2c3d-branch").is_empty());
+}
+
+#[test]
+fn references_and_numbers_respect_token_boundaries() {
+    let q = Question::parse("what about #1042 and serde_json?");
+    assert!(q.mentions(r#"{"number":1042}"#));
+    assert!(q.mentions("https://api.github.com/repos/o/r/issues/1042"));
+    assert!(q.mentions(r#"{"name":"Serde_Json"}"#));
+    assert!(!q.mentions(r#"{"number":10420}"#));
+    assert!(!q.mentions(r#"{"name":"serde_json_derive"}"#));
+    assert_eq!(q.names_value("1042"), vec![0]);
+    assert_eq!(q.names_value("#1042"), vec![0]);
+    assert!(q.names_value("10420").is_empty());
+}
+
+#[test]
+fn phrases_match_across_line_breaks() {
+    let q = Question::parse("the passage that mentions \"fallback strategy\"");
+    assert!(q.mentions("uses a fallback\n       strategy when the primary fails"));
+    assert!(!q.mentions("uses a fallback when the strategy fails"));
+}
+
+#[test]
+fn an_anchor_in_most_units_names_none() {
+    let units = ["id 57 state open", "id 58 state open", "id 59 state open"];
+    let q = Question::parse("find the entry whose `state` is open and id is 58");
+    assert_eq!(q.naming(&units).strong, vec![1]);
+}
+
+#[test]
+fn weak_units_are_capped_and_ranked() {
+    let units: Vec<String> = (0..20)
+        .map(|i| format!("paragraph {i} about the deployment of the service"))
+        .chain(["the deployment timed out twice".to_string()])
+        .collect();
+    let refs: Vec<&str> = units.iter().map(String::as_str).collect();
+    let q = Question::parse("which deployment timed out?");
+    let naming = q.naming(&refs);
+    assert!(naming.strong.is_empty());
+    assert_eq!(naming.weak, vec![20]);
+    let q = Question::parse("tell me about the paragraph and the service deployment");
+    assert!(q.naming(&refs).weak.len() <= WEAK_MAX_UNITS);
+}
+
+#[test]
+fn names_of_functions_and_types() {
+    let q = Question::parse("How does `Parser::parse_header` handle the 2nd line?");
+    assert!(q.says_name("parse_header") && q.says_name("Parser"));
+    assert!(q.says_name("handle"));
+    assert!(!q.says_name("the") && !q.says_name("line"));
+}
+
+#[test]
+fn the_parts_of_a_path_name_no_function() {
+    let q = Question::parse("Where is `reversed`?\n{\"path\":\"regex-syntax/src/hir/mod.rs\"}");
+    assert!(q.says_name("reversed"));
+    assert!(!q.says_name("hir") && !q.says_name("mod"));
+}
+
+#[test]
+fn the_words_of_a_quoted_phrase_name_no_function() {
+    let q = Question::parse("In this file, where is 'home directory'? And `cd`?");
+    assert!(!q.says_name("directory") && !q.says_name("home"));
+    assert!(q.says_name("cd"));
+}

@@ -61,6 +61,17 @@ done
 # Without a sanitizer: the code is safe Rust (tree-sitter's C aside), and it runs several times faster.
 (cd fuzz && cargo fuzz build --sanitizer none --release) >&2
 status=0
+# Inputs that once crashed or hung a target (fuzz/regressions/TARGET/) run first, once each.
+for t in "${targets[@]}"; do
+  shopt -s nullglob; kept=(fuzz/regressions/"$t"/*); shopt -u nullglob
+  [ ${#kept[@]} -gt 0 ] || continue
+  if ! (cd fuzz && cargo fuzz run --sanitizer none --release "$t" "${kept[@]#fuzz/}" -- \
+        -timeout=30 -rss_limit_mb=4096 -runs=1) >"target/fuzz-regressions-$t.log" 2>&1; then
+    echo "fuzz: $t fails on a kept regression input:" >&2
+    grep -m 5 -E 'panicked|ERROR|SUMMARY' "target/fuzz-regressions-$t.log" >&2 || true
+    status=1
+  fi
+done
 printf '%-16s %14s %10s %8s\n' target executions exec/s crashes
 for t in "${targets[@]}"; do
   log=target/fuzz-logs/$t.log

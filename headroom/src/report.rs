@@ -1,6 +1,7 @@
 //! What a compression did: tokens before and after, per segment and in total.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The outcome of one compression, for logs, metrics and `--stats`.
 ///
@@ -168,7 +169,7 @@ pub struct SegmentReport {
     /// The hash its markers carry, when lossy.
     pub hash: Option<String>,
     /// Why it was left alone, when it was.
-    pub skipped: Option<String>,
+    pub skipped: Option<Cow<'static, str>>,
 }
 
 impl Report {

@@ -90,7 +90,8 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
         name: string(fields.get("name")),
         tool_call_id: string(fields.get("tool_call_id")),
         tool_calls,
-        segments,
+        segments: segments.into(),
+        base: 0,
         key: None,
     }
 }
@@ -127,7 +128,7 @@ mod tests {
             ]
         );
         let seg = &view.messages[1].segments[0];
-        assert_eq!(&body[seg.span.clone()], r#""q\u00e9""#);
+        assert_eq!(&body[view.messages[1].segment_span(seg)], r#""q\u00e9""#);
         assert_eq!(view.messages[3].tool_call_id.as_deref(), Some("c1"));
         assert_eq!(&body[view.object_end..], "}");
     }
@@ -139,7 +140,10 @@ mod tests {
         let bad = &view.messages[0].segments[0];
         assert!(bad.undecodable);
         assert_eq!(&*bad.text, r"bad \ud800 half");
-        assert_eq!(&body[bad.span.clone()], r#""bad \ud800 half""#);
+        assert_eq!(
+            &body[view.messages[0].segment_span(bad)],
+            r#""bad \ud800 half""#
+        );
         assert!(!view.messages[1].segments[0].undecodable);
     }
 
@@ -147,8 +151,11 @@ mod tests {
     fn splice_copies_untouched_bytes() {
         let body = r#"{"messages":[{"role":"tool","content":"aaaa"}],  "z" : 1.50 }"#;
         let view = parse(body).unwrap();
-        let seg = &view.messages[0].segments[0];
-        let out = splice(body, vec![(seg.span.clone(), "\"b\"".into())]);
+        let message = &view.messages[0];
+        let out = splice(
+            body,
+            vec![(message.segment_span(&message.segments[0]), "\"b\"".into())],
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#"{"messages":[{"role":"tool","content":"b"}],  "z" : 1.50 }"#
@@ -166,7 +173,7 @@ mod tests {
                     .map(|s| {
                         (
                             s.kind,
-                            s.span.clone(),
+                            m.segment_span(s),
                             s.text.clone(),
                             s.undecodable,
                             s.digest,
@@ -195,7 +202,7 @@ mod tests {
             assert_eq!(read(&view), fresh);
             for m in &view.messages {
                 for s in &m.segments {
-                    let literal = &body[s.span.clone()];
+                    let literal = &body[m.segment_span(s)];
                     assert!(
                         literal.starts_with('"') && literal.ends_with('"'),
                         "{literal}"

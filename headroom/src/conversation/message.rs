@@ -18,7 +18,9 @@ pub(crate) struct MessageView {
     pub tool_call_id: Option<String>,
     /// (id, function name, arguments) of each tool call.
     pub tool_calls: Vec<(String, String, String)>,
-    pub segments: Vec<Segment>,
+    pub segments: Segments,
+    /// Where in the body its segments' spans count from (see [`MessageView::segment_span`]).
+    pub base: usize,
     /// The memo's key of the message's exact bytes, when read through a memo.
     pub key: Option<Key>,
 }
@@ -32,20 +34,24 @@ impl MessageView {
             name: None,
             tool_call_id: None,
             tool_calls: Vec::new(),
-            segments: Vec::new(),
+            segments: Segments::default(),
+            base: 0,
             key: None,
         }
     }
 
-    /// This view of a message read on its own, moved to where the message starts in the body.
+    /// This view of a message read on its own, moved to where the message starts in the body. Its
+    /// segments are shared, not copied: their spans count from [`MessageView::base`].
     pub(crate) fn rebased(&self, start: usize) -> MessageView {
-        let at = |r: &Range<usize>| r.start + start..r.end + start;
         let mut view = self.clone();
-        view.span = at(&view.span);
-        for segment in &mut view.segments {
-            segment.span = at(&segment.span);
-        }
+        view.span = view.span.start + start..view.span.end + start;
+        view.base = self.base + start;
         view
+    }
+
+    /// The span of `segment` (one of this message's) in the body.
+    pub(crate) fn segment_span(&self, segment: &Segment) -> Range<usize> {
+        segment.span.start + self.base..segment.span.end + self.base
     }
 
     /// Bytes of text it holds (what the memo weighs it by).
@@ -59,11 +65,45 @@ impl MessageView {
     }
 }
 
+/// A message's segments, shared by the memo's view and every request holding the message, so a
+/// re-sent message of fifty thousand content parts is not copied. Written only while the message is
+/// read (a view being built is not shared yet, so writing never copies).
+#[derive(Clone, Default)]
+pub(crate) struct Segments(Arc<Vec<Segment>>);
+
+impl std::ops::Deref for Segments {
+    type Target = Vec<Segment>;
+    fn deref(&self) -> &Vec<Segment> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Segments {
+    fn deref_mut(&mut self) -> &mut Vec<Segment> {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl<'a> IntoIterator for &'a Segments {
+    type Item = &'a Segment;
+    type IntoIter = std::slice::Iter<'a, Segment>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl From<Vec<Segment>> for Segments {
+    fn from(segments: Vec<Segment>) -> Segments {
+        Segments(Arc::new(segments))
+    }
+}
+
 /// A string the engine may rewrite.
 #[derive(Clone)]
 pub(crate) struct Segment {
     pub kind: SegmentKind,
-    /// Span of the JSON string literal, quotes included.
+    /// Span of the JSON string literal, quotes included, from its message's
+    /// [`MessageView::base`] (use [`MessageView::segment_span`] for the span in the body).
     pub span: Range<usize>,
     /// The decoded text (for an undecodable string, the literal as written).
     /// Shared, so a view remembered by the memo and the request's view hold one copy.

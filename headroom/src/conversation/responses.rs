@@ -62,7 +62,7 @@ pub(super) fn parse(body: &str, top: &Fields) -> Result<RequestView> {
 fn text_message(body: &str, role: &str, raw: &RawValue) -> MessageView {
     MessageView {
         role: Some(role.to_string()),
-        segments: vec![segment(body, SegmentKind::Content, raw)],
+        segments: vec![segment(body, SegmentKind::Content, raw)].into(),
         ..MessageView::empty(span(body, raw))
     }
 }

@@ -10,7 +10,7 @@ use crate::budget::target_tokens;
 use crate::conversation::{self, RequestView};
 use crate::deadline::Deadline;
 use crate::memo::{KeyBuilder, Memo};
-use crate::report::{FitReport, LosslessFallback, Report};
+use crate::report::{FitReport, LosslessFallback, Report, SegmentReport};
 use crate::tokens::{counter_for_model, TokenCounter, TOKENS_PER_REPLY};
 use crate::{Config, Error, Result};
 use std::ops::Range;
@@ -195,7 +195,8 @@ fn steps(
                 );
                 let fitted = fitted.map_err(over)?;
                 if config.audit {
-                    return Ok(passthrough(body, report, "audit mode: report only".into()));
+                    let reason = "audit mode: report only".into();
+                    return Ok(passthrough(body, fitted.report, reason));
                 }
                 Ok(fitted)
             }
@@ -261,7 +262,8 @@ fn within_budget(
     let mut saved = 0;
     let mut edits = Vec::new();
     let mut originals = Vec::new();
-    for outcome in outcomes {
+    let mut outcomes = outcomes;
+    for outcome in &mut outcomes {
         saved += outcome
             .segments
             .iter()
@@ -269,6 +271,7 @@ fn within_budget(
             .sum::<usize>();
         collect(report, outcome, &mut edits, &mut originals);
     }
+    report.segments = gather_segments(&mut outcomes);
     let history_needs_tool = tool.is_some() && has_marker;
     let tool = tool.filter(|_| has_marker || !originals.is_empty());
     let tool_tokens = if tool.is_some() { tool_tokens } else { 0 };
@@ -287,14 +290,14 @@ fn within_budget(
                 report.finish();
                 CompressedJson {
                     body: conversation::splice(text, vec![edit]),
-                    report: report.clone(),
+                    report: std::mem::take(report),
                     originals: Vec::new(),
                 }
             }
             None => {
                 report.tokens_after = tokens_before;
                 report.finish();
-                passthrough(body, report.clone(), String::new())
+                passthrough(body, std::mem::take(report), String::new())
             }
         };
     }
@@ -306,11 +309,15 @@ fn within_budget(
     }
     report.finish();
     if config.audit {
-        return passthrough(body, report.clone(), "audit mode: report only".into());
+        return passthrough(
+            body,
+            std::mem::take(report),
+            "audit mode: report only".into(),
+        );
     }
     CompressedJson {
         body: conversation::splice(text, edits),
-        report: report.clone(),
+        report: std::mem::take(report),
         originals,
     }
 }
@@ -343,20 +350,21 @@ fn assemble(
     let mut edits = Vec::new();
     let mut originals = Vec::new();
     let mut tokens = fixed + runs.iter().map(|r| r.tokens).sum::<usize>();
-    for (i, outcome) in outcomes.into_iter().enumerate() {
+    let mut outcomes = outcomes;
+    for (i, outcome) in outcomes.iter_mut().enumerate() {
         if evicted[i] {
-            for mut seg in outcome.segments {
+            for seg in &mut outcome.segments {
                 seg.tokens_after = 0;
                 seg.hash = None;
                 seg.transforms.clear();
                 seg.skipped = Some("evicted to fit the token budget".into());
-                report.segments.push(seg);
             }
             continue;
         }
         tokens += outcome.tokens_after;
         collect(report, outcome, &mut edits, &mut originals);
     }
+    report.segments = gather_segments(&mut outcomes);
     for run in runs.iter() {
         edits.push((run_span(request, run), run.message_json.clone()));
         if !originals
@@ -388,15 +396,16 @@ fn assemble(
     report.finish();
     Ok(CompressedJson {
         body: conversation::splice(text, edits),
-        report: report.clone(),
+        report: std::mem::take(report),
         originals,
     })
 }
 
-/// Moves a message's rewrites into the request's edits and its segment reports into `report`.
+/// Moves a message's rewrites and originals into the request's, and its transforms into `report`
+/// (its segment reports stay for [`gather_segments`]).
 fn collect(
     report: &mut Report,
-    outcome: MessageOutcome,
+    outcome: &mut MessageOutcome,
     edits: &mut Vec<(Range<usize>, String)>,
     originals: &mut Vec<super::Original>,
 ) {
@@ -407,14 +416,33 @@ fn collect(
             }
         }
     }
-    for original in outcome.originals {
+    for original in outcome.originals.drain(..) {
         if !originals.iter().any(|o| o.hash == original.hash) {
             report.ccr_hashes.push(original.hash.clone());
             originals.push(original);
         }
     }
-    edits.extend(outcome.edits);
-    report.segments.extend(outcome.segments);
+    edits.append(&mut outcome.edits);
+}
+
+/// Every message's segment reports, in message order, built around the largest message's own
+/// vector: one message of a million parts holds its reports once, not twice (issue 16's bound).
+fn gather_segments(outcomes: &mut [MessageOutcome]) -> Vec<SegmentReport> {
+    let Some(largest) = (0..outcomes.len()).max_by_key(|&i| outcomes[i].segments.len()) else {
+        return Vec::new();
+    };
+    let total = outcomes.iter().map(|o| o.segments.len()).sum::<usize>();
+    let mut all = std::mem::take(&mut outcomes[largest].segments);
+    all.reserve_exact(total - all.len());
+    let before: Vec<SegmentReport> = outcomes[..largest]
+        .iter_mut()
+        .flat_map(|o| std::mem::take(&mut o.segments))
+        .collect();
+    all.splice(0..0, before);
+    for outcome in &mut outcomes[largest + 1..] {
+        all.append(&mut outcome.segments);
+    }
+    all
 }
 
 /// The time budget ran out: the whole request goes out as it came.

@@ -17,6 +17,7 @@ use crate::report::SegmentReport;
 use crate::tokens::{count_until, TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME};
 use crate::Config;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -24,19 +25,36 @@ use std::sync::Arc;
 /// The tool call a tool message answers: (function name, arguments).
 type Call<'a> = (&'a str, &'a str);
 
-/// A segment read once: what protects it and what it is compressed against.
-pub(super) struct Prepared<'r> {
-    segment: &'r Segment,
+/// What every segment of one message shares: who sent it and what it is compressed against.
+struct Asked<'r> {
+    message: &'r MessageView,
     role: &'r str,
     tool_name: Option<&'r str>,
     call: Option<Call<'r>>,
+    question: String,
+}
+
+/// A segment read once: what protects it and what it is compressed against. Small on purpose: a
+/// message of fifty thousand content parts has one of these each (issue 16's memory bound).
+pub(super) struct Prepared<'r> {
+    segment: &'r Segment,
     /// Shared by every segment of the message (a million content parts, one question).
-    question: Arc<str>,
-    digest: [u8; 32],
-    hash: String,
+    asked: Arc<Asked<'r>>,
     pub tokens: usize,
     /// Why it stays as it is whatever the level (a marker, a frozen message).
-    pinned: Option<String>,
+    pinned: Option<&'static str>,
+}
+
+impl Prepared<'_> {
+    /// The hash its markers carry (derived from its digest when needed, not kept per segment).
+    fn hash(&self) -> String {
+        hash_of_digest(&self.segment.digest)
+    }
+
+    /// Its span in the body.
+    fn span(&self) -> Range<usize> {
+        self.asked.message.segment_span(self.segment)
+    }
 }
 
 /// A message read once.
@@ -82,29 +100,28 @@ pub(super) fn prepare<'r>(
             .map(|(name, _)| name)
             .or(message.name.as_deref().filter(|_| role == "function"));
         let mut segments = Vec::with_capacity(message.segments.len());
-        let asked: Arc<str> = question(&last_user_text, call, config).into();
+        let asked = Arc::new(Asked {
+            message,
+            role,
+            tool_name,
+            call,
+            question: question(&last_user_text, call, config),
+        });
         for segment in &message.segments {
-            let digest = segment.digest;
-            let (tokens, marked) =
-                facts(memo, counter, segment, &digest, deadline, &mut counted_late);
+            let (tokens, marked) = facts(memo, counter, segment, deadline, &mut counted_late);
             let pinned = if segment.undecodable {
-                Some(UNDECODABLE.to_string())
+                Some(UNDECODABLE)
             } else if marked {
                 has_marker = true;
-                Some("already compressed".to_string())
+                Some(ALREADY_COMPRESSED)
             } else if index < frozen {
-                Some("frozen (before frozen_message_count)".to_string())
+                Some("frozen (before frozen_message_count)")
             } else {
                 None
             };
             segments.push(Prepared {
                 segment,
-                role,
-                tool_name,
-                call,
-                question: asked.clone(),
-                hash: hash_of_digest(&digest),
-                digest,
+                asked: asked.clone(),
                 tokens,
                 pinned,
             });
@@ -141,15 +158,19 @@ fn facts(
     memo: &Memo,
     counter: &dyn TokenCounter,
     segment: &Segment,
-    digest: &[u8; 32],
     deadline: Deadline,
     counted_late: &mut usize,
 ) -> (usize, bool) {
+    let text = &*segment.text;
+    if text.len() <= UNREMEMBERED_FACTS_BYTES {
+        // Counting a few hundred bytes costs less than a memo look-up, and a memo entry per tiny
+        // content part would outweigh the part itself.
+        return (counter.count(text), Marker::is_in(text));
+    }
     let key = KeyBuilder::new(b"segment facts")
-        .part(digest)
+        .part(&segment.digest)
         .part(counter.name().as_bytes())
         .finish();
-    let text = &*segment.text;
     // The memo keeps one number: the tokens, and in the lowest bit whether a marker is in it.
     let pack = |tokens: usize| tokens << 1 | usize::from(Marker::is_in(text));
     let packed = if deadline.passed() {
@@ -167,6 +188,13 @@ fn facts(
         None => (0, Marker::is_in(text)),
     }
 }
+
+/// Segments of at most this many bytes are counted and scanned afresh each time, not through the
+/// memo (see [`facts`]).
+const UNREMEMBERED_FACTS_BYTES: usize = 256;
+
+/// Why a segment that already holds a marker is left as it is.
+const ALREADY_COMPRESSED: &str = "already compressed";
 
 /// Once out of time, a request is still measured for at most this many more bytes of text (a few
 /// milliseconds of counting), so small requests keep a full report and huge ones stop at once.
@@ -208,7 +236,7 @@ struct SegmentOutcome {
     content_type: &'static str,
     /// The rewrite to use, when there is one.
     kept: Option<Arc<Kept>>,
-    skipped: Option<String>,
+    skipped: Option<Cow<'static, str>>,
 }
 
 impl<'a> Compressing<'a> {
@@ -240,12 +268,13 @@ impl<'a> Compressing<'a> {
     pub(super) fn message(&self, message: &PreparedMessage<'_>, level: usize) -> MessageOutcome {
         let mut out = MessageOutcome {
             tokens_after: message.fixed,
+            segments: Vec::with_capacity(message.segments.len()),
             ..MessageOutcome::default()
         };
         for p in &message.segments {
             let mut report = SegmentReport {
                 message_index: message.index,
-                role: p.role.to_string(),
+                role: p.asked.role.to_string(),
                 kind: p.segment.kind.name(),
                 tokens_before: p.tokens,
                 tokens_after: p.tokens,
@@ -264,16 +293,16 @@ impl<'a> Compressing<'a> {
                         report.tokens_after = c.tokens;
                         report.transforms = c.transforms.clone();
                         if c.lossy {
-                            report.hash = Some(p.hash.clone());
-                            if !out.originals.iter().any(|o| o.hash == p.hash) {
+                            let hash = p.hash();
+                            report.hash = Some(hash.clone());
+                            if !out.originals.iter().any(|o| o.hash == hash) {
                                 out.originals.push(Original {
-                                    hash: p.hash.clone(),
+                                    hash,
                                     text: p.segment.text.to_string(),
                                 });
                             }
                         }
-                        out.edits
-                            .push((p.segment.span.clone(), kept.literal.clone()));
+                        out.edits.push((p.span(), kept.literal.clone()));
                     }
                 }
                 Some(_) => {}
@@ -331,10 +360,13 @@ impl<'a> Compressing<'a> {
             config,
             fingerprint,
         } = &self.levels[level];
+        let Asked {
+            role, tool_name, ..
+        } = *p.asked;
         let skip = p
             .pinned
-            .clone()
-            .or_else(|| protection(config, p.role, p.tool_name, p.tokens));
+            .map(Cow::Borrowed)
+            .or_else(|| protection(config, role, tool_name, p.tokens));
         if let Some(reason) = skip {
             return SegmentOutcome {
                 content_type: "",
@@ -344,7 +376,7 @@ impl<'a> Compressing<'a> {
         }
         let (content_type, result) = self.compress(p, config, fingerprint);
         let skipped = match &result {
-            None => Some(format!("nothing to compress in {content_type}")),
+            None => Some(format!("nothing to compress in {content_type}").into()),
             Some(kept) if kept.compression.lossy && config.lossless_only => {
                 Some("lossy result refused (lossless_only)".into())
             }
@@ -365,18 +397,19 @@ impl<'a> Compressing<'a> {
         if let Some(hit) = self.memo.compression(key) {
             return hit;
         }
+        let asked = &*p.asked;
         let mut ctx = SegmentContext::new(config, self.counter.clone())
-            .with_question(&p.question)
-            .with_hash(&p.hash);
-        ctx.tool_name = p.tool_name.map(str::to_string);
-        ctx.tool_arguments = p.call.map(|(_, arguments)| arguments.to_string());
+            .with_question(&asked.question)
+            .with_hash(&p.hash());
+        ctx.tool_name = asked.tool_name.map(str::to_string);
+        ctx.tool_arguments = asked.call.map(|(_, arguments)| arguments.to_string());
         ctx.json_only = json_only;
         ctx.deadline = self.deadline;
         let content_type = detect_with_hints(
             &p.segment.text,
             &Hints::default()
-                .with_tool_name(p.tool_name)
-                .with_tool_arguments(p.call.map(|(_, arguments)| arguments)),
+                .with_tool_name(asked.tool_name)
+                .with_tool_arguments(asked.call.map(|(_, arguments)| arguments)),
         );
         let result = compressor_for(&content_type)
             .and_then(|c| c.compress(&p.segment.text, &ctx))
@@ -392,13 +425,14 @@ impl<'a> Compressing<'a> {
     /// Everything a segment's result depends on: its text, the settings, the question, the
     /// tokenizer, the hash its markers carry (derived from the text), the tool call, the output kind.
     fn key(&self, p: &Prepared<'_>, fingerprint: &[u8; 32], json_only: bool) -> Key {
-        let (name, arguments) = p.call.unwrap_or(("", ""));
+        let asked = &*p.asked;
+        let (name, arguments) = asked.call.unwrap_or(("", ""));
         KeyBuilder::new(b"segment")
-            .part(&p.digest)
+            .part(&p.segment.digest)
             .part(fingerprint)
-            .part(p.question.as_bytes())
+            .part(asked.question.as_bytes())
             .part(self.counter.name().as_bytes())
-            .part(p.tool_name.unwrap_or(name).as_bytes())
+            .part(asked.tool_name.unwrap_or(name).as_bytes())
             .part(arguments.as_bytes())
             .part(&[u8::from(json_only)])
             .finish()
@@ -559,7 +593,7 @@ mod tests {
                         m.index
                     );
                     assert_eq!(
-                        p.pinned.as_deref() == Some("already compressed"),
+                        p.pinned == Some(ALREADY_COMPRESSED),
                         Marker::is_in(&segment.text)
                     );
                 }

@@ -1,0 +1,84 @@
+//! Compresses every case of a built corpus with a cold engine, over and over: the workload to put
+//! under a profiler, with nothing of the benchmark's own scoring in it.
+//!
+//! ```sh
+//! cargo build --release -p headroom-bench --example profile_corpus
+//! perf record -g target/release/examples/profile_corpus target/bench/corpus 20 code
+//! perf report --no-children --sort symbol
+//! ```
+//!
+//! Arguments: the corpus directory (`headroom-bench corpus` writes it), repeats (default 10), and
+//! optionally one content type (`json`, `logs`, `search`, `diff`, `code`, `text`). Prints each
+//! type's CPU time per pass and MB/s (and each case's, for one type).
+
+use headroom::{Headroom, Memo};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(dir) = args.first() else {
+        eprintln!("usage: profile_corpus CORPUS_DIR [REPEATS] [TYPE]");
+        std::process::exit(2);
+    };
+    let repeats: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(10);
+    let only = args.get(2).map(String::as_str);
+    let cases = read_cases(Path::new(dir), only);
+    // Cold: no memo, so each pass does the work a first sight does.
+    let engine = Headroom::builder()
+        .memo(Arc::new(Memo::disabled()))
+        .build()
+        .expect("a valid config");
+    engine.warm_up();
+    let mut per_kind: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+    for (id, kind, body, input_bytes) in &cases {
+        let start = headroom_bench::clock::cpu_time();
+        for _ in 0..repeats {
+            let _ = std::hint::black_box(engine.compress_json(body));
+        }
+        let seconds = headroom_bench::clock::cpu_time()
+            .saturating_sub(start)
+            .as_secs_f64();
+        if only.is_some() {
+            let per_pass = seconds / repeats as f64;
+            let mb_s = *input_bytes as f64 / per_pass / 1e6;
+            println!("{id:40} {:8.2} ms  {mb_s:6.1} MB/s", per_pass * 1e3);
+        }
+        let entry = per_kind.entry(kind.clone()).or_default();
+        entry.0 += input_bytes;
+        entry.1 += seconds / repeats as f64;
+    }
+    for (kind, (bytes, seconds)) in &per_kind {
+        println!(
+            "{kind:8} {:8.2} ms per pass  {:6.1} MB/s",
+            seconds * 1e3,
+            *bytes as f64 / seconds / 1e6
+        );
+    }
+}
+
+/// (case id, content type, request body, tool-result bytes) of each case in `dir`, or of one type.
+fn read_cases(dir: &Path, only: Option<&str>) -> Vec<(String, String, Vec<u8>, usize)> {
+    let index: serde_json::Value = read_json(&dir.join("index.json"));
+    let mut cases = Vec::new();
+    for entry in index.as_array().into_iter().flatten() {
+        let (Some(id), Some(kind)) = (entry["id"].as_str(), entry["kind"].as_str()) else {
+            continue;
+        };
+        if only.is_some_and(|o| o != kind) {
+            continue;
+        }
+        let request = read_json(&dir.join(format!("{id}.request.json")));
+        let input_bytes = headroom_bench::corpus::last_content(&request).map_or(0, str::len);
+        let body = serde_json::to_vec(&request).expect("a Value serializes");
+        cases.push((id.to_string(), kind.to_string(), body, input_bytes));
+    }
+    cases
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

@@ -271,3 +271,74 @@ async fn official_python_client_responses_create_and_stream() {
         assert!(output.len() < BUILD_LOG.len() / 3 && marker_hash(output).is_some());
     }
 }
+
+/// The agent's next request after a reply that called `run_tests` (the agent's tool): chained on
+/// that reply, answering only the agent's call.
+fn chained_on(reply_id: &str, agent_call: &str) -> Vec<u8> {
+    json!({"model":"gpt-4o","previous_response_id":reply_id,
+        "input":[{"type":"function_call_output","call_id":agent_call,"output":"all tests pass"}],
+        "tools":[agent_tool()]})
+    .to_string()
+    .into_bytes()
+}
+
+/// A mixed reply (our call and the agent's) is stored upstream with our call in it; the agent's
+/// next request, chained on it, gets our answer added by the proxy, or the upstream rejects it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_chained_on_a_mixed_reply_carries_our_answer() {
+    for (stream, order) in [(false, "ours_first"), (true, "agent_first")] {
+        let up = ResponsesUpstream::start().await;
+        let proxy = start_proxy(&up.url);
+        let mut first = build_request(stream);
+        first["metadata"] = json!({"mixed": order});
+        let response = post(&proxy, first.to_string().into_bytes()).await;
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        assert!(!text.contains("headroom_retrieve"), "{order}: {text}");
+        let reply: Value = match stream {
+            false => serde_json::from_str(&text).unwrap(),
+            true => text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .map(|d| serde_json::from_str::<Value>(d).unwrap())
+                .find(|e| e["type"] == "response.completed")
+                .unwrap()["response"]
+                .clone(),
+        };
+        let output = reply["output"].as_array().unwrap();
+        assert_eq!(output.len(), 1, "{order}: only the agent's call");
+        assert_eq!(output[0]["name"], "run_tests");
+        let (id, agent) = (reply["id"].as_str().unwrap(), &output[0]["call_id"]);
+        let next = chained_on(id, agent.as_str().unwrap());
+        // As the agent sent it, the upstream refuses it: the stored reply holds our call.
+        let direct = reqwest::Client::new()
+            .post(format!("{}/v1/responses", up.url))
+            .header("content-type", "application/json")
+            .body(next.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(direct.status(), 400);
+        let refused: Value = direct.json().await.unwrap();
+        assert_eq!(
+            refused["error"]["message"],
+            "No tool output found for function call call_hr1."
+        );
+        let response = post(&proxy, next).await;
+        assert_eq!(response.status(), 200, "{order}");
+        let got: Value = response.json().await.unwrap();
+        assert_eq!(
+            got["output"][0]["content"][0]["text"],
+            "retrieved error[E0308]: true"
+        );
+        let seen = up.seen();
+        let input = seen.last().unwrap()["input"].as_array().unwrap().clone();
+        assert_eq!(input.len(), 2, "{order}: the agent's output, then ours");
+        assert_eq!(&input[0]["call_id"], agent);
+        assert_eq!(input[1]["call_id"], "call_hr1");
+        assert!(input[1]["output"]
+            .as_str()
+            .unwrap()
+            .contains("error[E0308]: mismatched types"));
+    }
+}

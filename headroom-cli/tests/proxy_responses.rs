@@ -147,6 +147,27 @@ async fn responses_are_compressed_and_the_retrieval_round_stays_upstream() {
     let stats = stats(&proxy).await;
     assert_eq!(stats["requests"]["by_route"]["responses"], 1);
     assert_eq!(stats["requests"]["by_route"]["chat_completions"], 0);
+    // Tokens counted per route: all of them on `responses`, and the same in /metrics.
+    let tokens = &stats["tokens"]["by_route"];
+    assert_eq!(tokens["responses"]["saved"], saved);
+    assert_eq!(
+        tokens["responses"]["before"],
+        stats["tokens"]["total_before_compression"]
+    );
+    assert_eq!(
+        tokens["chat_completions"],
+        json!({"before":0,"after":0,"saved":0})
+    );
+    assert_eq!(tokens["compress"]["saved"], 0);
+    let metrics = reqwest::get(format!("{}/metrics", proxy.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!("headroom_route_tokens_saved_total{{route=\"responses\"}} {saved}\n");
+    assert!(metrics.contains(&line), "{metrics}");
+    assert!(metrics.contains("headroom_route_tokens_before_total{route=\"chat_completions\"} 0\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

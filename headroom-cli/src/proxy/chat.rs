@@ -93,6 +93,7 @@ async fn compressed(app: Arc<App>, request: Request, route: Route) -> Response {
     match &report {
         Some(r) => {
             app.stats.model(&r.model);
+            app.stats.route_compressed(route, r);
             tracing::info!(
                 model = %super::client_text::for_log(&r.model),
                 tokens_before = r.tokens_before,

@@ -83,6 +83,10 @@ async fn post(proxy: &Proxy, body: Vec<u8>) -> reqwest::Response {
         .unwrap()
 }
 
+async fn get_text(url: String) -> String {
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}
+
 async fn stats(proxy: &Proxy) -> Value {
     reqwest::get(format!("{}/stats", proxy.url))
         .await
@@ -159,12 +163,7 @@ async fn responses_are_compressed_and_the_retrieval_round_stays_upstream() {
         json!({"before":0,"after":0,"saved":0})
     );
     assert_eq!(tokens["compress"]["saved"], 0);
-    let metrics = reqwest::get(format!("{}/metrics", proxy.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(format!("{}/metrics", proxy.url)).await;
     let line = format!("headroom_route_tokens_saved_total{{route=\"responses\"}} {saved}\n");
     assert!(metrics.contains(&line), "{metrics}");
     assert!(metrics.contains("headroom_route_tokens_before_total{route=\"chat_completions\"} 0\n"));
@@ -238,12 +237,7 @@ async fn nothing_to_compress_goes_upstream_byte_for_byte_and_other_routes_are_fo
     let response = post(&proxy, body.as_bytes().to_vec()).await;
     assert_eq!(response.status(), 200);
     assert_eq!(up.seen_bytes(), vec![body.as_bytes().to_vec()]);
-    let stored = reqwest::get(format!("{}/v1/responses/resp_stored", proxy.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let stored = get_text(format!("{}/v1/responses/resp_stored", proxy.url)).await;
     assert_eq!(stored, STORED_RESPONSE);
     assert_eq!(stats(&proxy).await["requests"]["by_route"]["responses"], 2);
 }

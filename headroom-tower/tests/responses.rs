@@ -192,3 +192,31 @@ async fn with_headroom_answers_our_calls_of_a_streamed_mixed_reply_in_the_chaine
     assert_eq!(text_of(&response.output), FINAL);
     assert_carried(&up);
 }
+
+#[tokio::test]
+async fn async_openai_through_an_explicit_headroom_layer_stack() {
+    use async_openai::middleware::{retry::OpenAIRetryLayer, ReqwestService};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let up = ResponsesUpstream::start().await;
+    let saved = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = saved.clone();
+    let service = ServiceBuilder::new()
+        .layer(
+            HeadroomLayer
+                .on_report(move |r| {
+                    seen.fetch_add(r.tokens_saved, Ordering::SeqCst);
+                })
+                .with_retrieval(),
+        )
+        .layer(OpenAIRetryLayer::default())
+        .service(ReqwestService::new(reqwest::Client::new()));
+    let config = OpenAIConfig::new()
+        .with_api_base(format!("{}/v1", up.url))
+        .with_api_key("sk-test");
+    let client = Client::with_config(config).with_http_service(service);
+    let request: CreateResponse = serde_json::from_value(request_json()).unwrap();
+    let response = client.responses().create(request).await.unwrap();
+    assert_eq!(text_of(&response.output), FINAL);
+    assert!(saved.load(Ordering::SeqCst) > 10_000);
+    assert_round(&up);
+}

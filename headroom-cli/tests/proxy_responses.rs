@@ -83,6 +83,10 @@ async fn post(proxy: &Proxy, body: Vec<u8>) -> reqwest::Response {
         .unwrap()
 }
 
+async fn get_text(url: String) -> String {
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}
+
 async fn stats(proxy: &Proxy) -> Value {
     reqwest::get(format!("{}/stats", proxy.url))
         .await
@@ -147,6 +151,22 @@ async fn responses_are_compressed_and_the_retrieval_round_stays_upstream() {
     let stats = stats(&proxy).await;
     assert_eq!(stats["requests"]["by_route"]["responses"], 1);
     assert_eq!(stats["requests"]["by_route"]["chat_completions"], 0);
+    // Tokens counted per route: all of them on `responses`, and the same in /metrics.
+    let tokens = &stats["tokens"]["by_route"];
+    assert_eq!(tokens["responses"]["saved"], saved);
+    assert_eq!(
+        tokens["responses"]["before"],
+        stats["tokens"]["total_before_compression"]
+    );
+    assert_eq!(
+        tokens["chat_completions"],
+        json!({"before":0,"after":0,"saved":0})
+    );
+    assert_eq!(tokens["compress"]["saved"], 0);
+    let metrics = get_text(format!("{}/metrics", proxy.url)).await;
+    let line = format!("headroom_route_tokens_saved_total{{route=\"responses\"}} {saved}\n");
+    assert!(metrics.contains(&line), "{metrics}");
+    assert!(metrics.contains("headroom_route_tokens_before_total{route=\"chat_completions\"} 0\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,12 +237,7 @@ async fn nothing_to_compress_goes_upstream_byte_for_byte_and_other_routes_are_fo
     let response = post(&proxy, body.as_bytes().to_vec()).await;
     assert_eq!(response.status(), 200);
     assert_eq!(up.seen_bytes(), vec![body.as_bytes().to_vec()]);
-    let stored = reqwest::get(format!("{}/v1/responses/resp_stored", proxy.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let stored = get_text(format!("{}/v1/responses/resp_stored", proxy.url)).await;
     assert_eq!(stored, STORED_RESPONSE);
     assert_eq!(stats(&proxy).await["requests"]["by_route"]["responses"], 2);
 }
@@ -269,5 +284,76 @@ async fn official_python_client_responses_create_and_stream() {
     for first in [&seen[0], &seen[2]] {
         let output = first["input"][2]["output"].as_str().unwrap();
         assert!(output.len() < BUILD_LOG.len() / 3 && marker_hash(output).is_some());
+    }
+}
+
+/// The agent's next request after a reply that called `run_tests` (the agent's tool): chained on
+/// that reply, answering only the agent's call.
+fn chained_on(reply_id: &str, agent_call: &str) -> Vec<u8> {
+    json!({"model":"gpt-4o","previous_response_id":reply_id,
+        "input":[{"type":"function_call_output","call_id":agent_call,"output":"all tests pass"}],
+        "tools":[agent_tool()]})
+    .to_string()
+    .into_bytes()
+}
+
+/// A mixed reply (our call and the agent's) is stored upstream with our call in it; the agent's
+/// next request, chained on it, gets our answer added by the proxy, or the upstream rejects it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_chained_on_a_mixed_reply_carries_our_answer() {
+    for (stream, order) in [(false, "ours_first"), (true, "agent_first")] {
+        let up = ResponsesUpstream::start().await;
+        let proxy = start_proxy(&up.url);
+        let mut first = build_request(stream);
+        first["metadata"] = json!({"mixed": order});
+        let response = post(&proxy, first.to_string().into_bytes()).await;
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        assert!(!text.contains("headroom_retrieve"), "{order}: {text}");
+        let reply: Value = match stream {
+            false => serde_json::from_str(&text).unwrap(),
+            true => text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .map(|d| serde_json::from_str::<Value>(d).unwrap())
+                .find(|e| e["type"] == "response.completed")
+                .unwrap()["response"]
+                .clone(),
+        };
+        let output = reply["output"].as_array().unwrap();
+        assert_eq!(output.len(), 1, "{order}: only the agent's call");
+        assert_eq!(output[0]["name"], "run_tests");
+        let (id, agent) = (reply["id"].as_str().unwrap(), &output[0]["call_id"]);
+        let next = chained_on(id, agent.as_str().unwrap());
+        // As the agent sent it, the upstream refuses it: the stored reply holds our call.
+        let direct = reqwest::Client::new()
+            .post(format!("{}/v1/responses", up.url))
+            .header("content-type", "application/json")
+            .body(next.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(direct.status(), 400);
+        let refused: Value = direct.json().await.unwrap();
+        assert_eq!(
+            refused["error"]["message"],
+            "No tool output found for function call call_hr1."
+        );
+        let response = post(&proxy, next).await;
+        assert_eq!(response.status(), 200, "{order}");
+        let got: Value = response.json().await.unwrap();
+        assert_eq!(
+            got["output"][0]["content"][0]["text"],
+            "retrieved error[E0308]: true"
+        );
+        let seen = up.seen();
+        let input = seen.last().unwrap()["input"].as_array().unwrap().clone();
+        assert_eq!(input.len(), 2, "{order}: the agent's output, then ours");
+        assert_eq!(&input[0]["call_id"], agent);
+        assert_eq!(input[1]["call_id"], "call_hr1");
+        assert!(input[1]["output"]
+            .as_str()
+            .unwrap()
+            .contains("error[E0308]: mismatched types"));
     }
 }

@@ -37,6 +37,7 @@ use ::async_openai::Client;
 
 mod retrieval;
 use bytes::Bytes;
+use headroom::resolver::Carries;
 use headroom::store::DEFAULT_NAMESPACE;
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -204,11 +205,20 @@ impl Memo {
         let Some(original) = crate::reqwest::compressible_body(&self.door, request) else {
             return Prepared::default();
         };
-        let outcome = self
+        let mut outcome = self
             .door
             .compress_task(original.clone(), DEFAULT_NAMESPACE, Default::default())
             .await;
         let sent = outcome.body.clone().unwrap_or(original);
+        // Chained on a stored reply that held our calls next to the agent's: answer ours.
+        let sent = match Carries::shared().apply(DEFAULT_NAMESPACE, &sent) {
+            Some(carried) => {
+                let carried = Bytes::from(carried);
+                outcome.body = Some(carried.clone());
+                carried
+            }
+            None => sent,
+        };
         Prepared {
             outcome,
             sent: Some(sent),

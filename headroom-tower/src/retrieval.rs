@@ -32,7 +32,7 @@ use crate::{BoxError, HeadroomLayer, HeadroomService};
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 pub use headroom::resolver::DEFAULT_MAX_ROUNDS;
-use headroom::resolver::{offers_retrieve, Resolver};
+use headroom::resolver::{offers_retrieve, Carries, Resolver};
 use headroom::store::{AsyncStore, Store, StoreError, StoreFuture};
 use http::response::Parts;
 use http::{header, Request, Response};
@@ -252,13 +252,14 @@ where
     if let Some(refused) = outcome.refused {
         return Err(refused as BoxError);
     }
-    let sent = match outcome.body {
-        Some(body) => {
-            fix_content_length(&mut parts.headers, body.len());
-            body
-        }
-        None => original,
+    // A request chained on a reply of a past exchange that also called the agent's tools: our
+    // calls in that stored reply get their answers (see `Carries`).
+    let sent = outcome.body.unwrap_or(original);
+    let sent = match Carries::shared().apply(&namespace, &sent) {
+        Some(carried) => Bytes::from(carried),
+        None => sent,
     };
+    fix_content_length(&mut parts.headers, sent.len());
     let response = inner
         .call(Request::from_parts(parts.clone(), B::from(sent.clone())))
         .await
@@ -342,7 +343,8 @@ where
 impl Door {
     /// The rounds for a request body as sent, when it offers the retrieve tool: the engine's
     /// resolver settings (rounds overridable), the store originals went to (the layer's async store
-    /// when it has one, else the engine's), the caller's namespace.
+    /// when it has one, else the engine's), the caller's namespace, carries kept in the
+    /// process-wide book ([`Carries::shared`]).
     pub(crate) fn rounds_for(
         &self,
         sent: &[u8],
@@ -363,7 +365,7 @@ impl Door {
             Some(store) => store.clone(),
             None => Arc::new(OffRuntime(self.engine().store().clone())),
         };
-        Some(Rounds::new(resolver, store, namespace))
+        Some(Rounds::new(resolver, store, namespace).carrying(Carries::shared()))
     }
 }
 

@@ -34,7 +34,7 @@
 
 use bytes::Bytes;
 use futures_util::Stream;
-use headroom::resolver::{Resolver, Step};
+use headroom::resolver::{Carries, Resolver, Step};
 use headroom::store::{lookup_all, AsyncStore};
 use std::future::Future;
 use std::sync::Arc;
@@ -44,6 +44,7 @@ pub struct Rounds {
     resolver: Resolver,
     store: Arc<dyn AsyncStore>,
     namespace: String,
+    carries: Option<Arc<Carries>>,
 }
 
 /// What the resolver wants after its lookups are answered.
@@ -154,7 +155,27 @@ impl Rounds {
             resolver,
             store,
             namespace: namespace.into(),
+            carries: None,
         }
+    }
+
+    /// Keeps the exchange's [`Carry`](headroom::resolver::Carry) (answers to our calls in a reply
+    /// that also called the agent's tools) in `carries`, under the caller's namespace, once the
+    /// exchange is done; the door answers them in the agent's next request with
+    /// [`Carries::apply`]. Without it the carry is dropped.
+    ///
+    /// ```
+    /// use headroom::resolver::{Carries, Resolver};
+    /// use headroom::store::MemoryStore;
+    /// let resolver = Resolver::new(br#"{"model":"gpt-4o","input":"hi"}"#)?;
+    /// let rounds = headroom_tower::rounds::Rounds::new(resolver, std::sync::Arc::new(MemoryStore::default()), "tenant")
+    ///     .carrying(Carries::shared());
+    /// # let _ = rounds;
+    /// # Ok::<(), headroom::Error>(())
+    /// ```
+    pub fn carrying(mut self, carries: Arc<Carries>) -> Self {
+        self.carries = Some(carries);
+        self
     }
 
     /// Whether the request asked for a stream (drive it with [`Rounds::stream`]).
@@ -183,7 +204,14 @@ impl Rounds {
                     self.resolver.resume(found)
                 }
                 Step::Send(body) => return Next::Send(body),
-                Step::Done(bytes) => return Next::Done(bytes),
+                Step::Done(bytes) => {
+                    if let (Some(carries), Some(carry)) =
+                        (&self.carries, self.resolver.take_carry())
+                    {
+                        carries.keep(&self.namespace, &carry);
+                    }
+                    return Next::Done(bytes);
+                }
             }
         }
     }

@@ -120,3 +120,103 @@ async fn the_layer_compresses_post_responses_over_a_raw_stack() {
     assert_eq!(reply["output"][0]["content"][0]["text"], FINAL);
     assert_round(&up);
 }
+
+/// The agent's next request after a reply that called its `run_tests`: chained on the reply,
+/// answering only that call. The upstream rejects it unless the door adds our answer.
+fn chained_on(reply: &Value) -> Value {
+    let output = reply["output"].as_array().unwrap();
+    assert_eq!(output.len(), 1, "only the agent's call: {reply}");
+    assert_eq!(output[0]["name"], "run_tests");
+    json!({"model":"gpt-4o","previous_response_id":reply["id"],
+        "input":[{"type":"function_call_output","call_id":output[0]["call_id"],"output":"ok"}]})
+}
+
+/// The chained request the upstream got: the agent's output, then our answer.
+fn assert_carried(up: &ResponsesUpstream) {
+    let seen = up.seen();
+    let input = seen.last().unwrap()["input"].as_array().unwrap().clone();
+    assert_eq!(input.len(), 2);
+    assert_eq!(input[1]["call_id"], "call_hr1");
+    assert!(input[1]["output"]
+        .as_str()
+        .unwrap()
+        .contains("error[E0308]: mismatched types"));
+}
+
+#[tokio::test]
+async fn the_layer_answers_our_calls_of_a_mixed_reply_in_the_chained_request() {
+    let up = ResponsesUpstream::start().await;
+    let service = ServiceBuilder::new()
+        .layer(HeadroomLayer.with_retrieval())
+        .service(HyperClient::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
+    let send = |body: Value| {
+        let request = http::Request::post(format!("{}/v1/responses", up.url))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        let service = service.clone();
+        async move {
+            let response = service.oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&body).unwrap())
+        }
+    };
+    let mut first = request_json();
+    first["metadata"] = json!({"mixed":"ours_first"});
+    let (status, reply) = send(first).await;
+    assert_eq!(status, 200);
+    let (status, last) = send(chained_on(&reply)).await;
+    assert_eq!(status, 200, "{last}");
+    assert_eq!(last["output"][0]["content"][0]["text"], FINAL);
+    assert_carried(&up);
+}
+
+#[tokio::test]
+async fn with_headroom_answers_our_calls_of_a_streamed_mixed_reply_in_the_chained_request() {
+    let up = ResponsesUpstream::start().await;
+    let client = client(&up);
+    let mut first = request_json();
+    first["metadata"] = json!({"mixed":"agent_first"});
+    first["stream"] = json!(true);
+    let request: CreateResponse = serde_json::from_value(first).unwrap();
+    let mut stream = client.responses().create_stream(request).await.unwrap();
+    let mut completed = None;
+    while let Some(event) = stream.next().await {
+        if let ResponseStreamEvent::ResponseCompleted(done) = event.unwrap() {
+            completed = Some(serde_json::to_value(done.response).unwrap());
+        }
+    }
+    let next: CreateResponse = serde_json::from_value(chained_on(&completed.unwrap())).unwrap();
+    let response = client.responses().create(next).await.unwrap();
+    assert_eq!(text_of(&response.output), FINAL);
+    assert_carried(&up);
+}
+
+#[tokio::test]
+async fn async_openai_through_an_explicit_headroom_layer_stack() {
+    use async_openai::middleware::{retry::OpenAIRetryLayer, ReqwestService};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let up = ResponsesUpstream::start().await;
+    let saved = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = saved.clone();
+    let service = ServiceBuilder::new()
+        .layer(
+            HeadroomLayer
+                .on_report(move |r| {
+                    seen.fetch_add(r.tokens_saved, Ordering::SeqCst);
+                })
+                .with_retrieval(),
+        )
+        .layer(OpenAIRetryLayer::default())
+        .service(ReqwestService::new(reqwest::Client::new()));
+    let config = OpenAIConfig::new()
+        .with_api_base(format!("{}/v1", up.url))
+        .with_api_key("sk-test");
+    let client = Client::with_config(config).with_http_service(service);
+    let request: CreateResponse = serde_json::from_value(request_json()).unwrap();
+    let response = client.responses().create(request).await.unwrap();
+    assert_eq!(text_of(&response.output), FINAL);
+    assert!(saved.load(Ordering::SeqCst) > 10_000);
+    assert_round(&up);
+}

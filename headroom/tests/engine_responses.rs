@@ -202,3 +202,113 @@ fn fitting_the_window_evicts_calls_with_their_outputs() {
         "a call goes with its reasoning"
     );
 }
+
+const ISSUES: &str = include_str!("fixtures/github-issues.json");
+
+/// Every field of `after` equals `before`'s, but the strings at `compressed` (JSON pointers).
+fn same_but(before: &Value, after: &Value, compressed: &[&str]) {
+    let (mut before, mut after) = (before.clone(), after.clone());
+    for pointer in compressed {
+        *before.pointer_mut(pointer).unwrap() = Value::Null;
+        *after.pointer_mut(pointer).unwrap() = Value::Null;
+    }
+    assert_eq!(before, after);
+}
+
+#[test]
+fn shell_apply_patch_and_mcp_outputs_are_compressed_and_their_other_fields_kept() {
+    let body = json!({"model":"gpt-5","input":[
+        {"role":"user","content":"Fix the build, then list the open issues."},
+        {"type":"shell_call","id":"sh_1","call_id":"call_sh","status":"completed",
+            "action":{"commands":["cargo build -vv"],"timeout_ms":120000,"max_output_length":null}},
+        {"type":"shell_call_output","call_id":"call_sh","max_output_length":null,"future":[1.50],
+            "output":[{"stdout":BUILD_LOG,"stderr":"warning: 1 warning emitted",
+                "outcome":{"type":"exit","exit_code":101}}]},
+        {"type":"apply_patch_call","call_id":"call_ap","status":"completed",
+            "operation":{"type":"update_file","path":"docs/guide.md","diff":"@@ -1 +1 @@\n-# old\n+# new"}},
+        {"type":"apply_patch_call_output","call_id":"call_ap","status":"failed","output":BUILD_LOG},
+        {"type":"mcp_call","id":"mcp_1","server_label":"github","name":"list_issues",
+            "arguments":"{\"repo\":\"octokit-fixture-org/paginate-issues\"}","status":"completed",
+            "approval_request_id":null,"error":null,"output":ISSUES},
+    ],"tools":[{"type":"shell"},{"type":"apply_patch"},
+        {"type":"mcp","server_label":"github","server_url":"https://example.com/mcp"}]});
+    let out = Headroom::default()
+        .compress_json(body.to_string().as_bytes())
+        .unwrap();
+    let sent: Value = serde_json::from_slice(&out.body).unwrap();
+    let stdout = sent["input"][2]["output"][0]["stdout"].as_str().unwrap();
+    assert!(stdout.len() < BUILD_LOG.len() / 3, "{} bytes", stdout.len());
+    assert!(stdout.contains("error[E0308]: mismatched types"));
+    let patched = sent["input"][4]["output"].as_str().unwrap();
+    // Compressed against the patch operation: a path the log names would keep its lines.
+    assert!(
+        patched.len() < BUILD_LOG.len() / 3,
+        "{} bytes",
+        patched.len()
+    );
+    assert!(patched.contains("error[E0308]: mismatched types"));
+    let issues = sent["input"][5]["output"].as_str().unwrap();
+    assert!(issues.len() < ISSUES.len() / 2, "{} bytes", issues.len());
+    assert!(issues.contains("headroom_retrieve hash="), "{issues}");
+    assert!(
+        issues.contains("paginate-issues/issues/13"),
+        "the rows stay"
+    );
+    // Three originals kept (the two build logs are one), every other byte as it came.
+    assert_eq!(out.report.ccr_hashes.len(), 2);
+    let mut sent_inputs = sent.clone();
+    sent_inputs["tools"] = body["tools"].clone();
+    same_but(
+        &body,
+        &sent_inputs,
+        &[
+            "/input/2/output/0/stdout",
+            "/input/4/output",
+            "/input/5/output",
+        ],
+    );
+    assert_eq!(sent["tools"][3]["name"], "headroom_retrieve");
+}
+
+#[test]
+fn shell_and_mcp_outputs_are_compressed_against_their_own_call() {
+    // The same log behind two calls: one names a file the log mentions on many lines, so the
+    // question keeps those lines; the other does not. Different bytes prove the pairing.
+    let shell = |command: &str| {
+        json!({"model":"gpt-5","input":[
+            {"role":"user","content":"Why did the build fail?"},
+            {"type":"shell_call","call_id":"c","action":{"commands":[command]}},
+            {"type":"shell_call_output","call_id":"c","output":[{"stdout":BUILD_LOG,"stderr":"",
+                "outcome":{"type":"exit","exit_code":101}}]},
+        ]})
+    };
+    let mcp = |arguments: &str| {
+        json!({"model":"gpt-5","input":[
+            {"role":"user","content":"Why did the build fail?"},
+            {"type":"mcp_call","id":"m","server_label":"ci","name":"job_log",
+                "arguments":arguments,"output":BUILD_LOG},
+        ]})
+    };
+    let hr = Headroom::default();
+    let sent = |body: Value, pointer: &str| {
+        let out = hr.compress_json(body.to_string().as_bytes()).unwrap();
+        let sent: Value = serde_json::from_slice(&out.body).unwrap();
+        sent.pointer(pointer).unwrap().as_str().unwrap().len()
+    };
+    let stdout = "/input/2/output/0/stdout";
+    let plain = sent(shell("cargo build -vv"), stdout);
+    let named = sent(shell("cargo build -vv && cat README.md"), stdout);
+    assert!(
+        plain < BUILD_LOG.len() / 3 && named > plain,
+        "{plain} {named}"
+    );
+    let plain = sent(mcp(r#"{"job":"build"}"#), "/input/1/output");
+    let named = sent(
+        mcp(r#"{"job":"build","file":"README.md"}"#),
+        "/input/1/output",
+    );
+    assert!(
+        plain < BUILD_LOG.len() / 3 && named > plain,
+        "{plain} {named}"
+    );
+}

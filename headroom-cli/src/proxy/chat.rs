@@ -8,7 +8,8 @@ use super::{forward, rounds, tenant, App};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use headroom::resolver::offers_retrieve;
+use bytes::Bytes;
+use headroom::resolver::{offers_retrieve, Carries};
 use headroom::Report;
 use headroom_tower::headers::wants_bypass;
 use headroom_tower::Namespace;
@@ -92,6 +93,7 @@ async fn compressed(app: Arc<App>, request: Request, route: Route) -> Response {
     match &report {
         Some(r) => {
             app.stats.model(&r.model);
+            app.stats.route_compressed(route, r);
             tracing::info!(
                 model = %super::client_text::for_log(&r.model),
                 tokens_before = r.tokens_before,
@@ -122,6 +124,14 @@ async fn forward_chat(app: Arc<App>, request: http::Request<Body>) -> Response {
     };
     let namespace = Namespace::of(&parts.extensions).to_owned();
     let bypass = wants_bypass(&parts.headers);
+    // Chained on a stored reply that held our calls next to the agent's: answer ours (see
+    // `Carries`), or the upstream rejects the request.
+    let body = match bypass {
+        false => Carries::shared()
+            .apply(&namespace, &body)
+            .map_or(body, Bytes::from),
+        true => body,
+    };
     let mut headers = forward::end_to_end(&parts.headers);
     headers.remove(header::CONTENT_LENGTH);
     if parts.extensions.get::<ContentTypeAdded>().is_some() {

@@ -104,6 +104,9 @@ pub async fn compress(State(app): State<Arc<App>>, request: Request) -> Response
     if let Some(refused) = out.refused {
         return app.fail(refused);
     }
+    if let Some(report) = &out.report {
+        app.stats.route_compressed(Route::Compress, report);
+    }
     let compressed = out
         .report
         .and_then(|report| Some((messages_of(&out.body)?, report)));

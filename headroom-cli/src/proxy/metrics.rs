@@ -96,6 +96,20 @@ pub fn render(stats: &Stats) -> String {
         family(w, name, "counter", help);
         let _ = writeln!(w, "{name} {}", value.load(Relaxed));
     }
+    let by_route = [
+        ("before", "Prompt tokens before compression, by route."),
+        ("after", "Prompt tokens after compression, by route."),
+        ("saved", "Prompt tokens saved by compression, by route."),
+    ];
+    for (i, (kind, help)) in by_route.into_iter().enumerate() {
+        let name = format!("headroom_route_tokens_{kind}_total");
+        family(w, &name, "counter", help);
+        for (route, tokens) in Route::COMPRESSING.iter().zip(&stats.route_tokens) {
+            let counts = tokens.load();
+            let value = [counts.0, counts.1, counts.2][i];
+            let _ = writeln!(w, "{name}{{route=\"{}\"}} {value}", route.label());
+        }
+    }
     family(
         w,
         "headroom_prefix_stable_share",

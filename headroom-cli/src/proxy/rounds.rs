@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use headroom::resolver::Resolver;
+use headroom::resolver::{Carries, Resolver};
 use headroom::store::{AsyncStore, StoreFuture};
 use headroom_tower::headers::{is_event_stream, is_plain_event_stream, is_plain_json};
 use headroom_tower::rounds::{read_capped, replay, Capped, ChunkSource, Reply, Rounds, Whole};
@@ -44,7 +44,7 @@ pub async fn resolve(call: Call, sent: &[u8], response: reqwest::Response) -> Re
         inner: call.app.store.clone(),
         stats: call.app.stats.clone(),
     });
-    let rounds = Rounds::new(resolver, store, call.namespace.clone());
+    let rounds = Rounds::new(resolver, store, call.namespace.clone()).carrying(Carries::shared());
     let headers = response.headers();
     if rounds.is_streaming() && is_plain_event_stream(headers) {
         stream(Arc::new(call), rounds, response)

@@ -31,6 +31,9 @@ impl Route {
         Route::Passthrough,
     ];
 
+    /// The routes that compress, whose tokens are counted apart, in the order they are reported.
+    pub const COMPRESSING: [Route; 3] = [Route::ChatCompletions, Route::Responses, Route::Compress];
+
     /// The route's label in `/stats` and `/metrics`.
     pub fn label(self) -> &'static str {
         match self {
@@ -40,6 +43,28 @@ impl Route {
             Route::Retrieve => "retrieve",
             Route::Passthrough => "passthrough",
         }
+    }
+}
+
+/// Prompt tokens of one route's compressions.
+#[derive(Debug, Default)]
+pub struct RouteTokens {
+    /// Before compression.
+    pub before: AtomicU64,
+    /// After compression.
+    pub after: AtomicU64,
+    /// Saved.
+    pub saved: AtomicU64,
+}
+
+impl RouteTokens {
+    /// (before, after, saved).
+    pub fn load(&self) -> (u64, u64, u64) {
+        (
+            self.before.load(Relaxed),
+            self.after.load(Relaxed),
+            self.saved.load(Relaxed),
+        )
     }
 }
 
@@ -117,6 +142,8 @@ impl Histogram {
 pub struct Stats {
     /// Requests per route, in [`Route::ALL`] order.
     pub by_route: [AtomicU64; 5],
+    /// Tokens per compressing route, in [`Route::COMPRESSING`] order.
+    pub route_tokens: [RouteTokens; 3],
     /// Requests answered with an error status (by the proxy or the upstream).
     pub failed: AtomicU64,
     /// Requests per model (chat completions and compress calls): at most [`MAX_MODELS`] labels
@@ -196,6 +223,20 @@ impl Stats {
         }
     }
 
+    /// Counts what a compression on `route` did, apart from the other routes' (the totals are
+    /// counted by [`Stats::compressed`]). A route that does not compress is not counted.
+    pub fn route_compressed(&self, route: Route, report: &headroom::Report) {
+        let Some(i) = Route::COMPRESSING.iter().position(|r| *r == route) else {
+            return;
+        };
+        let tokens = &self.route_tokens[i];
+        tokens
+            .before
+            .fetch_add(report.tokens_before as u64, Relaxed);
+        tokens.after.fetch_add(report.tokens_after as u64, Relaxed);
+        tokens.saved.fetch_add(report.tokens_saved as u64, Relaxed);
+    }
+
     /// Counts a session call: `stable` of the previous reply's `previous` messages came back
     /// byte-identical at the start of this one.
     pub fn session(&self, stable: usize, previous: usize) {
@@ -235,6 +276,15 @@ impl Stats {
             .zip(&self.by_route)
             .map(|(r, c)| (r.label().to_string(), json!(c.load(Relaxed))))
             .collect();
+        let tokens_by_route: serde_json::Map<String, Value> = Route::COMPRESSING
+            .iter()
+            .zip(&self.route_tokens)
+            .map(|(r, t)| {
+                let (before, after, saved) = t.load();
+                let tokens = json!({"before": before, "after": after, "saved": saved});
+                (r.label().to_string(), tokens)
+            })
+            .collect();
         let by_model = self
             .by_model
             .lock()
@@ -264,6 +314,7 @@ impl Stats {
                 "total_before_compression": before,
                 "total_after_compression": self.tokens_after.load(Relaxed),
                 "savings_percent": savings_percent,
+                "by_route": tokens_by_route,
             },
             "latency": self.upstream.summary_ms(),
             "overhead": self.compression.summary_ms(),
@@ -306,6 +357,22 @@ mod tests {
         assert_eq!(s["tokens"]["total_before_compression"], 1000);
         assert_eq!(s["tokens"]["saved"], 250);
         assert_eq!(s["tokens"]["savings_percent"], 25.0);
+        let report = headroom::Report {
+            tokens_before: 100,
+            tokens_after: 40,
+            tokens_saved: 60,
+            ..Default::default()
+        };
+        stats.route_compressed(Route::Responses, &report);
+        stats.route_compressed(Route::Retrieve, &report);
+        let s = stats.snapshot();
+        let by_route = s["tokens"]["by_route"].as_object().unwrap();
+        assert_eq!(by_route.len(), 3, "the compressing routes only");
+        assert_eq!(
+            by_route["responses"],
+            json!({"before":100,"after":40,"saved":60})
+        );
+        assert_eq!(by_route["chat_completions"]["saved"], 0);
     }
 
     #[test]

@@ -8,15 +8,19 @@
 //!   tool calls (`arguments` and custom `input` are segments), so a call and its reasoning stay
 //!   together when the window is fitted;
 //! - each tool output item (`function_call_output`, `custom_tool_call_output`,
-//!   `local_shell_call_output`, `computer_call_output`) is a `tool` message answering its
-//!   `call_id`; its `output` string, or the text parts of it, are segments.
+//!   `local_shell_call_output`, `computer_call_output`, `apply_patch_call_output`,
+//!   `shell_call_output`) is a `tool` message answering its `call_id`; its `output` string, the
+//!   text parts of it, or a shell output's `stdout`/`stderr` chunks, are segments (`shell_call`
+//!   and `apply_patch_call` are calls: the commands, the patch operation);
+//! - an `mcp_call` (a hosted MCP tool run, its `output` in the same item) is a `tool` message that
+//!   is its own call: its `output` is compressed against its `name` and `arguments`.
 //!
 //! Every other item (`item_reference`, hosted tool calls, …) is a message without a role: nothing
 //! in it is read, and its bytes go out as they came.
 
 use super::{
     content_segments, invalid, object_end, reserve, segment, span, string, Fields, MessageView,
-    Protocol, RequestView, SegmentKind,
+    Protocol, RequestView, Segment, SegmentKind,
 };
 use crate::Result;
 use serde_json::value::RawValue;
@@ -149,6 +153,10 @@ fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a
         "local_shell_call" => {
             return Item::Call(call_id(), "local_shell".into(), raw_text("action"), None)
         }
+        "shell_call" => return Item::Call(call_id(), "shell".into(), shell_command(fields), None),
+        "apply_patch_call" => {
+            return Item::Call(call_id(), "apply_patch".into(), raw_text("operation"), None)
+        }
         "computer_call" => {
             return Item::Call(call_id(), "computer".into(), raw_text("action"), None)
         }
@@ -173,9 +181,67 @@ fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a
                 content_segments(body, output, TEXT_PARTS, &mut message.segments);
             }
         }
+        "apply_patch_call_output" => {
+            message.role = Some("tool".into());
+            message.tool_call_id = Some(call_id());
+            if let Some(output) = text_of("output") {
+                message
+                    .segments
+                    .push(segment(body, SegmentKind::Content, output));
+            }
+        }
+        "shell_call_output" => {
+            message.role = Some("tool".into());
+            message.tool_call_id = Some(call_id());
+            if let Some(output) = fields.get("output") {
+                shell_segments(body, output, &mut message.segments);
+            }
+        }
+        // A hosted MCP call carries its own output: a tool message that is its own call.
+        "mcp_call" => {
+            message.role = Some("tool".into());
+            let id = string(fields.get("id")).unwrap_or_default();
+            let name = string(fields.get("name")).unwrap_or_default();
+            let arguments = string(fields.get("arguments")).unwrap_or_default();
+            message.tool_call_id = Some(id.clone());
+            message.tool_calls.push((id, name, arguments));
+            if let Some(output) = text_of("output") {
+                message
+                    .segments
+                    .push(segment(body, SegmentKind::Content, output));
+            }
+        }
         _ => {}
     }
     Item::Message(message)
+}
+
+/// A `shell_call`'s commands as the arguments the engine reads for a shell command: one script,
+/// a command a line (its output has one chunk per command).
+fn shell_command(fields: &Fields) -> String {
+    let commands: Vec<String> = fields
+        .get("action")
+        .and_then(|a| serde_json::from_str::<serde_json::Value>(a.get()).ok())
+        .and_then(|a| serde_json::from_value(a["commands"].clone()).ok())
+        .unwrap_or_default();
+    serde_json::json!({ "command": commands.join("\n") }).to_string()
+}
+
+/// The `stdout` and `stderr` strings of a `shell_call_output`'s chunks, as segments.
+fn shell_segments(body: &str, output: &RawValue, segments: &mut Vec<Segment>) {
+    let Ok(chunks) = serde_json::from_str::<Vec<&RawValue>>(output.get()) else {
+        return;
+    };
+    for chunk in chunks {
+        let Ok(fields) = serde_json::from_str::<Fields>(chunk.get()) else {
+            continue;
+        };
+        for key in ["stdout", "stderr"] {
+            if let Some(text) = fields.get(key).filter(|r| r.get().starts_with('"')) {
+                segments.push(segment(body, SegmentKind::ContentPart, text));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,12 @@ pub(super) fn prepare<'r>(
     let mut messages = Vec::with_capacity(request.messages.len());
     for (index, message) in request.messages.iter().enumerate() {
         let role = message.role.as_deref().unwrap_or("");
+        if role == "tool" {
+            // A hosted call that carries its own output (a Responses `mcp_call`) answers itself.
+            for (id, name, arguments) in &message.tool_calls {
+                calls.insert(id, (name, arguments));
+            }
+        }
         let call = message
             .tool_call_id
             .as_deref()

@@ -51,8 +51,11 @@
 //! When the model calls `headroom_retrieve` *and* the agent's own tools in one reply, the agent must
 //! run its tools before the model can go on. The resolver then answers ours, removes them from the
 //! reply handed back (so the agent's next request pairs every tool call with a result), and keeps
-//! the answers as a [`Carry`] a stateful door may splice into the agent's next request.
+//! the answers as a [`Carry`]. A Responses reply is stored upstream with our calls in it, so the
+//! doors keep Responses carries in a [`Carries`] book and answer those calls in the agent's next
+//! request that chains on the reply (see [`Carries`]).
 
+mod carries;
 mod chat;
 mod events;
 mod filter;
@@ -66,6 +69,7 @@ use crate::retrieve::{self, RetrieveArgs};
 use crate::store::StoreError;
 use crate::tokens::{counter_for_model, TokenCounter};
 use crate::Protocol;
+pub use carries::{Carries, DEFAULT_CARRY_BYTES, DEFAULT_CARRY_TTL};
 use protocol::Tap;
 use serde_json::{json, Map, Value};
 use sse::Tapped;
@@ -165,10 +169,11 @@ enum Handback {
 
 /// Retrieve answers the model asked for in a reply that also called the agent's tools.
 ///
-/// The agent gets that reply without our calls. A door that keeps state between the agent's
-/// requests can put the calls and their answers back into the agent's next request with
-/// [`Carry::apply`], so the model sees what it retrieved; a stateless door drops the carry and the
-/// model asks again if it still needs to.
+/// The agent gets that reply without our calls. A Responses reply is stored upstream with them, so
+/// the doors keep Responses carries in a [`Carries`] book, which answers them in the agent's next
+/// request chained on that reply (the API rejects it otherwise). A chat carry may be put back with
+/// [`Carry::apply`], so the model sees what it retrieved; the doors drop it (a chat history holds
+/// no call the agent did not see) and the model asks again if it still needs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Carry {
     /// Ids of the agent's calls in the same reply: the assistant message that holds them is where

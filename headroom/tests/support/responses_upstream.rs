@@ -6,6 +6,11 @@
 //! answered, `retrieved error[E0308]: true` when the answer held the original's error line.
 //! JSON or, with `"stream": true`, the typed SSE events. `GET /v1/responses/{id}` returns fixed
 //! bytes. Every request body is kept, byte for byte.
+//!
+//! Like OpenAI, it keeps its replies: a request chained on one (`previous_response_id`) must
+//! answer every `function_call` of it, and answer no call it does not know, or it gets a 400
+//! (`No tool output found for function call …`). With `"metadata":{"mixed":"ours_first"}` (or
+//! `"agent_first"`) a reply that calls `headroom_retrieve` also calls the agent's `run_tests`.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -13,7 +18,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// Upstreams started in this process: each names the agent's calls apart.
+static STARTED: AtomicUsize = AtomicUsize::new(0);
 
 /// What `GET /v1/responses/{id}` answers: odd spacing, so re-serialising would show.
 pub const STORED_RESPONSE: &str =
@@ -27,15 +37,28 @@ pub struct ResponsesUpstream {
     seen: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
+/// What the upstream remembers: the bodies it got, its replies by id, its name.
+#[derive(Clone)]
+struct Shared {
+    seen: Arc<Mutex<Vec<Vec<u8>>>>,
+    stored: Arc<Mutex<HashMap<String, Value>>>,
+    name: usize,
+}
+
 #[allow(dead_code)]
 impl ResponsesUpstream {
     /// Starts it on an ephemeral port.
     pub async fn start() -> Self {
         let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let shared = Shared {
+            seen: seen.clone(),
+            stored: Arc::default(),
+            name: STARTED.fetch_add(1, Ordering::Relaxed),
+        };
         let app = Router::new()
             .route("/v1/responses", post(create))
             .route("/v1/responses/{id}", get(stored))
-            .with_state(seen.clone());
+            .with_state(shared);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -70,16 +93,48 @@ async fn stored() -> Response {
     response
 }
 
-async fn create(State(seen): State<Arc<Mutex<Vec<Vec<u8>>>>>, request: Request) -> Response {
+/// Why OpenAI would refuse a request chained on a reply this upstream made, if it would.
+fn refusal(stored: &HashMap<String, Value>, request: &Value) -> Option<String> {
+    let previous = stored.get(request["previous_response_id"].as_str()?)?;
+    let input = request["input"].as_array().cloned().unwrap_or_default();
+    let ids = |items: &[Value], kind: &str| -> Vec<String> {
+        items
+            .iter()
+            .filter(|i| i["type"] == kind)
+            .filter_map(|i| i["call_id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let outputs = ids(&input, "function_call_output");
+    let mut calls = ids(previous.as_array().unwrap(), "function_call");
+    if let Some(call) = calls.iter().find(|c| !outputs.contains(c)) {
+        return Some(format!("No tool output found for function call {call}."));
+    }
+    calls.extend(ids(&input, "function_call"));
+    let stray = outputs.iter().find(|o| !calls.contains(o))?;
+    Some(format!(
+        "No tool call found for function call output with call_id {stray}."
+    ))
+}
+
+async fn create(State(shared): State<Shared>, request: Request) -> Response {
     let body = axum::body::to_bytes(request.into_body(), usize::MAX)
         .await
         .unwrap();
     let n = {
-        let mut seen = seen.lock().unwrap();
+        let mut seen = shared.seen.lock().unwrap();
         seen.push(body.to_vec());
         seen.len()
     };
     let value: Value = serde_json::from_slice(&body).unwrap();
+    if let Some(message) = refusal(&shared.stored.lock().unwrap(), &value) {
+        let error = json!({"error":{"message":message,"type":"invalid_request_error",
+            "param":"input","code":null}});
+        let mut r = Response::new(Body::from(error.to_string()));
+        *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        return r;
+    }
     let offers = value["tools"]
         .as_array()
         .is_some_and(|t| t.iter().any(|t| t["name"] == "headroom_retrieve"));
@@ -93,10 +148,20 @@ async fn create(State(seen): State<Arc<Mutex<Vec<Vec<u8>>>>>, request: Request) 
         })
     });
     let hash = marker_hash(&value["input"].to_string());
-    let item = match (&answer, hash) {
-        (None, Some(hash)) if offers => json!({"type":"function_call","id":format!("fc_hr{n}"),
-            "call_id":format!("call_hr{n}"),"name":"headroom_retrieve","status":"completed",
-            "arguments":json!({"hash":hash,"query":"E0308"}).to_string()}),
+    let items = match (&answer, hash) {
+        (None, Some(hash)) if offers => {
+            let ours = json!({"type":"function_call","id":format!("fc_hr{n}"),
+                "call_id":format!("call_hr{n}"),"name":"headroom_retrieve","status":"completed",
+                "arguments":json!({"hash":hash,"query":"E0308"}).to_string()});
+            let agent = json!({"type":"function_call","id":format!("fc_ag{n}"),
+                "call_id":format!("call_ag{}_{n}", shared.name),"name":"run_tests",
+                "status":"completed","arguments":"{}"});
+            match value["metadata"]["mixed"].as_str() {
+                Some("ours_first") => vec![ours, agent],
+                Some("agent_first") => vec![agent, ours],
+                _ => vec![ours],
+            }
+        }
         _ => {
             let text = match &answer {
                 Some(a) => format!(
@@ -105,12 +170,19 @@ async fn create(State(seen): State<Arc<Mutex<Vec<Vec<u8>>>>>, request: Request) 
                 ),
                 None => "Hello from upstream".to_string(),
             };
-            json!({"type":"message","id":format!("msg_{n}"),"role":"assistant","status":"completed",
-                "content":[{"type":"output_text","text":text,"annotations":[],"logprobs":[]}]})
+            vec![
+                json!({"type":"message","id":format!("msg_{n}"),"role":"assistant","status":"completed",
+                "content":[{"type":"output_text","text":text,"annotations":[],"logprobs":[]}]}),
+            ]
         }
     };
-    let reply = json!({"id":format!("resp_{n}"),"object":"response","created_at":1,"model":"gpt-4o",
-        "status":"completed","output":[item],
+    let id = format!("resp_{n}");
+    if value["store"] != false {
+        let mut stored = shared.stored.lock().unwrap();
+        stored.insert(id.clone(), json!(items));
+    }
+    let reply = json!({"id":id,"object":"response","created_at":1,"model":"gpt-4o",
+        "status":"completed","output":items,
         "usage":{"input_tokens":10,"input_tokens_details":{"cached_tokens":0},"output_tokens":2,
             "output_tokens_details":{"reasoning_tokens":0},"total_tokens":12}});
     let mut response = if value["stream"] == true {

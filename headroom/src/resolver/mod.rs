@@ -56,10 +56,14 @@
 mod chat;
 mod events;
 mod filter;
+pub(crate) mod limits;
 mod protocol;
 mod responses;
 mod responses_sse;
 mod sse;
+mod tap;
+
+pub use limits::{DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_ROUNDS};
 
 use crate::marker::RETRIEVE_TOOL_NAME;
 use crate::retrieve::{self, RetrieveArgs};
@@ -68,8 +72,8 @@ use crate::tokens::{counter_for_model, TokenCounter};
 use crate::Protocol;
 use protocol::Tap;
 use serde_json::{json, Map, Value};
-use sse::Tapped;
 use std::sync::Arc;
+use tap::Tapped;
 
 /// Whether a request body offers the `headroom_retrieve` tool: only then can the model call it,
 /// so a door needs a [`Resolver`] only for such requests. A quick byte search (a false positive
@@ -85,17 +89,6 @@ pub fn offers_retrieve(request: &[u8]) -> bool {
     let needle = RETRIEVE_TOOL_NAME.as_bytes();
     request.windows(needle.len()).any(|w| w == needle)
 }
-
-/// Retrieval rounds one agent request may take before the retrieve tool is withdrawn.
-pub const DEFAULT_MAX_ROUNDS: usize = 3;
-
-/// The most bytes of one upstream reply a door reads to resolve it (a whole JSON reply, or a
-/// streamed one the resolver captures); a larger reply is handed to the agent as it came.
-///
-/// ```
-/// assert_eq!(headroom::resolver::DEFAULT_MAX_REPLY_BYTES, 16 * 1024 * 1024);
-/// ```
-pub const DEFAULT_MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the door does next.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -412,8 +412,7 @@ impl Headroom {
         request: &mut T,
         config: &Config,
     ) -> Result<Compressed> {
-        let body = serde_json::to_vec(request)
-            .map_err(|e| Error::InvalidRequest(format!("cannot serialize the request: {e}")))?;
+        let body = serde_json::to_vec(request).map_err(Error::Serialize)?;
         let out = run::run(&body, config, &self.memo, &CompressOptions::default())?;
         let CompressedJson {
             body: new_body,

@@ -232,8 +232,7 @@ impl Resolver {
     /// # Ok::<(), headroom::Error>(())
     /// ```
     pub fn new(request: &[u8]) -> crate::Result<Self> {
-        let value: Value = serde_json::from_slice(request)
-            .map_err(|e| crate::Error::InvalidJson(e.to_string()))?;
+        let value: Value = serde_json::from_slice(request).map_err(crate::Error::InvalidJson)?;
         let Value::Object(request) = value else {
             return Err(crate::Error::InvalidRequest(
                 "the body is not a JSON object".into(),

@@ -369,22 +369,27 @@ fn word_pairs(line: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether a probe may be drawn from `line` of an artifact of `kind`: at least 12 characters once
+/// trimmed; in a diff, an added or removed line (not a file header); in code, when
+/// `code_definitions_only`, a line that defines something.
+pub(crate) fn probe_line(kind: Kind, line: &str, code_definitions_only: bool) -> bool {
+    let l = line.trim();
+    l.len() >= 12
+        && match kind {
+            Kind::Diff => {
+                (l.starts_with('+') || l.starts_with('-'))
+                    && !l.starts_with("+++")
+                    && !l.starts_with("---")
+            }
+            Kind::Code if code_definitions_only => DEFINITION.is_match(l),
+            _ => true,
+        }
+}
+
 fn line_probes(artifact: &Artifact) -> Result<(String, Probes), String> {
     let text = &artifact.text;
     let lines: Vec<&str> = text.lines().collect();
-    let eligible = |i: usize| {
-        let l = lines[i].trim();
-        l.len() >= 12
-            && match artifact.kind {
-                Kind::Diff => {
-                    (l.starts_with('+') || l.starts_with('-'))
-                        && !l.starts_with("+++")
-                        && !l.starts_with("---")
-                }
-                Kind::Code => DEFINITION.is_match(l),
-                _ => true,
-            }
-    };
+    let eligible = |i: usize| probe_line(artifact.kind, lines[i], true);
     // A word that occurs on exactly one line names that line unambiguously; when no single word
     // does (package logs repeat every name), two adjacent words do.
     let mut candidates = unique_keys(

@@ -2,7 +2,7 @@
 //! phrase, a rare word, a file name, a path suffix, a short hash, `#N`, an identifier, a field path,
 //! a backticked term — each variant with its own asked-about item, drawn by the seeded rule.
 
-use crate::corpus::{Artifact, Kind};
+use crate::corpus::{probe_line, Artifact, Kind};
 use crate::probe::Probe;
 use crate::records::{flatten, main_records, Leaves};
 use crate::seed::Draw;
@@ -176,18 +176,7 @@ fn ask(kind: Kind, name: &str) -> String {
 
 fn line_variants(artifact: &Artifact) -> Vec<Variant> {
     let lines: Vec<&str> = artifact.text.lines().collect();
-    let eligible = |i: usize| {
-        let l = lines[i].trim();
-        l.len() >= 12
-            && match artifact.kind {
-                Kind::Diff => {
-                    (l.starts_with('+') || l.starts_with('-'))
-                        && !l.starts_with("+++")
-                        && !l.starts_with("---")
-                }
-                _ => true,
-            }
-    };
+    let eligible = |i: usize| probe_line(artifact.kind, lines[i], false);
     let line = |i: usize| Probe::Line {
         text: lines[i].trim().to_string(),
     };

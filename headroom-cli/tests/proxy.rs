@@ -10,17 +10,18 @@ use axum::Router;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 #[path = "../../headroom/tests/support/redis_server.rs"]
 mod redis_server;
+mod support;
 use redis_server::extras;
 use redis_server::RedisServer;
+use support::{start_proxy, start_proxy_logging, Proxy};
 
 const BUILD_LOG: &str =
     include_str!("../../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt");
@@ -192,49 +193,6 @@ impl<T: serde::Serialize> IntoTestResponse for axum::Json<T> {
 }
 
 // ---------------------------------------------------------------- the real proxy
-
-struct Proxy {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_proxy(upstream: &str, extra: &[&str]) -> Proxy {
-    start_proxy_logging(upstream, extra, "warn", Stdio::inherit())
-}
-
-/// The proxy at log level `level`, its standard error going to `stderr`.
-fn start_proxy_logging(upstream: &str, extra: &[&str], level: &str, stderr: Stdio) -> Proxy {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(["proxy", "--port", "0", "--upstream", upstream])
-        .args(if extra.contains(&"--store") {
-            &[][..]
-        } else {
-            &["--store", "memory:"][..]
-        })
-        .args(extra)
-        .env("HEADROOM_LOG", level)
-        .env_remove("OPENAI_BASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("the headroom binary runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let at = line
-        .find("http://")
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    let url = line[at..].split_whitespace().next().unwrap().to_string();
-    Proxy { child, url }
-}
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()

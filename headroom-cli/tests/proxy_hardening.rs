@@ -9,15 +9,17 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[path = "../../headroom/tests/support/redis_server.rs"]
 mod redis_server;
+mod support;
 use redis_server::RedisServer;
+use support::{start_proxy, start_proxy_logging};
 
 const BUILD_LOG: &str =
     include_str!("../../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt");
@@ -71,48 +73,6 @@ async fn chat(State(up): State<Upstream>, request: Request) -> Response {
     Response::new(Body::from(reply.to_string()))
 }
 
-struct Proxy {
-    child: Child,
-    url: String,
-    addr: String,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The proxy with `extra` arguments, its logs (at `level`) going to `stderr`.
-fn start_proxy(upstream: &str, extra: &[&str], level: &str, stderr: Stdio) -> Proxy {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(["proxy", "--port", "0", "--upstream", upstream])
-        .args(extra)
-        .env("HEADROOM_LOG", level)
-        .env_remove("OPENAI_BASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("the headroom binary runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let at = line
-        .find("http://")
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    let url = line[at..].split_whitespace().next().unwrap().to_string();
-    let addr = url.trim_start_matches("http://").to_string();
-    Proxy { child, url, addr }
-}
-
-fn memory_proxy(upstream: &str, extra: &[&str]) -> Proxy {
-    let mut args = vec!["--store", "memory:"];
-    args.extend_from_slice(extra);
-    start_proxy(upstream, &args, "warn", Stdio::inherit())
-}
-
 async fn post_json(url: &str, body: &Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(url)
@@ -137,7 +97,7 @@ fn raw_status(addr: &str, request: &[u8]) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_labels_are_bounded() {
     let (up_url, _up) = start_upstream().await;
-    let proxy = memory_proxy(&up_url, &[]);
+    let proxy = start_proxy(&up_url, &[]);
     let chat = format!("{}/v1/chat/completions", proxy.url);
     let huge = "m".repeat(1_000_000);
     for _ in 0..3 {
@@ -170,7 +130,8 @@ async fn retrieve_hashes_are_checked_and_logs_stay_clean() {
     let log =
         std::env::temp_dir().join(format!("headroom-hardening-log-{}.txt", std::process::id()));
     let file = std::fs::File::create(&log).unwrap();
-    let mut proxy = start_proxy(&up_url, &["--store", "memory:"], "info", Stdio::from(file));
+    let mut proxy =
+        start_proxy_logging(&up_url, &["--store", "memory:"], "info", Stdio::from(file));
     let forged = "0123\n2026-01-01T00:00:00.000000Z  WARN forged line\u{1b}[2J\u{0}";
     let long = format!("{forged}{}", "f".repeat(1_000_000));
     for hash in [forged, long.as_str()] {
@@ -227,7 +188,7 @@ async fn retrieve_hashes_are_checked_and_logs_stay_clean() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bypass_header_stays_in_the_proxy() {
     let (up_url, up) = start_upstream().await;
-    let proxy = memory_proxy(&up_url, &[]);
+    let proxy = start_proxy(&up_url, &[]);
     let client = reqwest::Client::new();
     for path in ["/v1/chat/completions", "/v1/embeddings"] {
         let reply = client
@@ -250,7 +211,7 @@ async fn the_bypass_header_stays_in_the_proxy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clients_broken_body_gets_a_client_status() {
     let (up_url, _up) = start_upstream().await;
-    let proxy = memory_proxy(&up_url, &["--max-body-bytes", "1000"]);
+    let proxy = start_proxy(&up_url, &["--max-body-bytes", "1000"]);
     let head = "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
                 Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
     let chunk = "x".repeat(800);
@@ -274,7 +235,7 @@ async fn a_clients_broken_body_gets_a_client_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_for_at_most_the_shutdown_timeout() {
     let (up_url, _up) = start_upstream().await;
-    let mut proxy = memory_proxy(&up_url, &["--shutdown-timeout", "1s"]);
+    let mut proxy = start_proxy(&up_url, &["--shutdown-timeout", "1s"]);
     let response = post_json(
         &format!("{}/v1/chat/completions", proxy.url),
         &json!({"model": "stall", "stream": true, "messages": [{"role": "user", "content": "hi"}]}),
@@ -314,7 +275,7 @@ async fn a_proxy_starts_without_its_redis_and_uses_it_once_it_answers() {
     };
     let url = redis.url(Some(5));
     redis.stop();
-    let proxy = start_proxy(&up_url, &["--store", &url], "warn", Stdio::inherit());
+    let proxy = start_proxy(&up_url, &["--store", &url]);
     let body = json!({"model": "gpt-4o", "messages": [
         {"role": "user", "content": "Why did the build fail?"},
         {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",

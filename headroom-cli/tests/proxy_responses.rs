@@ -3,55 +3,19 @@
 //! Compressed content is a real 20k-token `cargo build -vv` log shipped with the engine's fixtures.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 #[path = "../../headroom/tests/support/extras.rs"]
 mod extras;
 #[path = "../../headroom/tests/support/responses_upstream.rs"]
 mod responses_upstream;
 use responses_upstream::{marker_hash, ResponsesUpstream, STORED_RESPONSE};
+mod support;
+use support::{start_proxy, Proxy};
 
 const BUILD_LOG: &str =
     include_str!("../../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt");
-
-struct Proxy {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_proxy(upstream: &str) -> Proxy {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args([
-            "proxy",
-            "--port",
-            "0",
-            "--upstream",
-            upstream,
-            "--store",
-            "memory:",
-        ])
-        .env("HEADROOM_LOG", "warn")
-        .env_remove("OPENAI_BASE_URL")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the headroom binary runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let at = line.find("http://").expect("an address");
-    let url = line[at..].split_whitespace().next().unwrap().to_string();
-    Proxy { child, url }
-}
 
 fn agent_tool() -> Value {
     json!({"type":"function","name":"cargo_build","parameters":{"type":"object","properties":{}}})
@@ -118,7 +82,7 @@ fn assert_compressed_first_request(first: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn responses_are_compressed_and_the_retrieval_round_stays_upstream() {
     let up = ResponsesUpstream::start().await;
-    let proxy = start_proxy(&up.url);
+    let proxy = start_proxy(&up.url, &[]);
     let response = post(&proxy, build_request(false).to_string().into_bytes()).await;
     assert_eq!(response.status(), 200);
     let saved: u64 = response.headers()["x-headroom-tokens-saved"]
@@ -172,7 +136,7 @@ async fn responses_are_compressed_and_the_retrieval_round_stays_upstream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamed_responses_resolve_the_round_and_stream_the_final_reply() {
     let up = ResponsesUpstream::start().await;
-    let proxy = start_proxy(&up.url);
+    let proxy = start_proxy(&up.url, &[]);
     let response = post(&proxy, build_request(true).to_string().into_bytes()).await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
@@ -202,7 +166,7 @@ async fn streamed_responses_resolve_the_round_and_stream_the_final_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chained_request_chains_its_retrieval_round_on_the_reply() {
     let up = ResponsesUpstream::start().await;
-    let proxy = start_proxy(&up.url);
+    let proxy = start_proxy(&up.url, &[]);
     let body = json!({"model":"gpt-4o","previous_response_id":"resp_prev",
         "input":[{"type":"function_call_output","call_id":"call_1","output":BUILD_LOG}],
         "tools":[agent_tool()]});
@@ -230,7 +194,7 @@ async fn a_chained_request_chains_its_retrieval_round_on_the_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_to_compress_goes_upstream_byte_for_byte_and_other_routes_are_forwarded() {
     let up = ResponsesUpstream::start().await;
-    let proxy = start_proxy(&up.url);
+    let proxy = start_proxy(&up.url, &[]);
     let body =
         "{ \"model\" : \"gpt-4o\",\n \"input\" : [ {\"type\":\"future_item\" , \"x\": 1.50 },\
         {\"role\":\"user\",\"content\":\"hi \\u00e9\"} ], \"store\": false }";
@@ -257,7 +221,7 @@ async fn official_python_client_responses_create_and_stream() {
         return;
     }
     let up = ResponsesUpstream::start().await;
-    let proxy = start_proxy(&up.url);
+    let proxy = start_proxy(&up.url, &[]);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/responses_client.py");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../headroom/tests/fixtures/logs/cargo-build-vv-deps-type-error.txt");

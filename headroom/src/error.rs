@@ -5,8 +5,11 @@
 /// Each message says what was wrong and what to do about it.
 ///
 /// ```
+/// use std::error::Error as _;
 /// let err = headroom::Headroom::default().compress_json(b"{").unwrap_err();
 /// assert!(matches!(err, headroom::Error::InvalidJson(_)));
+/// // A wrapped error keeps its cause.
+/// assert!(err.source().unwrap().downcast_ref::<serde_json::Error>().is_some());
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -14,9 +17,10 @@ pub enum Error {
     /// The body is not UTF-8 text.
     #[error("the request body is not valid UTF-8 (at byte {0}); send JSON text")]
     InvalidUtf8(usize),
-    /// The body is not JSON.
-    #[error("the request body is not valid JSON: {0}")]
-    InvalidJson(String),
+    /// The body is not JSON. The parser's error, with its line and column, is the
+    /// [`source`](std::error::Error::source).
+    #[error("the request body is not valid JSON ({0}); send one JSON object")]
+    InvalidJson(#[source] serde_json::Error),
     /// The JSON does not have the shape of a chat-completions request.
     #[error("not a chat-completions request: {0}")]
     InvalidRequest(String),
@@ -55,6 +59,19 @@ pub enum Error {
     /// A store could not be opened, read or written.
     #[error("store error: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// The typed request could not be written as JSON (a map with non-string keys, say); the
+    /// serializer's error is the [`source`](std::error::Error::source).
+    #[error("the typed request cannot be serialized to JSON ({0}); check the values it holds")]
+    Serialize(#[source] serde_json::Error),
+    /// An `exclude_tools` pattern that is not a glob; the glob parser's error is the
+    /// [`source`](std::error::Error::source).
+    #[error("invalid headroom configuration: exclude_tools: bad glob {glob:?} ({source}); fix or remove it")]
+    InvalidGlob {
+        /// The pattern as given.
+        glob: String,
+        /// Why it is not a glob.
+        source: glob::PatternError,
+    },
     /// Compression panicked (a bug in Headroom: please report it with the request). Doors send the
     /// request on as it came.
     #[error("compression panicked: {0}")]

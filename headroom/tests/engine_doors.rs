@@ -241,6 +241,25 @@ fn bad_configuration_is_a_clear_error() {
         .exclude_tool("read_[")
         .build()
         .unwrap_err();
-    assert!(matches!(err, Error::Config(_)));
+    assert!(matches!(err, Error::InvalidGlob { ref glob, .. } if glob == "read_["));
     assert!(err.to_string().contains("read_["), "{err}");
+    let cause = std::error::Error::source(&err).expect("the glob parser's error is kept");
+    assert!(cause.downcast_ref::<glob::PatternError>().is_some());
+}
+
+#[test]
+fn a_bad_body_keeps_the_parsers_error_as_its_source() {
+    let err = Headroom::default()
+        .compress_json(b"{\"messages\": [}")
+        .unwrap_err();
+    let cause = std::error::Error::source(&err).expect("the parser's error is kept");
+    let json = cause
+        .downcast_ref::<serde_json::Error>()
+        .expect("a serde_json error");
+    assert_eq!((json.line(), json.column()), (1, 15));
+    assert!(err.to_string().contains("line 1 column 15"), "{err}");
+    // So does the resolver's constructor.
+    let err = headroom::resolver::Resolver::new(b"{").unwrap_err();
+    assert!(matches!(err, Error::InvalidJson(_)));
+    assert!(std::error::Error::source(&err).is_some());
 }

@@ -9,9 +9,6 @@
 
 use std::collections::HashMap;
 
-/// The question model, where it lives now (kept here for the compressors that import it so).
-pub(crate) use crate::question::Question;
-
 /// BM25 term-frequency saturation.
 const K1: f64 = 1.2;
 /// BM25 length normalisation.

@@ -158,7 +158,7 @@ pub(crate) fn parse_with(body: &str, memo: Option<&Memo>) -> Result<RequestView>
         if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
             invalid("the body must be a JSON object with a `messages` array".into())
         } else {
-            Error::InvalidJson(e.to_string())
+            Error::InvalidJson(e)
         }
     })?;
     match top.messages {

@@ -113,8 +113,10 @@ impl HeadroomBuilder {
     /// Checks the configuration and builds the engine.
     pub fn build(self) -> Result<Headroom> {
         for glob in &self.config.exclude_tools {
-            glob::Pattern::new(glob)
-                .map_err(|e| Error::Config(format!("exclude_tools: bad glob {glob:?}: {e}")))?;
+            glob::Pattern::new(glob).map_err(|source| Error::InvalidGlob {
+                glob: glob.clone(),
+                source,
+            })?;
         }
         if self.config.max_body_bytes == 0 {
             return Err(Error::Config("max_body_bytes must be above 0".into()));

@@ -2,9 +2,11 @@
 //!
 //! The steps of one run (DESIGN.md) each have a file: `segments` walks the request (protect,
 //! detect, compress, keep originals), `protect` says what must stay, `retrieve_tool` offers the
-//! tool, `run` puts them in order and keeps "never worse"; this file is the public API.
+//! tool, `fit` fits the window, `run` puts the steps in order (one function each), `finish` writes
+//! the body and the report and keeps "never worse"; this file is the public API.
 
 mod builder;
+mod finish;
 mod fit;
 mod protect;
 mod retrieve_tool;
@@ -412,8 +414,7 @@ impl Headroom {
         request: &mut T,
         config: &Config,
     ) -> Result<Compressed> {
-        let body = serde_json::to_vec(request)
-            .map_err(|e| Error::InvalidRequest(format!("cannot serialize the request: {e}")))?;
+        let body = serde_json::to_vec(request).map_err(Error::Serialize)?;
         let out = run::run(&body, config, &self.memo, &CompressOptions::default())?;
         let CompressedJson {
             body: new_body,

@@ -1,19 +1,24 @@
-//! One engine run over a raw body: the steps of DESIGN.md in order, and "never worse" at the end.
+//! One engine run over a raw body: the steps of DESIGN.md in order, each a function of its own
+//! (view, protect/detect/compress, add the retrieve tool, fit), then the report and "never worse"
+//! ([`super::finish`]).
 
-use super::fit::{fit, run_span, Fitted, LimitsWithoutMarker};
+use super::finish::{assemble, out_of_time, passthrough, within_budget};
+use super::fit::{fit, LimitsWithoutMarker};
 use super::retrieve_tool::{
     added_tokens, definitions_tokens, retrieve_unavailable, tool_edit, tools_have_retrieve,
 };
-use super::segments::{prepare, Compressing, MessageOutcome};
+use super::segments::{prepare, Compressing, MessageOutcome, PreparedMessage};
 use super::{CompressOptions, CompressedJson, DEFAULT_MODEL};
 use crate::budget::target_tokens;
 use crate::conversation::{self, RequestView};
 use crate::deadline::Deadline;
 use crate::memo::{KeyBuilder, Memo};
-use crate::report::{FitReport, LosslessFallback, Report, SegmentReport};
+use crate::report::{FitReport, LosslessFallback, Report};
 use crate::tokens::{counter_for_model, TokenCounter, TOKENS_PER_REPLY};
 use crate::{Config, Error, Result};
+use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Compresses `body` with `config`. A panic (a bug) is caught here, for every door: it is logged at
 /// `error` and becomes [`Error::CompressionPanicked`], so the door sends the request as it came.
@@ -39,7 +44,54 @@ thread_local! {
     pub(super) static PANIC_NEXT_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// The steps of DESIGN.md on `body`: view, protect, detect, compress, fit, add the retrieve tool,
+/// What every step of one run reads: the body, the request seen as segments, and the settings
+/// in force.
+pub(super) struct Context<'r> {
+    pub body: &'r [u8],
+    /// The body as text (the spans of `request` index into it).
+    pub text: &'r str,
+    pub request: &'r RequestView,
+    pub model: &'r str,
+    pub counter: &'r Arc<dyn TokenCounter>,
+    /// The config in force: lossless only when the model could not retrieve.
+    pub config: &'r Config,
+    pub memo: &'r Memo,
+    pub deadline: Deadline,
+    pub options: &'r CompressOptions,
+}
+
+/// The retrieve tool as this request would get it: the edit that appends it (none when it may not
+/// be added), and the tokens it adds.
+pub(super) struct ToolOffer {
+    pub edit: Option<(Range<usize>, String)>,
+    pub tokens: usize,
+}
+
+/// The messages after steps 2–5, at level 0.
+struct Messages<'r> {
+    prepared: Vec<PreparedMessage<'r>>,
+    outcomes: Vec<MessageOutcome>,
+    /// A marker is in the conversation already.
+    has_marker: bool,
+    /// Tokens of the request's function definitions.
+    tools_tokens: usize,
+}
+
+impl Messages<'_> {
+    /// Tokens of the request with these outcomes, the tool included when a marker needs it.
+    fn tokens_after(&self, tool: &ToolOffer) -> usize {
+        let lossy = self.outcomes.iter().any(|o| !o.originals.is_empty());
+        let messages = self.outcomes.iter().map(|o| o.tokens_after).sum::<usize>();
+        let tool = if self.has_marker || lossy {
+            tool.tokens
+        } else {
+            0
+        };
+        TOKENS_PER_REPLY + self.tools_tokens + messages + tool
+    }
+}
+
+/// The steps of DESIGN.md on `body`: view, protect, detect, compress, add the retrieve tool, fit,
 /// report.
 fn steps(
     body: &[u8],
@@ -53,183 +105,129 @@ fn steps(
     }
     let deadline = Deadline::after(config.time_budget);
     if body.len() > config.max_body_bytes {
-        return Ok(passthrough(
-            body,
-            Report::default(),
-            format!(
-                "body of {} bytes exceeds max_body_bytes ({})",
-                body.len(),
-                config.max_body_bytes
-            ),
-        ));
+        let reason = format!(
+            "body of {} bytes exceeds max_body_bytes ({})",
+            body.len(),
+            config.max_body_bytes
+        );
+        return Ok(passthrough(body, Report::default(), reason));
     }
-    // 1. The request as segments.
-    let text = std::str::from_utf8(body).map_err(|e| Error::InvalidUtf8(e.valid_up_to()))?;
-    let request = conversation::parse_with(text, Some(memo))?;
-    let model = config
-        .model
-        .clone()
-        .or_else(|| request.model.clone())
-        .unwrap_or_else(|| DEFAULT_MODEL.to_string());
+    // 1. The request as segments, and the settings its tools allow.
+    let (text, request) = view(body, memo)?;
+    let model = model_of(config, &request);
     let counter = counter_for_model(&model);
     let mut report = Report {
         model: model.clone(),
         ..Report::default()
     };
-    // Markers only where the model can retrieve: otherwise lossless transforms only (nothing
-    // elided, nothing evicted) for the whole run.
-    let unavailable = retrieve_unavailable(&request, config).filter(|_| !config.lossless_only);
-    let lossless;
-    let config = match &unavailable {
-        Some(_) => {
-            lossless = Config {
-                lossless_only: true,
-                ..config.clone()
-            };
-            &lossless
-        }
-        None => config,
-    };
-    report.lossless_fallback = unavailable.map(LosslessFallback::RetrieveUnavailable);
-    // 2–5. Protect, detect, compress each message; originals of lossy rewrites kept.
-    let frozen = options.frozen_message_count;
-    let (messages, has_marker) =
-        prepare(&request, counter.as_ref(), memo, config, frozen, deadline);
-    let compressing = Compressing::new(config, &counter, memo, deadline);
-    let outcomes: Vec<MessageOutcome> =
-        messages.iter().map(|m| compressing.message(m, 0)).collect();
-    let tools_tokens = definitions(memo, &request, &model, counter.as_ref(), &mut report);
-    let tokens_before =
-        TOKENS_PER_REPLY + tools_tokens + messages.iter().map(|m| m.tokens_before()).sum::<usize>();
-    report.tokens_before = tokens_before;
-    if outcomes.iter().any(|o| o.out_of_time) || deadline.passed() {
-        return Ok(out_of_time(body, report, config));
-    }
-
-    // 7. The retrieve tool goes in whenever a marker is in the conversation: markers already in the
-    // history need it even when nothing new is compressed.
-    let tool_allowed =
-        config.retrieve_tool && request.functions.is_none() && !tools_have_retrieve(&request.tools);
-    let lossy = outcomes.iter().any(|o| !o.originals.is_empty());
-    let tool = if tool_allowed {
-        tool_edit(text, &request)
-    } else {
-        None
-    };
-    let tool_tokens = match &tool {
-        Some(_) => added_tokens(&request, counter.as_ref()),
-        None => 0,
-    };
-    let after =
-        TOKENS_PER_REPLY + tools_tokens + outcomes.iter().map(|o| o.tokens_after).sum::<usize>();
-    let after = after + if has_marker || lossy { tool_tokens } else { 0 };
-
-    // 6. Fit the budget: only a request over it is touched.
-    let budget_config = Config {
-        token_budget: options.token_budget.or(config.token_budget),
-        ..config.clone()
-    };
-    let target = target_tokens(&budget_config, &model, request.max_completion_tokens);
-    if let Some(target) = target.filter(|t| after > *t) {
-        if config.lossless_only && budget_config.token_budget.is_none() {
-            // Nothing may be evicted, and no user set this limit: the provider decides.
-            let mut out = within_budget(
-                body,
-                text,
-                outcomes,
-                tool,
-                tool_tokens,
-                has_marker,
-                &mut report,
-                config,
-            );
-            out.report.fit = Some(FitReport {
-                target,
-                tokens_before_fit: after,
-                left_over: Some(format!(
-                    "over the model's window less the completion reserve ({target} tokens); \
-                     lossless_only: nothing evicted"
-                )),
-                ..FitReport::default()
-            });
-            return Ok(out);
-        }
-        let limits = LimitsWithoutMarker {
-            target,
-            low_water: (target as f64 * config.eviction_low_water.clamp(0.0, 1.0)) as usize,
-            protect_recent_units: config.protect_recent_units,
-            fixed: TOKENS_PER_REPLY + tools_tokens + tool_tokens,
-        };
-        let fitted = fit(
-            text,
-            &request,
-            &messages,
-            outcomes,
-            &compressing,
-            counter.as_ref(),
-            memo,
-            limits,
-            frozen,
-            !config.lossless_only && !config.audit,
-        );
-        if deadline.passed() {
-            return Ok(out_of_time(body, report, config));
-        }
-        let over = |tokens| Error::OverBudget {
-            tokens,
-            budget: target,
-        };
-        return match fitted {
-            Ok(fitted) => {
-                let fixed = TOKENS_PER_REPLY + tools_tokens;
-                let fitted = assemble(
-                    text,
-                    &request,
-                    fitted,
-                    fixed,
-                    tool,
-                    tool_tokens,
-                    &mut report,
-                    after,
-                    target,
-                );
-                let fitted = fitted.map_err(over)?;
-                if config.audit {
-                    let reason = "audit mode: report only".into();
-                    return Ok(passthrough(body, fitted.report, reason));
-                }
-                Ok(fitted)
-            }
-            Err(_) if config.audit => {
-                let reason = format!("audit mode: report only ({})", over(after));
-                Ok(passthrough(body, report, reason))
-            }
-            Err(tokens) => Err(over(tokens)),
-        };
-    }
-    Ok(within_budget(
+    let config = settings(config, &request, &mut report);
+    let cx = Context {
         body,
         text,
+        request: &request,
+        model: &model,
+        counter: &counter,
+        config: &config,
+        memo,
+        deadline,
+        options,
+    };
+    // 2–5. Protect, detect, compress each message; originals of lossy rewrites kept.
+    let compressing = Compressing::new(cx.config, &counter, memo, deadline);
+    let messages = compress_messages(&cx, &compressing, &mut report);
+    if messages.outcomes.iter().any(|o| o.out_of_time) || deadline.passed() {
+        return Ok(out_of_time(body, report, cx.config));
+    }
+    // 7. The retrieve tool goes in whenever a marker is in the conversation: markers already in the
+    // history need it even when nothing new is compressed.
+    let tool = offer_tool(&cx);
+    let after = messages.tokens_after(&tool);
+    // 6. Fit the budget: only a request over it is touched.
+    let (target, explicit) = budget(&cx);
+    match target.filter(|t| after > *t) {
+        Some(target) => {
+            let over = Over {
+                after,
+                target,
+                explicit,
+            };
+            fit_budget(&cx, messages, &compressing, tool, report, over)
+        }
+        None => Ok(within_budget(
+            &cx,
+            messages.outcomes,
+            tool,
+            messages.has_marker,
+            &mut report,
+        )),
+    }
+}
+
+/// Step 1: the body as text and the request as segments.
+fn view<'b>(body: &'b [u8], memo: &Memo) -> Result<(&'b str, RequestView)> {
+    let text = std::str::from_utf8(body).map_err(|e| Error::InvalidUtf8(e.valid_up_to()))?;
+    Ok((text, conversation::parse_with(text, Some(memo))?))
+}
+
+/// The model the run counts for: the config's, else the request's, else [`DEFAULT_MODEL`].
+fn model_of(config: &Config, request: &RequestView) -> String {
+    config
+        .model
+        .clone()
+        .or_else(|| request.model.clone())
+        .unwrap_or_else(|| DEFAULT_MODEL.to_string())
+}
+
+/// Markers only where the model can retrieve: otherwise lossless transforms only (nothing
+/// elided, nothing evicted) for the whole run, and the report says why.
+fn settings<'c>(config: &'c Config, request: &RequestView, report: &mut Report) -> Cow<'c, Config> {
+    let unavailable = retrieve_unavailable(request, config).filter(|_| !config.lossless_only);
+    let settings = match &unavailable {
+        Some(_) => Cow::Owned(Config {
+            lossless_only: true,
+            ..config.clone()
+        }),
+        None => Cow::Borrowed(config),
+    };
+    report.lossless_fallback = unavailable.map(LosslessFallback::RetrieveUnavailable);
+    settings
+}
+
+/// Steps 2–5: protect, detect and compress each message at level 0, and count the request as it
+/// came (`report.tokens_before`).
+fn compress_messages<'r>(
+    cx: &Context<'r>,
+    compressing: &Compressing<'_>,
+    report: &mut Report,
+) -> Messages<'r> {
+    let frozen = cx.options.frozen_message_count;
+    let (prepared, has_marker) = prepare(
+        cx.request,
+        cx.counter.as_ref(),
+        cx.memo,
+        cx.config,
+        frozen,
+        cx.deadline,
+    );
+    let outcomes: Vec<MessageOutcome> =
+        prepared.iter().map(|m| compressing.message(m, 0)).collect();
+    let tools_tokens = definitions(cx, report);
+    report.tokens_before =
+        TOKENS_PER_REPLY + tools_tokens + prepared.iter().map(|m| m.tokens_before()).sum::<usize>();
+    Messages {
+        prepared,
         outcomes,
-        tool,
-        tool_tokens,
         has_marker,
-        &mut report,
-        config,
-    ))
+        tools_tokens,
+    }
 }
 
 /// Tokens of the request's function definitions (through the memo), recorded in the report.
-fn definitions(
-    memo: &Memo,
-    request: &RequestView,
-    model: &str,
-    counter: &dyn TokenCounter,
-    report: &mut Report,
-) -> usize {
+fn definitions(cx: &Context<'_>, report: &mut Report) -> usize {
+    let (request, counter) = (cx.request, cx.counter.as_ref());
     let mut key = KeyBuilder::new(b"definitions")
         .part(counter.name().as_bytes())
-        .part(model.as_bytes());
+        .part(cx.model.as_bytes());
     for raw in [
         request.tools.as_ref().map(|(_, raw)| raw),
         request.functions.as_ref(),
@@ -237,8 +235,8 @@ fn definitions(
         key = key.part(raw.map_or(&b""[..], |raw| raw.as_bytes()));
     }
     // The memo keeps one number: the tokens, and in the lowest bit whether they are estimated.
-    let packed = memo.tokens(key.finish(), || {
-        let counted = definitions_tokens(request, model, counter);
+    let packed = cx.memo.tokens(key.finish(), || {
+        let counted = definitions_tokens(request, cx.model, counter);
         counted.tokens << 1 | usize::from(counted.estimated)
     });
     report.tools_tokens = packed >> 1;
@@ -246,240 +244,115 @@ fn definitions(
     report.tools_tokens
 }
 
-/// A request within its budget: its compressed segments, unless that is not smaller (never worse).
-#[allow(clippy::too_many_arguments)]
-fn within_budget(
-    body: &[u8],
-    text: &str,
-    outcomes: Vec<MessageOutcome>,
-    tool: Option<(Range<usize>, String)>,
-    tool_tokens: usize,
-    has_marker: bool,
-    report: &mut Report,
-    config: &Config,
-) -> CompressedJson {
-    let tokens_before = report.tokens_before;
-    let mut saved = 0;
-    let mut edits = Vec::new();
-    let mut originals = Vec::new();
-    let mut outcomes = outcomes;
-    for outcome in &mut outcomes {
-        saved += outcome
-            .segments
-            .iter()
-            .map(|s| s.tokens_before - s.tokens_after)
-            .sum::<usize>();
-        collect(report, outcome, &mut edits, &mut originals);
-    }
-    report.segments = gather_segments(&mut outcomes);
-    let history_needs_tool = tool.is_some() && has_marker;
-    let tool = tool.filter(|_| has_marker || !originals.is_empty());
-    let tool_tokens = if tool.is_some() { tool_tokens } else { 0 };
-    let baseline = tokens_before + if history_needs_tool { tool_tokens } else { 0 };
-    let after = tokens_before - saved + tool_tokens;
-    // Never worse: nothing beats the request as it came (plus the tool its history needs).
-    if saved == 0 || after >= baseline {
-        if saved > 0 {
-            report.passthrough_reason = Some("compressed form was not smaller".into());
-        }
-        unchanged(report);
-        return match tool.filter(|_| history_needs_tool && !config.audit) {
-            Some(edit) => {
-                report.tokens_after = tokens_before + tool_tokens;
-                report.retrieve_tool_added = true;
-                report.finish();
-                CompressedJson {
-                    body: conversation::splice(text, vec![edit]),
-                    report: std::mem::take(report),
-                    originals: Vec::new(),
-                }
-            }
-            None => {
-                report.tokens_after = tokens_before;
-                report.finish();
-                passthrough(body, std::mem::take(report), String::new())
-            }
-        };
-    }
-    // 8. Report.
-    report.tokens_after = after;
-    if let Some(edit) = tool {
-        report.retrieve_tool_added = true;
-        edits.push(edit);
-    }
-    report.finish();
-    if config.audit {
-        return passthrough(
-            body,
-            std::mem::take(report),
-            "audit mode: report only".into(),
-        );
-    }
-    CompressedJson {
-        body: conversation::splice(text, edits),
-        report: std::mem::take(report),
-        originals,
-    }
-}
-
-/// An over-budget request, fitted: kept messages at their levels, evicted runs as marker messages.
-/// `Err(tokens)` when the exact count is still over `target`.
-#[allow(clippy::too_many_arguments)]
-fn assemble(
-    text: &str,
-    request: &RequestView,
-    fitted: Fitted,
-    fixed: usize,
-    tool: Option<(Range<usize>, String)>,
-    tool_tokens: usize,
-    report: &mut Report,
-    tokens_before_fit: usize,
-    target: usize,
-) -> std::result::Result<CompressedJson, usize> {
-    let Fitted {
-        plan,
-        outcomes,
-        runs,
-    } = fitted;
-    let mut evicted = vec![false; outcomes.len()];
-    for run in &runs {
-        evicted[run.messages.clone()]
-            .iter_mut()
-            .for_each(|e| *e = true);
-    }
-    let mut edits = Vec::new();
-    let mut originals = Vec::new();
-    let mut tokens = fixed + runs.iter().map(|r| r.tokens).sum::<usize>();
-    let mut outcomes = outcomes;
-    for (i, outcome) in outcomes.iter_mut().enumerate() {
-        if evicted[i] {
-            for seg in &mut outcome.segments {
-                seg.tokens_after = 0;
-                seg.hash = None;
-                seg.transforms.clear();
-                seg.skipped = Some("evicted to fit the token budget".into());
-            }
-            continue;
-        }
-        tokens += outcome.tokens_after;
-        collect(report, outcome, &mut edits, &mut originals);
-    }
-    report.segments = gather_segments(&mut outcomes);
-    for run in runs.iter() {
-        edits.push((run_span(request, run), run.message_json.clone()));
-        if !originals
-            .iter()
-            .any(|o: &super::Original| o.hash == run.original.hash)
-        {
-            originals.push(run.original.clone());
-        }
-        report.ccr_hashes.push(run.original.hash.clone());
-    }
-    if let Some(edit) = tool.filter(|_| !originals.is_empty() || !runs.is_empty()) {
-        tokens += tool_tokens;
-        report.retrieve_tool_added = true;
-        edits.push(edit);
-    }
-    report.fit = Some(FitReport {
-        target,
-        tokens_before_fit,
-        harder_messages: plan.levels.iter().filter(|l| **l > 0).count(),
-        evictions: runs.iter().map(|r| r.eviction.clone()).collect(),
-        last_step_at: plan.last_step,
-        newest_harder: plan.newest_harder,
-        left_over: None,
-    });
-    if tokens > target {
-        return Err(tokens);
-    }
-    report.tokens_after = tokens;
-    report.finish();
-    Ok(CompressedJson {
-        body: conversation::splice(text, edits),
-        report: std::mem::take(report),
-        originals,
-    })
-}
-
-/// Moves a message's rewrites and originals into the request's, and its transforms into `report`
-/// (its segment reports stay for [`gather_segments`]).
-fn collect(
-    report: &mut Report,
-    outcome: &mut MessageOutcome,
-    edits: &mut Vec<(Range<usize>, String)>,
-    originals: &mut Vec<super::Original>,
-) {
-    for seg in &outcome.segments {
-        for t in &seg.transforms {
-            if !report.transforms_applied.contains(t) {
-                report.transforms_applied.push(t.clone());
-            }
-        }
-    }
-    for original in outcome.originals.drain(..) {
-        if !originals.iter().any(|o| o.hash == original.hash) {
-            report.ccr_hashes.push(original.hash.clone());
-            originals.push(original);
-        }
-    }
-    edits.append(&mut outcome.edits);
-}
-
-/// Every message's segment reports, in message order, built around the largest message's own
-/// vector: one message of a million parts holds its reports once, not twice (issue 16's bound).
-fn gather_segments(outcomes: &mut [MessageOutcome]) -> Vec<SegmentReport> {
-    let Some(largest) = (0..outcomes.len()).max_by_key(|&i| outcomes[i].segments.len()) else {
-        return Vec::new();
+/// Step 7: the retrieve tool this request may get (not when it has legacy `functions` or offers
+/// the tool already).
+fn offer_tool(cx: &Context<'_>) -> ToolOffer {
+    let request = cx.request;
+    let allowed = cx.config.retrieve_tool
+        && request.functions.is_none()
+        && !tools_have_retrieve(&request.tools);
+    let edit = if allowed {
+        tool_edit(cx.text, request)
+    } else {
+        None
     };
-    let total = outcomes.iter().map(|o| o.segments.len()).sum::<usize>();
-    let mut all = std::mem::take(&mut outcomes[largest].segments);
-    all.reserve_exact(total - all.len());
-    let before: Vec<SegmentReport> = outcomes[..largest]
-        .iter_mut()
-        .flat_map(|o| std::mem::take(&mut o.segments))
-        .collect();
-    all.splice(0..0, before);
-    for outcome in &mut outcomes[largest + 1..] {
-        all.append(&mut outcome.segments);
-    }
-    all
+    let tokens = match &edit {
+        Some(_) => added_tokens(request, cx.counter.as_ref()),
+        None => 0,
+    };
+    ToolOffer { edit, tokens }
 }
 
-/// The time budget ran out: the whole request goes out as it came.
-fn out_of_time(body: &[u8], mut report: Report, config: &Config) -> CompressedJson {
-    report.tokens_after = report.tokens_before;
-    unchanged(&mut report);
-    report.finish();
-    let reason = format!(
-        "time budget of {} ms exhausted: the request is sent as it came",
-        config.time_budget.as_millis()
+/// The most tokens the request may have (the per-request budget, the config's, or the model's
+/// window less the completion reserve), and whether a user set it.
+fn budget(cx: &Context<'_>) -> (Option<usize>, bool) {
+    let config = Config {
+        token_budget: cx.options.token_budget.or(cx.config.token_budget),
+        ..cx.config.clone()
+    };
+    let target = target_tokens(&config, cx.model, cx.request.max_completion_tokens);
+    (target, config.token_budget.is_some())
+}
+
+/// A request over its budget: its tokens, the budget, and whether a user set the budget.
+struct Over {
+    after: usize,
+    target: usize,
+    explicit: bool,
+}
+
+/// Step 6: fits a request over its budget (harder compression, then eviction), or refuses it
+/// with [`Error::OverBudget`].
+fn fit_budget(
+    cx: &Context<'_>,
+    messages: Messages<'_>,
+    compressing: &Compressing<'_>,
+    tool: ToolOffer,
+    mut report: Report,
+    over: Over,
+) -> Result<CompressedJson> {
+    let config = cx.config;
+    let Over {
+        after,
+        target,
+        explicit,
+    } = over;
+    if config.lossless_only && !explicit {
+        // Nothing may be evicted, and no user set this limit: the provider decides.
+        let has_marker = messages.has_marker;
+        let mut out = within_budget(cx, messages.outcomes, tool, has_marker, &mut report);
+        out.report.fit = Some(FitReport {
+            target,
+            tokens_before_fit: after,
+            left_over: Some(format!(
+                "over the model's window less the completion reserve ({target} tokens); \
+                 lossless_only: nothing evicted"
+            )),
+            ..FitReport::default()
+        });
+        return Ok(out);
+    }
+    let limits = LimitsWithoutMarker {
+        target,
+        low_water: (target as f64 * config.eviction_low_water.clamp(0.0, 1.0)) as usize,
+        protect_recent_units: config.protect_recent_units,
+        fixed: TOKENS_PER_REPLY + messages.tools_tokens + tool.tokens,
+    };
+    let fitted = fit(
+        cx.text,
+        cx.request,
+        &messages.prepared,
+        messages.outcomes,
+        compressing,
+        cx.counter.as_ref(),
+        cx.memo,
+        limits,
+        cx.options.frozen_message_count,
+        !config.lossless_only && !config.audit,
     );
-    passthrough(body, report, reason)
-}
-
-/// Clears what the report says was rewritten: the request goes out as it came.
-fn unchanged(report: &mut Report) {
-    for seg in &mut report.segments {
-        seg.tokens_after = seg.tokens_before;
-        seg.hash = None;
-        seg.transforms.clear();
+    if cx.deadline.passed() {
+        return Ok(out_of_time(cx.body, report, config));
     }
-    report.transforms_applied.clear();
-    report.ccr_hashes.clear();
-}
-
-/// Leaves `body` unchanged, recording why (an empty reason records none).
-pub(super) fn passthrough(body: &[u8], mut report: Report, reason: String) -> CompressedJson {
-    if !reason.is_empty() {
-        report.passthrough_reason = Some(reason);
-    }
-    if report.tokens_before == 0 && report.tokens_after == 0 {
-        report.finish();
-    }
-    CompressedJson {
-        body: body.to_vec(),
-        report,
-        originals: Vec::new(),
+    let refused = |tokens| Error::OverBudget {
+        tokens,
+        budget: target,
+    };
+    match fitted {
+        Ok(fitted) => {
+            let fixed = TOKENS_PER_REPLY + messages.tools_tokens;
+            let fitted = assemble(cx, fitted, fixed, tool, &mut report, after, target);
+            let fitted = fitted.map_err(refused)?;
+            if config.audit {
+                let reason = "audit mode: report only".into();
+                return Ok(passthrough(cx.body, fitted.report, reason));
+            }
+            Ok(fitted)
+        }
+        Err(_) if config.audit => {
+            let reason = format!("audit mode: report only ({})", refused(after));
+            Ok(passthrough(cx.body, report, reason))
+        }
+        Err(tokens) => Err(refused(tokens)),
     }
 }
 

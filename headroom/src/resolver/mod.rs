@@ -59,10 +59,14 @@ mod carries;
 mod chat;
 mod events;
 mod filter;
+pub(crate) mod limits;
 mod protocol;
 mod responses;
 mod responses_sse;
 mod sse;
+mod tap;
+
+pub use limits::{DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_ROUNDS};
 
 use crate::marker::RETRIEVE_TOOL_NAME;
 use crate::retrieve::{self, RetrieveArgs};
@@ -72,8 +76,8 @@ use crate::Protocol;
 pub use carries::{Carries, DEFAULT_CARRY_BYTES, DEFAULT_CARRY_TTL};
 use protocol::Tap;
 use serde_json::{json, Map, Value};
-use sse::Tapped;
 use std::sync::Arc;
+use tap::Tapped;
 
 /// Whether a request body offers the `headroom_retrieve` tool: only then can the model call it,
 /// so a door needs a [`Resolver`] only for such requests. A quick byte search (a false positive
@@ -89,17 +93,6 @@ pub fn offers_retrieve(request: &[u8]) -> bool {
     let needle = RETRIEVE_TOOL_NAME.as_bytes();
     request.windows(needle.len()).any(|w| w == needle)
 }
-
-/// Retrieval rounds one agent request may take before the retrieve tool is withdrawn.
-pub const DEFAULT_MAX_ROUNDS: usize = 3;
-
-/// The most bytes of one upstream reply a door reads to resolve it (a whole JSON reply, or a
-/// streamed one the resolver captures); a larger reply is handed to the agent as it came.
-///
-/// ```
-/// assert_eq!(headroom::resolver::DEFAULT_MAX_REPLY_BYTES, 16 * 1024 * 1024);
-/// ```
-pub const DEFAULT_MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the door does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,8 +237,7 @@ impl Resolver {
     /// # Ok::<(), headroom::Error>(())
     /// ```
     pub fn new(request: &[u8]) -> crate::Result<Self> {
-        let value: Value = serde_json::from_slice(request)
-            .map_err(|e| crate::Error::InvalidJson(e.to_string()))?;
+        let value: Value = serde_json::from_slice(request).map_err(crate::Error::InvalidJson)?;
         let Value::Object(request) = value else {
             return Err(crate::Error::InvalidRequest(
                 "the body is not a JSON object".into(),

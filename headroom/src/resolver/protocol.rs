@@ -2,7 +2,8 @@
 //! resolver reads a reply or writes a request asks here which shape to use.
 
 use super::responses_sse::{self, ResponsesTap};
-use super::sse::{self, SseTap, Tapped};
+use super::sse::{self, SseTap};
+use super::tap::Tapped;
 use super::{chat, responses};
 use crate::Protocol;
 use serde_json::{json, Map, Value};
@@ -17,8 +18,8 @@ pub(super) enum Tap {
 impl Tap {
     pub(super) fn new(protocol: Protocol, max_capture_bytes: usize) -> Self {
         match protocol {
-            Protocol::ChatCompletions => Tap::Chat(SseTap::new(max_capture_bytes)),
-            Protocol::Responses => Tap::Responses(ResponsesTap::new(max_capture_bytes)),
+            Protocol::ChatCompletions => Tap::Chat(SseTap::chat(max_capture_bytes)),
+            Protocol::Responses => Tap::Responses(ResponsesTap::responses(max_capture_bytes)),
         }
     }
 

@@ -9,119 +9,45 @@
 //! in order, byte for byte, except the events of a later `headroom_retrieve` item, which are
 //! dropped (the items after it renumbered and the final response without it).
 
-use super::events::{Event, EventReader};
 use super::filter::Removed;
 use super::responses::{call_id, is_agent_action, is_ours};
-use super::sse::Tapped;
+use super::tap::{Mode, Stream, Tap};
 use serde_json::{json, Value};
 
-/// Bytes held while undecided before the stream is passed through anyway.
-const MAX_HELD_BYTES: usize = 256 * 1024;
+/// Reads one streamed Responses reply, one whole event at a time.
+pub(super) type ResponsesTap = Tap<ResponsesStream>;
 
-#[derive(Debug, Default, PartialEq)]
-enum Mode {
-    #[default]
-    Undecided,
-    Passthrough,
-    Raw,
-    Capture,
+impl ResponsesTap {
+    /// A Responses tap that passes a stream through once capturing would hold more than
+    /// `max_capture_bytes`.
+    pub(super) fn responses(max_capture_bytes: usize) -> Self {
+        Tap::new(ResponsesStream::default(), max_capture_bytes)
+    }
 }
 
-/// Reads one streamed Responses reply, one whole event at a time.
-#[derive(Debug)]
-pub(super) struct ResponsesTap {
-    mode: Mode,
-    reader: EventReader,
-    held: Vec<u8>,
+/// What the Responses protocol makes of its events.
+#[derive(Debug, Default)]
+pub(super) struct ResponsesStream {
     /// The reply of the `response.completed` (or `.incomplete`) event, once seen while capturing.
     completed: Option<Value>,
     /// Output indexes of our items taken out of a passed-through stream.
     dropped: Vec<u64>,
     removed: Removed,
-    max_capture_bytes: usize,
 }
 
-impl ResponsesTap {
-    /// A tap that passes a stream through once capturing would hold more than `max_capture_bytes`.
-    pub(super) fn new(max_capture_bytes: usize) -> Self {
-        ResponsesTap {
-            mode: Mode::Undecided,
-            reader: EventReader::default(),
-            held: Vec::new(),
-            completed: None,
-            dropped: Vec::new(),
-            removed: Removed::default(),
-            max_capture_bytes,
+impl Stream for ResponsesStream {
+    fn decide(&self, event: &Value) -> Mode {
+        decide(event)
+    }
+
+    fn keep(&mut self, event: Option<Value>) {
+        if let Some(response) = event.as_ref().and_then(final_response) {
+            self.completed = Some(response.clone());
         }
     }
 
-    /// Takes a chunk; returns what to forward now.
-    pub(super) fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
-        if self.mode == Mode::Raw {
-            return chunk.to_vec();
-        }
-        let mut events = Vec::new();
-        self.reader.feed(chunk, &mut events);
-        let mut out = Vec::new();
-        for event in events {
-            self.read_event(event, &mut out);
-        }
-        let limit = match self.mode {
-            Mode::Undecided => MAX_HELD_BYTES,
-            Mode::Capture => self.max_capture_bytes,
-            _ => usize::MAX,
-        };
-        if self.reader.spill(&mut self.held, limit, &mut out) {
-            self.mode = Mode::Raw;
-            self.completed = None;
-        }
-        out
-    }
-
-    /// The stream ended: the reply when it was ours and completed, else the bytes still to forward.
-    pub(super) fn finish(mut self) -> Tapped {
-        let tail = self.reader.take_pending();
-        if let (Mode::Capture, Some(response)) = (&self.mode, self.completed.take()) {
-            return Tapped::Captured(response);
-        }
-        // Undecided to the end, or ours but cut off before it completed: as it came.
-        let mut out = std::mem::take(&mut self.held);
-        out.extend(tail);
-        Tapped::Passthrough(out, self.removed)
-    }
-
-    fn read_event(&mut self, event: Event, out: &mut Vec<u8>) {
-        let Event { raw, data } = event;
-        let parsed = data
-            .as_deref()
-            .and_then(|d| serde_json::from_str::<Value>(d).ok());
-        match self.mode {
-            Mode::Raw => out.extend(raw),
-            Mode::Passthrough => out.extend(self.pass(raw, parsed)),
-            Mode::Capture => {
-                self.held.extend(raw);
-                if let Some(response) = parsed.as_ref().and_then(final_response) {
-                    self.completed = Some(response.clone());
-                }
-            }
-            Mode::Undecided => {
-                self.mode = match (&data, &parsed) {
-                    (None, _) => Mode::Undecided,
-                    (Some(_), None) => Mode::Passthrough,
-                    (Some(_), Some(event)) => decide(event),
-                };
-                match self.mode {
-                    Mode::Undecided => self.held.extend(raw),
-                    Mode::Capture => {
-                        self.held.extend(raw);
-                    }
-                    _ => {
-                        out.append(&mut self.held);
-                        out.extend(self.pass(raw, parsed));
-                    }
-                }
-            }
-        }
+    fn forget(&mut self) {
+        self.completed = None;
     }
 
     /// The bytes to forward for one event of a passed-through stream.
@@ -161,6 +87,14 @@ impl ResponsesTap {
             return render_event(&event);
         }
         raw
+    }
+
+    fn reply(&mut self) -> Option<Value> {
+        self.completed.take()
+    }
+
+    fn removed(self) -> Removed {
+        self.removed
     }
 }
 

@@ -2,141 +2,60 @@
 //! [`EventReader`], the WHATWG rules), decides from the first delta that says anything whether
 //! the stream is ours to resolve, and turns a reply back into SSE.
 
-use super::events::{Event, EventReader};
 use super::filter::{CallFilter, Removed};
+use super::limits::DEFAULT_MAX_REPLY_BYTES;
+use super::tap::{Mode, Stream, Tap};
 use crate::marker::RETRIEVE_TOOL_NAME;
 use serde_json::{json, Map, Value};
 
-/// Bytes held while undecided before the stream is passed through anyway (an error body, not SSE).
-const MAX_HELD_BYTES: usize = 256 * 1024;
-
-#[derive(Debug, Default)]
-enum Mode {
-    /// Nothing said yet (only role or empty deltas): hold the events.
-    #[default]
-    Undecided,
-    /// Not ours: every event goes to the agent as it comes, byte for byte, except that a
-    /// `headroom_retrieve` call further on is taken out (see [`CallFilter`]).
-    Passthrough,
-    /// Not SSE as we know it (an error body, say), or too large to capture: every byte goes to the
-    /// agent untouched.
-    Raw,
-    /// Ours: read every chunk, forward nothing.
-    Capture,
-}
-
-/// Reads one streamed reply, one whole event at a time.
-#[derive(Debug)]
-pub(super) struct SseTap {
-    mode: Mode,
-    reader: EventReader,
-    /// Raw events read while undecided or capturing (what the agent gets if we give up).
-    held: Vec<u8>,
-    /// Chunks (parsed `data:` JSON) seen while undecided or capturing.
-    chunks: Vec<Value>,
-    filter: CallFilter,
-    /// Most bytes a captured stream may hold before it is passed through as it came.
-    max_capture_bytes: usize,
-}
+/// Reads one streamed chat reply, one whole event at a time.
+pub(super) type SseTap = Tap<ChatStream>;
 
 impl Default for SseTap {
     fn default() -> Self {
-        SseTap::new(super::DEFAULT_MAX_REPLY_BYTES)
+        SseTap::chat(DEFAULT_MAX_REPLY_BYTES)
     }
-}
-
-/// How a stream ended.
-pub(super) enum Tapped {
-    /// Not ours: the bytes still to forward, and any retrieve calls taken out of the stream.
-    Passthrough(Vec<u8>, Removed),
-    /// Ours: the reply, assembled as a non-streamed chat completion.
-    Captured(Value),
 }
 
 impl SseTap {
-    /// A tap that passes a stream through as it came once capturing it would hold more than
+    /// A chat tap that passes a stream through as it came once capturing it would hold more than
     /// `max_capture_bytes`.
-    pub(super) fn new(max_capture_bytes: usize) -> Self {
-        SseTap {
-            mode: Mode::Undecided,
-            reader: EventReader::default(),
-            held: Vec::new(),
-            chunks: Vec::new(),
-            filter: CallFilter::default(),
-            max_capture_bytes,
-        }
+    pub(super) fn chat(max_capture_bytes: usize) -> Self {
+        Tap::new(ChatStream::default(), max_capture_bytes)
+    }
+}
+
+/// What the chat protocol makes of its chunks.
+#[derive(Debug, Default)]
+pub(super) struct ChatStream {
+    /// Chunks (parsed `data:` JSON) seen while undecided or capturing.
+    chunks: Vec<Value>,
+    filter: CallFilter,
+}
+
+impl Stream for ChatStream {
+    fn decide(&self, chunk: &Value) -> Mode {
+        decide(chunk)
     }
 
-    /// Takes a chunk; returns what to forward now.
-    pub(super) fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
-        if matches!(self.mode, Mode::Raw) {
-            return chunk.to_vec();
-        }
-        let mut events = Vec::new();
-        self.reader.feed(chunk, &mut events);
-        let mut out = Vec::new();
-        for event in events {
-            self.read_event(event, &mut out);
-        }
-        let limit = match self.mode {
-            Mode::Undecided => MAX_HELD_BYTES,
-            Mode::Capture => self.max_capture_bytes,
-            _ => usize::MAX,
-        };
-        if self.reader.spill(&mut self.held, limit, &mut out) {
-            // Fail open: the agent gets the stream as it came (our call included, unanswered).
-            self.mode = Mode::Raw;
-            self.chunks.clear();
-        }
-        out
+    fn keep(&mut self, chunk: Option<Value>) {
+        self.chunks.extend(chunk);
     }
 
-    /// The stream ended. An event cut off by the end is not read (WHATWG); its bytes are forwarded
-    /// unless the stream was captured.
-    pub(super) fn finish(mut self) -> Tapped {
-        let tail = self.reader.take_pending();
-        match self.mode {
-            Mode::Capture => Tapped::Captured(assemble(&self.chunks)),
-            _ => {
-                let mut out = std::mem::take(&mut self.held);
-                out.extend(tail);
-                Tapped::Passthrough(out, self.filter.finish())
-            }
-        }
+    fn forget(&mut self) {
+        self.chunks.clear();
     }
 
-    /// One whole event.
-    fn read_event(&mut self, event: Event, out: &mut Vec<u8>) {
-        let Event { raw, data } = event;
-        let chunk = data
-            .as_deref()
-            .and_then(|d| serde_json::from_str::<Value>(d).ok());
-        match self.mode {
-            Mode::Raw => out.extend(raw),
-            Mode::Passthrough => out.extend(self.filter.pass(raw, chunk)),
-            Mode::Capture => {
-                self.held.extend(raw);
-                self.chunks.extend(chunk);
-            }
-            Mode::Undecided => {
-                self.mode = match (&data, &chunk) {
-                    (None, _) => Mode::Undecided,         // a comment or a blank event
-                    (Some(_), None) => Mode::Passthrough, // `[DONE]`, or data we do not read
-                    (Some(_), Some(chunk)) => decide(chunk),
-                };
-                match self.mode {
-                    Mode::Undecided | Mode::Capture => {
-                        self.held.extend(raw);
-                        self.chunks.extend(chunk);
-                    }
-                    _ => {
-                        out.append(&mut self.held);
-                        self.chunks.clear();
-                        out.extend(self.filter.pass(raw, chunk));
-                    }
-                }
-            }
-        }
+    fn pass(&mut self, raw: Vec<u8>, chunk: Option<Value>) -> Vec<u8> {
+        self.filter.pass(raw, chunk)
+    }
+
+    fn reply(&mut self) -> Option<Value> {
+        Some(assemble(&self.chunks))
+    }
+
+    fn removed(self) -> Removed {
+        self.filter.finish()
     }
 }
 

@@ -14,9 +14,9 @@
 
 mod records;
 
-use super::relevance::Question;
 use super::{Compression, Compressor, SegmentContext};
 use crate::marker::Marker;
+use crate::question::Question;
 use records::{Records, RECORD_HEAD_LINES, RECORD_MAX_LINES};
 
 /// Compresses log output line by line.

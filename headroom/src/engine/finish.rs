@@ -2,8 +2,8 @@
 //! the budget) or a fitted plan (over it); and the pass-through forms (out of time, audit, nothing
 //! gained).
 
+use super::context::{Context, ToolOffer};
 use super::fit::{run_span, Fitted};
-use super::run::{Context, ToolOffer};
 use super::segments::MessageOutcome;
 use super::{CompressedJson, Original};
 use crate::conversation;

@@ -6,6 +6,7 @@
 //! the body and the report and keeps "never worse"; this file is the public API.
 
 mod builder;
+mod context;
 mod finish;
 mod fit;
 mod protect;

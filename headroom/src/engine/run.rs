@@ -2,6 +2,7 @@
 //! (view, protect/detect/compress, add the retrieve tool, fit), then the report and "never worse"
 //! ([`super::finish`]).
 
+use super::context::{Context, ToolOffer};
 use super::finish::{assemble, out_of_time, passthrough, within_budget};
 use super::fit::{fit, LimitsWithoutMarker};
 use super::retrieve_tool::{
@@ -14,11 +15,9 @@ use crate::conversation::{self, RequestView};
 use crate::deadline::Deadline;
 use crate::memo::{KeyBuilder, Memo};
 use crate::report::{FitReport, LosslessFallback, Report};
-use crate::tokens::{counter_for_model, TokenCounter, TOKENS_PER_REPLY};
+use crate::tokens::{counter_for_model, TOKENS_PER_REPLY};
 use crate::{Config, Error, Result};
 use std::borrow::Cow;
-use std::ops::Range;
-use std::sync::Arc;
 
 /// Compresses `body` with `config`. A panic (a bug) is caught here, for every door: it is logged at
 /// `error` and becomes [`Error::CompressionPanicked`], so the door sends the request as it came.
@@ -42,29 +41,6 @@ pub(super) fn run(
 thread_local! {
     /// Makes the next run on this thread panic (the guard's test).
     pub(super) static PANIC_NEXT_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// What every step of one run reads: the body, the request seen as segments, and the settings
-/// in force.
-pub(super) struct Context<'r> {
-    pub body: &'r [u8],
-    /// The body as text (the spans of `request` index into it).
-    pub text: &'r str,
-    pub request: &'r RequestView,
-    pub model: &'r str,
-    pub counter: &'r Arc<dyn TokenCounter>,
-    /// The config in force: lossless only when the model could not retrieve.
-    pub config: &'r Config,
-    pub memo: &'r Memo,
-    pub deadline: Deadline,
-    pub options: &'r CompressOptions,
-}
-
-/// The retrieve tool as this request would get it: the edit that appends it (none when it may not
-/// be added), and the tokens it adds.
-pub(super) struct ToolOffer {
-    pub edit: Option<(Range<usize>, String)>,
-    pub tokens: usize,
 }
 
 /// The messages after steps 2–5, at level 0.

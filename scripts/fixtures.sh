@@ -111,6 +111,7 @@ if git cat-file -e 'db749cd^{commit}' 2>/dev/null; then
   [ -s "$shell/git-log-patch.txt" ] || git log -p -n 10 db749cd -- headroom/src/config.rs > "$shell/git-log-patch.txt"
 fi
 [ -s "$shell/man-find.txt" ] || MANWIDTH=80 man -P cat find > "$shell/man-find.txt" 2>/dev/null || rm -f "$shell/man-find.txt"
+[ -s "$shell/man-jq.txt" ] || MANWIDTH=80 man -P cat jq > "$shell/man-jq.txt" 2>/dev/null || rm -f "$shell/man-jq.txt"
 [ -s "$shell/apt-cache-show.txt" ] || apt-cache show dpkg bash coreutils tar gzip grep sed findutils diffutils > "$shell/apt-cache-show.txt" 2>/dev/null || rm -f "$shell/apt-cache-show.txt"
 f=$(ls -d "$HOME"/.cargo/registry/src/*/getrandom-0.4.*/CHANGELOG.md 2>/dev/null | sort -V | tail -1)
 [ -s "$shell/getrandom-CHANGELOG.md" ] || { [ -n "$f" ] && cp "$f" "$shell/getrandom-CHANGELOG.md"; } || true

@@ -318,7 +318,7 @@ fn is_error_leaf(path: &str, value: &Value) -> bool {
 }
 
 static WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_]{4,}").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"\b[A-Za-z_][A-Za-z0-9_]{4,}\b").expect("valid regex"));
 static DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
     // A line that starts a definition (not prose that mentions a function or a type).
     Regex::new(

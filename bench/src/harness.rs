@@ -294,6 +294,9 @@ pub struct KindOutcome {
     pub tokens_before: usize,
     /// Request tokens as sent.
     pub tokens_after: usize,
+    /// The artifact as sent (written to `target/bench/sent/<case>/kind-<kind>.txt`).
+    #[serde(skip)]
+    pub sent: String,
 }
 
 /// Runs Headroom (defaults) on every question variant of `case` (the same artifact, each kind of
@@ -343,6 +346,7 @@ pub fn run_variants(case: &Case) -> Vec<KindOutcome> {
             asked_and_errors: f.asked_and_errors(),
             tokens_before,
             tokens_after,
+            sent: content,
         });
     }
     out

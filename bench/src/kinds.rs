@@ -256,7 +256,7 @@ fn line_variants(artifact: &Artifact) -> Vec<Variant> {
 }
 
 regex!(WORD_PAIR, r"\b[A-Za-z]{3,} [A-Za-z]{3,}\b");
-regex!(WORD, r"[A-Za-z_][A-Za-z0-9_]{4,}");
+regex!(WORD, r"\b[A-Za-z_][A-Za-z0-9_]{4,}\b");
 
 /// (line, path) pairs: each hit of a search output, each changed line of a diff's file, or each
 /// path found on one line of any other text.

@@ -115,7 +115,15 @@ fn run(args: &[String]) -> Result<()> {
         let case: Case = serde_json::from_str(&read(&corpus.join(format!("{id}.case.json")))?)
             .map_err(|e| format!("{id}: {e}"))?;
         let rows = run_case(&case, reference.get(id), repeats);
+        let dir = out.join("sent").join(id);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         for v in run_variants(&case) {
+            let name = serde_json::to_value(v.question_kind).expect("serializes");
+            write(
+                &dir.join(format!("kind-{}.txt", name.as_str().unwrap_or("kind"))),
+                &v.sent,
+            )?;
             eprintln!(
                 "{:<34} {:<24} {:>7} -> {:>7}  asked+errors {}  {}",
                 v.case,
@@ -140,9 +148,6 @@ fn run(args: &[String]) -> Result<()> {
                 r.fidelity.zeroed.as_deref().unwrap_or("")
             );
         }
-        let dir = out.join("sent").join(id);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         for r in &rows {
             let name = serde_json::to_value(r.method).expect("serializes");
             write(

@@ -46,13 +46,26 @@ static ERROR_LINE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+static COMMIT_HEADER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^commit [0-9a-f]{7,64}\b").expect("valid regex"));
+
 /// The error lines of a log (trimmed): compiler errors, failures, panics, tracebacks, `E:` lines.
+///
+/// Commit-structured output (`git log`, `git show`: its first line is `commit <hash>`) has none:
+/// its lines are commit headers, messages people wrote and patches, so a message saying "fix
+/// error in X" or a diff line holding the word is content, not a failure the command reported.
 ///
 /// ```
 /// let log = "Compiling thiserror v2\nerror[E0425]: cannot find value `x`\ntest a ... FAILED\nok";
 /// assert_eq!(headroom_bench::probe::error_lines(log), ["error[E0425]: cannot find value `x`", "test a ... FAILED"]);
+/// let git_log = "commit 0123456789abcdef0123456789abcdef01234567\nAuthor: A <a@b>\n\n    Fix error in parser\n";
+/// assert!(headroom_bench::probe::error_lines(git_log).is_empty());
 /// ```
 pub fn error_lines(text: &str) -> Vec<&str> {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if COMMIT_HEADER.is_match(first) {
+        return Vec::new();
+    }
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && ERROR_LINE.is_match(l))

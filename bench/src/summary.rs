@@ -206,7 +206,8 @@ pub fn speed_markdown(rows: &[Row]) -> String {
 /// ```
 /// use headroom_bench::{corpus::Kind, harness::KindOutcome, kinds::QuestionKind};
 /// let o = |needle| KindOutcome { case: "c".into(), kind: Kind::Search, question_kind: QuestionKind::FileName,
-///     question: "q".into(), needle, asked_and_errors: needle, tokens_before: 100, tokens_after: 40 };
+///     question: "q".into(), needle, asked_and_errors: needle, tokens_before: 100, tokens_after: 40,
+///     sent: String::new() };
 /// let md = headroom_bench::summary::kinds_markdown(&[o(true), o(false)]);
 /// assert!(md.contains("| file name | – | – | 1/2 | – | – | – | 1/2 (50%) | 60.0% |"), "{md}");
 /// ```

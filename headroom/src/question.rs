@@ -24,8 +24,13 @@
 //! assert_eq!(q.naming(&units).strong, vec![0, 2]);
 //! ```
 
+mod read;
+
 use crate::compress::relevance::{bm25, contains_term, words};
-use serde_json::Value;
+use read::{
+    classify, field_values, identifier_forms, is_separator, path_forms, plain_text, quoted,
+    STOPWORDS,
+};
 
 /// A word found in at most this many units of a document is rare: it names them (weakly).
 pub(crate) const RARE_MAX_UNITS: usize = 3;
@@ -69,6 +74,8 @@ pub(crate) struct Anchor {
     /// The forms it may match in, most specific first: the text itself, then (paths and qualified
     /// identifiers) shorter suffixes that still name something.
     forms: Vec<String>,
+    /// Said in the user's turn, not only in the tool call's arguments (see [`Question::for_call`]).
+    asked: bool,
 }
 
 impl Anchor {
@@ -78,14 +85,23 @@ impl Anchor {
             AnchorKind::Identifier => identifier_forms(&text),
             _ => vec![text.clone()],
         };
-        Anchor { kind, text, forms }
+        Anchor {
+            kind,
+            text,
+            forms,
+            asked: true,
+        }
     }
 
     /// The most specific form (0 = the anchor itself) that `unit` holds, if any. `lower` is the
     /// unit lowercased, `squashed` the same with whitespace runs as one space (for phrases).
     fn level(&self, lower: &str, squashed: &str) -> Option<usize> {
         self.forms.iter().position(|form| match self.kind {
-            AnchorKind::HexPrefix => starts_hex_token(lower, form),
+            AnchorKind::HexPrefix => starts_hex_token(lower, form, false),
+            // Seven digits or more may be a hash prefix that happens to have no letter.
+            AnchorKind::Number if self.is_digit_hash_prefix() => {
+                contains_term(lower, form) || starts_hex_token(lower, form, true)
+            }
             AnchorKind::Quoted | AnchorKind::Backticked if form.contains(' ') => {
                 contains_term(squashed, form)
             }
@@ -100,6 +116,12 @@ impl Anchor {
             AnchorKind::HexPrefix => {
                 value.starts_with(&self.text) && value.bytes().all(|b| b.is_ascii_hexdigit())
             }
+            AnchorKind::Number if self.is_digit_hash_prefix() => {
+                value == self.text
+                    || (value.starts_with(&self.text)
+                        && value.bytes().all(|b| b.is_ascii_hexdigit())
+                        && value.bytes().any(|b| b.is_ascii_alphabetic()))
+            }
             AnchorKind::Path => self
                 .forms
                 .first()
@@ -108,6 +130,12 @@ impl Anchor {
             _ => value == self.text,
         }
     }
+
+    /// A number of seven digits or more, no point: it may be the start of a hash (`1234567` of
+    /// `1234567ab…`, as `git log --oneline` abbreviates one), and matches as one does too.
+    fn is_digit_hash_prefix(&self) -> bool {
+        self.text.len() >= 7 && self.text.bytes().all(|b| b.is_ascii_digit())
+    }
 }
 
 /// The units a question names in one segment: strong ones (by anchors), then weak ones (by words).
@@ -115,14 +143,33 @@ impl Anchor {
 pub(crate) struct Naming {
     /// Units an anchor picks out, in order.
     pub(crate) strong: Vec<usize>,
-    /// Up to [`WEAK_MAX_UNITS`] other units: those holding a rare word first, then by BM25.
+    /// Up to [`WEAK_MAX_UNITS`] other units: those holding a rare word of the user's turn first,
+    /// then those holding another rare word, then by BM25.
     pub(crate) weak: Vec<usize>,
+    /// How many of the first `weak` units hold a rare word of the user's turn.
+    pub(crate) rare_asked: usize,
+    /// Some strong unit is picked out by an anchor of the user's turn (not only by one of the tool
+    /// call's arguments, such as the file a `cat` read).
+    pub(crate) asked_strong: bool,
 }
 
 impl Naming {
     /// Every named unit: strong first (in order), then weak (best first).
     pub(crate) fn all(&self) -> impl Iterator<Item = usize> + '_ {
         self.strong.iter().chain(&self.weak).copied()
+    }
+
+    /// The units to keep whole where units are large (functions, comments): the strong ones, and
+    /// unless an anchor of the user's turn picked some out, up to `max_weak` weak ones: those
+    /// holding a rare word of the user's turn, else the best. A word the user said names what it
+    /// is on however many units the tool call's arguments name (the file a `cat` read).
+    pub(crate) fn kept_whole(&self, max_weak: usize) -> Vec<usize> {
+        let mut out = self.strong.clone();
+        if !self.asked_strong {
+            let weak = self.rare_asked.max(1).min(max_weak);
+            out.extend(self.weak.iter().take(weak).copied());
+        }
+        out
     }
 }
 
@@ -138,6 +185,10 @@ pub(crate) struct Question {
     qualifiers: Vec<String>,
     /// Some anchor is a phrase (matched with whitespace runs as one space).
     phrases: bool,
+    /// For each word, whether the user's turn says it (not only the tool call's arguments).
+    asked_words: Vec<bool>,
+    /// The names the user's turn says (see [`Question::asks_name`]).
+    asked_names: Vec<String>,
 }
 
 impl Question {
@@ -152,6 +203,10 @@ impl Question {
                 Some((token_kind, t)) if single => q.push(token_kind, t),
                 _ => q.push(kind, inside.to_lowercase()),
             }
+        }
+        // A field's value of several words (`whose title is Test issue 4`) is a phrase.
+        for value in field_values(&text) {
+            q.push(AnchorKind::Quoted, value.to_lowercase());
         }
         for raw in text.split(is_separator) {
             let token = raw.trim_matches(|c: char| !(c.is_alphanumeric() || c == '#' || c == '@'));
@@ -223,6 +278,93 @@ impl Question {
             .anchors
             .iter()
             .any(|a| a.forms.iter().any(|f| f.contains(' ')));
+        q.asked_words = vec![true; q.words.len()];
+        q.asked_names = q.names.clone();
+        q
+    }
+
+    /// Reads `question` (the user's turn, then the tool call's `arguments`, as the engine joins
+    /// them), knowing which part is which: what only the arguments say (the file a `cat` read, the
+    /// words of the command) still names units, but never outranks what the user asked.
+    ///
+    /// ```text
+    /// let q = Question::for_call("where is fprintf?\n{\"command\":\"cat zlib.h\"}", Some("{\"command\":\"cat zlib.h\"}"));
+    /// // `zlib.h` names the units that hold it, and `fprintf` still names its unit.
+    /// ```
+    pub(crate) fn for_call(question: &str, arguments: Option<&str>) -> Question {
+        let mut q = Question::parse(question);
+        let Some(arguments) = arguments.filter(|a| !a.trim().is_empty() && question.contains(*a))
+        else {
+            return q;
+        };
+        let asked = Question::parse(&question.replacen(arguments, "", 1));
+        for anchor in &mut q.anchors {
+            anchor.asked = asked.anchors.iter().any(|a| a.text == anchor.text);
+        }
+        q.asked_words = q.words.iter().map(|w| asked.words.contains(w)).collect();
+        q.asked_names = asked.names;
+        q
+    }
+
+    /// The same question without the words `drop` (lowercase): words a compressor serves by rules
+    /// of its own (a log's `errors`), which name no unit of their own there.
+    pub(crate) fn without_words(&self, drop: &[&str]) -> Question {
+        let mut q = self.clone();
+        let keep: Vec<bool> = self
+            .words
+            .iter()
+            .map(|w| !drop.contains(&w.as_str()))
+            .collect();
+        let mut at = 0;
+        q.words.retain(|_| {
+            at += 1;
+            keep[at - 1]
+        });
+        let mut at = 0;
+        q.asked_words.retain(|_| {
+            at += 1;
+            keep[at - 1]
+        });
+        q
+    }
+
+    /// The anchors none of `texts` holds in their most specific form, alone (no words, no names):
+    /// what is still unanswered once those texts are kept.
+    #[cfg_attr(not(feature = "code"), allow(dead_code))]
+    pub(crate) fn unanswered_by(&self, texts: &[&str]) -> Question {
+        let lowered: Vec<(String, Option<String>)> =
+            texts.iter().map(|t| self.lowered(t)).collect();
+        let mut q = Question {
+            anchors: self.anchors.clone(),
+            phrases: self.phrases,
+            ..Question::default()
+        };
+        q.anchors.retain(|a| {
+            !lowered.iter().any(|(lower, squashed)| {
+                a.level(lower, squashed.as_deref().unwrap_or(lower)) == Some(0)
+            })
+        });
+        q
+    }
+
+    /// The question a compressor works against: [`Question::for_call`] of the segment's question
+    /// and its tool call's arguments.
+    pub(crate) fn of(ctx: &crate::compress::SegmentContext<'_>) -> Question {
+        Question::for_call(&ctx.question, ctx.tool_arguments.as_deref())
+    }
+
+    /// The same question without the tool call's arguments: the user's turn alone.
+    pub(crate) fn asked_only(&self) -> Question {
+        let mut q = self.clone();
+        q.anchors.retain(|a| a.asked);
+        let words = std::mem::take(&mut q.words);
+        q.words = words
+            .into_iter()
+            .zip(&self.asked_words)
+            .filter_map(|(w, &asked)| asked.then_some(w))
+            .collect();
+        q.asked_words = vec![true; q.words.len()];
+        q.names.retain(|n| self.asked_names.contains(n));
         q
     }
 
@@ -282,6 +424,14 @@ impl Question {
         self.names.contains(&lower) || self.anchors.iter().any(|a| a.text == lower)
     }
 
+    /// Whether the user's turn itself says `name` (see [`Question::says_name`]), not only the tool
+    /// call's arguments (`cat flag.go` says `flag`, which names no type the user asked about).
+    #[cfg_attr(not(feature = "code"), allow(dead_code))]
+    pub(crate) fn asks_name(&self, name: &str) -> bool {
+        let lower = name.to_lowercase();
+        self.asked_names.contains(&lower) || self.anchors.iter().any(|a| a.asked && a.text == lower)
+    }
+
     /// Whether the question says `name` other than as a qualifier: `Map::retain` names the method
     /// `retain`, not every part of the type `Map`.
     #[cfg_attr(not(feature = "code"), allow(dead_code))]
@@ -303,8 +453,13 @@ impl Question {
     /// The strong units alone (see [`Question::naming_within`]): for compressors that rank by
     /// words themselves.
     pub(crate) fn strong_within(&self, units: &[&str], max_share: f64) -> Vec<usize> {
+        self.strong_and_asked(units, max_share).0
+    }
+
+    /// The strong units, and whether an anchor of the user's turn picked some of them out.
+    fn strong_and_asked(&self, units: &[&str], max_share: f64) -> (Vec<usize>, bool) {
         if self.anchors.is_empty() || units.is_empty() {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         // Two units or fewer: an anchor in both still names them.
         let limit = if units.len() <= 2 {
@@ -332,53 +487,58 @@ impl Question {
                 }
             }
         }
-        for (_, found) in best {
+        let mut asked = false;
+        for ((_, found), anchor) in best.into_iter().zip(&self.anchors) {
             if found.len() <= limit {
+                asked |= anchor.asked && !found.is_empty();
                 found.into_iter().for_each(|i| strong[i] = true);
             }
         }
-        (0..units.len()).filter(|&i| strong[i]).collect()
+        ((0..units.len()).filter(|&i| strong[i]).collect(), asked)
     }
 
     /// Which units the question names. Strong: for each anchor, the units holding its most
     /// specific form that any unit holds, unless they are more than `max_share` of the units (and
     /// more than one). Weak: up to [`WEAK_MAX_UNITS`] more, best BM25 first, among the units that
-    /// hold a rare word or score at least half the best.
+    /// hold a rare word or score at least half the best: those holding a rare word of the user's
+    /// turn first, then those holding a rare word of the tool call's arguments.
     pub(crate) fn naming_within(&self, units: &[&str], max_share: f64) -> Naming {
+        let (strong, asked_strong) = self.strong_and_asked(units, max_share);
         let mut naming = Naming {
-            strong: self.strong_within(units, max_share),
-            weak: Vec::new(),
+            strong,
+            asked_strong,
+            ..Naming::default()
         };
         if units.is_empty() {
             return naming;
         }
         if !self.words.is_empty() {
             let (scores, frequency) = bm25(&self.words, units);
-            let rare: Vec<usize> = (0..self.words.len())
+            let (rare_asked, rare_call): (Vec<usize>, Vec<usize>) = (0..self.words.len())
                 .filter(|&w| frequency[w] >= 1 && frequency[w] as usize <= RARE_MAX_UNITS)
-                .collect();
+                .partition(|&w| self.asked_words.get(w).copied().unwrap_or(true));
             let top = scores.iter().copied().fold(0.0, f64::max);
-            // (unit, holds a rare word): a unit holding one ranks first, rarity being what makes
-            // a word name something.
-            let mut ranked: Vec<(usize, bool)> = (0..units.len())
+            // (unit, holds a rare word of the user's turn, holds another rare word): a unit
+            // holding one ranks first, rarity being what makes a word name something, and the
+            // user's words before the tool call's.
+            let mut ranked: Vec<(usize, bool, bool)> = (0..units.len())
                 .filter(|&i| scores[i] > 0.0 && naming.strong.binary_search(&i).is_err())
                 .filter_map(|i| {
-                    let rare_here =
-                        !rare.is_empty() && holds_any_word(units[i], &self.words, &rare);
-                    (rare_here || scores[i] >= top * WEAK_MIN_SHARE_OF_BEST)
-                        .then_some((i, rare_here))
+                    let asked = holds_any_word(units[i], &self.words, &rare_asked);
+                    let call = holds_any_word(units[i], &self.words, &rare_call);
+                    (asked || call || scores[i] >= top * WEAK_MIN_SHARE_OF_BEST)
+                        .then_some((i, asked, call))
                 })
                 .collect();
-            ranked.sort_by(|&(a, ra), &(b, rb)| {
-                rb.cmp(&ra)
+            ranked.sort_by(|&(a, aa, ac), &(b, ba, bc)| {
+                (ba, bc)
+                    .cmp(&(aa, ac))
                     .then(scores[b].total_cmp(&scores[a]))
                     .then(a.cmp(&b))
             });
-            naming.weak = ranked
-                .into_iter()
-                .take(WEAK_MAX_UNITS)
-                .map(|(i, _)| i)
-                .collect();
+            ranked.truncate(WEAK_MAX_UNITS);
+            naming.rare_asked = ranked.iter().take_while(|(_, asked, _)| *asked).count();
+            naming.weak = ranked.into_iter().map(|(i, _, _)| i).collect();
         }
         naming
     }
@@ -393,6 +553,9 @@ impl Question {
 
 /// Whether `unit` holds one of `words` (by index in `which`) as a whole word.
 fn holds_any_word(unit: &str, words_: &[String], which: &[usize]) -> bool {
+    if which.is_empty() {
+        return false;
+    }
     let lower = unit.to_lowercase();
     which.iter().any(|&w| {
         lower
@@ -401,370 +564,9 @@ fn holds_any_word(unit: &str, words_: &[String], which: &[usize]) -> bool {
     })
 }
 
-/// Words too common in questions to say anything about which unit is wanted, and the words a
-/// question uses to talk about the output itself ("quote the line", "report every field").
-const STOPWORDS: &[&str] = &[
-    "a",
-    "about",
-    "after",
-    "all",
-    "also",
-    "an",
-    "and",
-    "any",
-    "anything",
-    "are",
-    "as",
-    "at",
-    "be",
-    "been",
-    "before",
-    "but",
-    "by",
-    "can",
-    "could",
-    "did",
-    "do",
-    "does",
-    "document",
-    "each",
-    "entry",
-    "every",
-    "everything",
-    "exactly",
-    "field",
-    "fields",
-    "find",
-    "for",
-    "from",
-    "get",
-    "give",
-    "had",
-    "has",
-    "have",
-    "hit",
-    "hits",
-    "how",
-    "i",
-    "if",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "line",
-    "lines",
-    "list",
-    "matched",
-    "me",
-    "mention",
-    "mentions",
-    "my",
-    "not",
-    "of",
-    "on",
-    "one",
-    "or",
-    "our",
-    "output",
-    "passage",
-    "please",
-    "quote",
-    "report",
-    "returned",
-    "say",
-    "says",
-    "show",
-    "so",
-    "some",
-    "something",
-    "tell",
-    "than",
-    "that",
-    "the",
-    "their",
-    "them",
-    "then",
-    "there",
-    "these",
-    "this",
-    "those",
-    "to",
-    "us",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "who",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-];
-
-/// The question with each line that is a JSON object or array (tool-call arguments) replaced by
-/// its string and number values, one per line: keys name nothing, values may.
-fn plain_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        let start = at;
-        at += line.len();
-        let trimmed = line.trim();
-        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
-            out.push_str(line);
-            continue;
-        }
-        // The arguments on one line, or pretty-printed down to the end of the question.
-        if let Ok(value) = serde_json::from_str::<Value>(trimmed) {
-            push_values(&value, &mut out);
-        } else if let Ok(value) = serde_json::from_str::<Value>(&text[start..]) {
-            push_values(&value, &mut out);
-            return out;
-        } else {
-            out.push_str(line);
-        }
-    }
-    out
-}
-
-fn push_values(value: &Value, out: &mut String) {
-    match value {
-        Value::String(s) => {
-            out.push_str(s);
-            out.push('\n');
-        }
-        Value::Number(n) => {
-            out.push_str(&n.to_string());
-            out.push('\n');
-        }
-        Value::Array(items) => items.iter().for_each(|v| push_values(v, out)),
-        Value::Object(map) => map.values().for_each(|v| push_values(v, out)),
-        Value::Bool(_) | Value::Null => {}
-    }
-}
-
-fn is_separator(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            ',' | ';'
-                | '('
-                | ')'
-                | '"'
-                | '\''
-                | '`'
-                | '{'
-                | '}'
-                | '['
-                | ']'
-                | '='
-                | '<'
-                | '>'
-                | '“'
-                | '”'
-                | '‘'
-                | '’'
-                | '«'
-                | '»'
-        )
-}
-
-/// Text between quotes of any style and between backticks, with the anchor kind it gives.
-/// A straight quote opens only after a space or bracket and closes only before one, so
-/// apostrophes (`don't`) open nothing.
-fn quoted(text: &str) -> Vec<(AnchorKind, &str)> {
-    const PAIRS: [(char, char, AnchorKind); 6] = [
-        ('`', '`', AnchorKind::Backticked),
-        ('"', '"', AnchorKind::Quoted),
-        ('\'', '\'', AnchorKind::Quoted),
-        ('“', '”', AnchorKind::Quoted),
-        ('‘', '’', AnchorKind::Quoted),
-        ('«', '»', AnchorKind::Quoted),
-    ];
-    let mut out = Vec::new();
-    for (open, close, kind) in PAIRS {
-        let straight = open == close && open != '`';
-        let mut from = 0;
-        while let Some(at) = text[from..].find(open) {
-            let start = from + at;
-            let inner = start + open.len_utf8();
-            from = inner;
-            if straight && !text[..start].chars().next_back().is_none_or(opens_after) {
-                continue;
-            }
-            let Some(len) = text[inner..].find(close) else {
-                break;
-            };
-            let end = inner + len;
-            let after = text[end + close.len_utf8()..].chars().next();
-            if straight && after.is_some_and(char::is_alphanumeric) {
-                continue;
-            }
-            let inside = text[inner..end].trim();
-            if !inside.is_empty() && !inside.contains('\n') && inside.chars().count() <= 200 {
-                out.push((kind, inside));
-            }
-            from = end + close.len_utf8();
-        }
-    }
-    out
-}
-
-fn opens_after(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '(' | '[' | '{' | ':' | ',' | '=')
-}
-
-/// File extensions that make `name.ext` a file name rather than a field path (`owner.login`).
-const EXTENSIONS: &[&str] = &[
-    "bash", "bat", "c", "cc", "cfg", "cjs", "cmake", "conf", "cpp", "cs", "css", "csv", "cxx",
-    "dart", "diff", "ex", "exs", "gemspec", "go", "gradle", "h", "hh", "hpp", "hs", "htm", "html",
-    "ini", "java", "js", "json", "jsonl", "jsx", "kt", "kts", "lock", "log", "lua", "m", "md",
-    "mjs", "mk", "ml", "mm", "patch", "php", "pl", "proto", "py", "pyi", "r", "rb", "rs", "rst",
-    "sass", "scala", "scss", "sh", "sql", "svelte", "swift", "toml", "ts", "tsv", "tsx", "txt",
-    "vue", "xml", "yaml", "yml", "zsh",
-];
-
-/// The anchor a single token gives, if any: its kind and lowercased text.
-fn classify(token: &str) -> Option<(AnchorKind, String)> {
-    if token.is_empty() {
-        return None;
-    }
-    let lower = token.to_lowercase();
-    if let Some(number) = lower.strip_prefix('#') {
-        return (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| (AnchorKind::Reference, number.to_string()));
-    }
-    let digits = lower.bytes().filter(u8::is_ascii_digit).count();
-    if is_date(&lower) {
-        return Some((AnchorKind::Date, lower));
-    }
-    if digits > 0 && is_version(&lower) {
-        return Some((AnchorKind::Version, lower));
-    }
-    if lower.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return (digits >= 2).then_some((AnchorKind::Number, lower));
-    }
-    if lower.len() >= 7
-        && digits > 0
-        && lower.bytes().all(|b| b.is_ascii_hexdigit())
-        && lower.bytes().any(|b| b.is_ascii_alphabetic())
-    {
-        return Some((AnchorKind::HexPrefix, lower));
-    }
-    if is_path(&lower) {
-        let path = lower.trim_start_matches("./").trim_end_matches('/');
-        let path = strip_line_number(path);
-        return (!path.is_empty()).then(|| (AnchorKind::Path, path.to_string()));
-    }
-    is_identifier(token).then_some((AnchorKind::Identifier, lower))
-}
-
-fn is_date(t: &str) -> bool {
-    let b = t.as_bytes();
-    b.len() >= 10
-        && b[..10].iter().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        })
-}
-
-/// `v1.2`, `1.2.3`, `2.0.0-rc.1`: digits and dots (two dots, or one after a `v`), then a suffix.
-fn is_version(t: &str) -> bool {
-    let (v, rest) = match t.strip_prefix('v') {
-        Some(rest) => (true, rest),
-        None => (false, t),
-    };
-    let core = rest.split(['-', '+']).next().unwrap_or("");
-    let parts: Vec<&str> = core.split('.').collect();
-    parts
-        .iter()
-        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && (parts.len() >= 3 || (v && parts.len() >= 2))
-}
-
-fn is_path(t: &str) -> bool {
-    if t.contains('/') {
-        return t.chars().any(char::is_alphabetic) && !t.starts_with('@');
-    }
-    let name = strip_line_number(t);
-    match name.rsplit_once('.') {
-        Some((stem, ext)) => !stem.is_empty() && EXTENSIONS.contains(&ext),
-        None => false,
-    }
-}
-
-/// `src/a.rs:12` or `src/a.rs:12:5` without the line (and column) number.
-fn strip_line_number(t: &str) -> &str {
-    let mut t = t;
-    for _ in 0..2 {
-        if let Some((head, tail)) = t.rsplit_once(':') {
-            if !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) {
-                t = head;
-            }
-        }
-    }
-    t
-}
-
-/// An identifier: letters mixed with digits, inner `_ - . @ :`, a capital after the first letter,
-/// or a leading `@` (`@octokit/rest` is a path).
-fn is_identifier(token: &str) -> bool {
-    let digits = token.chars().filter(char::is_ascii_digit).count();
-    let letters = token.chars().filter(|c| c.is_alphabetic()).count();
-    if letters == 0 {
-        return false;
-    }
-    let inner_punct = token
-        .char_indices()
-        .any(|(i, c)| i > 0 && i + c.len_utf8() < token.len() && "_-.@:".contains(c));
-    let camel =
-        token.chars().skip(1).any(char::is_uppercase) && token.chars().any(char::is_lowercase);
-    (digits > 0 && token.chars().count() >= 3) || inner_punct || camel || token.starts_with('@')
-}
-
-/// A path's forms: itself, then each shorter suffix at a `/` that still has a `/` or is a file
-/// name (`src/foo/util.py`, `foo/util.py`, `util.py`).
-fn path_forms(path: &str) -> Vec<String> {
-    let mut forms = vec![path.to_string()];
-    let mut rest = path;
-    while let Some((_, tail)) = rest.split_once('/') {
-        rest = tail;
-        if rest.contains('/') || is_path(rest) {
-            forms.push(rest.to_string());
-        }
-    }
-    forms
-}
-
-/// A qualified identifier's forms: itself, then its shorter suffixes at `::` or `.` that are
-/// identifiers themselves (`a::parse_header` gives `parse_header`, `owner.login` nothing more).
-fn identifier_forms(identifier: &str) -> Vec<String> {
-    let mut forms = vec![identifier.to_string()];
-    let mut rest = identifier;
-    while let Some(at) = rest
-        .find("::")
-        .map(|i| (i, 2))
-        .or(rest.find('.').map(|i| (i, 1)))
-    {
-        rest = &rest[at.0 + at.1..];
-        if is_identifier(rest) && rest.chars().any(|c| c == '_' || c.is_ascii_digit()) {
-            forms.push(rest.to_string());
-        }
-    }
-    forms
-}
-
-/// Whether `haystack` holds a hex token that starts with `prefix` (both lowercased).
-fn starts_hex_token(haystack: &str, prefix: &str) -> bool {
+/// Whether `haystack` holds a hex token that starts with `prefix` (both lowercased); with
+/// `lettered`, only one that has a letter after the prefix (a hash, not a longer number).
+fn starts_hex_token(haystack: &str, prefix: &str, lettered: bool) -> bool {
     let bytes = haystack.as_bytes();
     let mut from = 0;
     while let Some(at) = haystack[from..].find(prefix) {
@@ -774,7 +576,11 @@ fn starts_hex_token(haystack: &str, prefix: &str) -> bool {
         while end < bytes.len() && bytes[end].is_ascii_hexdigit() {
             end += 1;
         }
-        if before_ok && (end == bytes.len() || !is_word_byte(bytes[end])) {
+        let hash = !lettered
+            || bytes[start + prefix.len()..end]
+                .iter()
+                .any(u8::is_ascii_alphabetic);
+        if before_ok && hash && (end == bytes.len() || !is_word_byte(bytes[end])) {
             return true;
         }
         from = start + 1;

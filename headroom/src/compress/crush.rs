@@ -109,7 +109,7 @@ pub(crate) fn crush(
     value: &Value,
     ctx: &SegmentContext<'_>,
 ) -> Option<Compression> {
-    let question = Question::parse(&ctx.question);
+    let question = Question::of(ctx);
     let hash = if ctx.hash.is_empty() {
         segment_hash(text)
     } else {

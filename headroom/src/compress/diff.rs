@@ -65,7 +65,7 @@ impl Compressor for DiffCompressor {
         if ctx.out_of_time() {
             return None;
         }
-        let question = Question::parse(&ctx.question);
+        let question = Question::of(ctx);
         let asked = asked_hunks(&parts, &question);
         let paths: Vec<&str> = parts
             .iter()

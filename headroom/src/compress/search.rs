@@ -147,7 +147,7 @@ fn parse(text: &str) -> (Vec<FileHits<'_>>, Vec<&str>) {
 /// Which lines of each file to keep.
 fn choose(files: &[FileHits<'_>], ctx: &SegmentContext<'_>) -> Vec<Vec<bool>> {
     let config = ctx.config;
-    let question = Question::parse(&ctx.question);
+    let question = Question::of(ctx);
     let patterns = ctx
         .tool_arguments
         .as_deref()

@@ -150,14 +150,20 @@ impl Compressor for TextCompressor {
                 .map(|out| finish(out, transforms, lossy, ctx));
         }
 
-        let question = Question::parse(&ctx.question);
+        let question = Question::of(ctx);
         let contents: Vec<&str> = units
             .iter()
             .map(|u| &text[u.range.start..u.content_end])
             .collect();
         let scores = question.scores(&contents);
         let naming = question.naming(&contents);
-        let duplicates = dedup::duplicates(&contents);
+        let mut duplicates = dedup::duplicates(&contents);
+        // A unit an anchor names is no copy of a unit that lacks the anchor (`$first_ts` in a line
+        // otherwise like the one before): it repeats only a named unit of the same text.
+        let mut named_texts = std::collections::HashSet::new();
+        for &i in &naming.strong {
+            duplicates[i] = !named_texts.insert(contents[i]);
+        }
         let candidates: Vec<Candidate> = units
             .iter()
             .enumerate()

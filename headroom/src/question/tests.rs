@@ -141,3 +141,80 @@ fn the_words_of_a_quoted_phrase_name_no_function() {
     assert!(!q.says_name("directory") && !q.says_name("home"));
     assert!(q.says_name("cd"));
 }
+
+#[test]
+fn seven_digits_name_the_hash_they_start_not_a_longer_number() {
+    let q = Question::parse("What did commit 1234567 change?");
+    let units = [
+        "commit 1234567ab0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5",
+        "id 12345678",
+        "commit 7654321ab0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5",
+        "took 1234567 ms",
+    ];
+    assert_eq!(q.naming(&units).strong, vec![0, 3]);
+    assert_eq!(
+        q.names_value("1234567ab0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5"),
+        vec![0]
+    );
+    assert!(q.names_value("12345678").is_empty());
+}
+
+#[test]
+fn what_only_the_tool_call_says_never_outranks_the_users_words() {
+    let arguments = r#"{"command":"cat zlib.h"}"#;
+    let question = format!("In this file, where is fprintf? Quote the line.\n{arguments}");
+    let q = Question::for_call(&question, Some(arguments));
+    let units = [
+        "/* zlib.h -- interface of the 'zlib' general purpose compression library */",
+        "/* Convert, format, compress, and write the arguments to file, as in fprintf. */",
+        "/* Flush the output. */",
+        "/* Close the file. */",
+    ];
+    let naming = q.naming(&units);
+    assert_eq!(
+        naming.strong,
+        vec![0],
+        "the file's own name still names its unit"
+    );
+    assert!(!naming.asked_strong);
+    assert_eq!(naming.weak.first(), Some(&1));
+    assert_eq!(naming.rare_asked, 1);
+    assert_eq!(naming.kept_whole(3), vec![0, 1]);
+    // Said by the user, the same anchor settles it.
+    let q = Question::for_call(&format!("What is zlib.h?\n{arguments}"), Some(arguments));
+    assert!(q.naming(&units).asked_strong);
+    // Names: `flag` of `cat flag.go` is the call's, not the user's.
+    let arguments = r#"{"command":"cat flag.go"}"#;
+    let q = Question::for_call(&format!("Where is pointers?\n{arguments}"), Some(arguments));
+    assert!(q.says_name("flag") && !q.asks_name("flag"));
+    assert!(q.asks_name("pointers"));
+    assert_eq!(q.asked_only().words(), ["pointers"]);
+}
+
+#[test]
+fn a_field_value_of_several_words_is_a_phrase() {
+    let q = Question::parse(
+        "Find the entry whose `title` is Test issue 4. Report every field of that entry.",
+    );
+    assert!(kinds(&q).contains(&(AnchorKind::Quoted, "test issue 4")));
+    let units = [
+        "{\"title\":\"Test issue 4\"}",
+        "{\"title\":\"Test issue 40\"}",
+        "{\"title\":\"Test issue 14\"}",
+    ];
+    assert_eq!(q.naming(&units).strong, vec![0]);
+    assert_eq!(q.names_value("Test issue 4").len(), 1);
+    assert!(q.names_value("Test issue 40").is_empty());
+    // One word, a quoted value or no field: no phrase of its own.
+    for question in [
+        "the entry whose name is serde",
+        "the entry whose title is \"a b\"",
+        "where is the parser defined?",
+    ] {
+        assert!(read::field_values(question).is_empty(), "{question}");
+    }
+    assert_eq!(
+        read::field_values("Orders where the status = payment declined. Why?"),
+        ["payment declined"]
+    );
+}

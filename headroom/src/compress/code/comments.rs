@@ -9,7 +9,7 @@
 
 use super::walk::preorder;
 use crate::marker::Marker;
-use crate::question::Question;
+use crate::question::{Question, WEAK_MAX_UNITS};
 use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
@@ -110,11 +110,8 @@ pub(crate) fn shorten(
         .iter()
         .map(|g| &lines.source[lines.span(g.first, g.last)])
         .collect();
-    let named: Vec<usize> = match question.map(|q| q.naming(&texts)) {
-        Some(naming) if naming.strong.is_empty() => naming.weak.into_iter().take(1).collect(),
-        Some(naming) => naming.strong,
-        None => Vec::new(),
-    };
+    let named: Vec<usize> =
+        question.map_or_else(Vec::new, |q| q.naming(&texts).kept_whole(WEAK_MAX_UNITS));
     groups
         .iter()
         .enumerate()

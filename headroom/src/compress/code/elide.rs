@@ -76,13 +76,19 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
         .iter()
         .map(|r| source[..r.start].matches('\n').count())
         .collect();
+    // What a name names is the answer: comments that merely mention it stay shortened, and only
+    // an anchor no wanted function holds as said (`HashSet::with_capacity_and_hasher_in` where
+    // the function is `fn with_capacity_and_hasher_in`) still names comments.
+    let unanswered = by_name.then(|| {
+        let wanted: Vec<&str> = wanted_ranges.iter().map(|r| &source[r.clone()]).collect();
+        plan.question.unanswered_by(&wanted)
+    });
     let comments = shorten(
         tree,
         &lines,
         &skip,
         &wanted_rows,
-        // What a name names is the answer: comments that merely mention it stay shortened.
-        (!by_name).then_some(plan.question),
+        unanswered.as_ref().or(Some(plan.question)),
         plan.comment_lines,
         plan.hash,
     );
@@ -123,19 +129,22 @@ fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<us
         return (ranges, false);
     }
     let mut functions: Vec<Range<usize>> = Vec::new();
+    // Whether a name the user's turn says (not only the tool call's arguments) named one.
+    let mut asked_by_name = false;
     preorder(tree, |node| {
         let is_function = elidable_body(node, &plan.grammar).is_some();
-        let named = if is_function {
-            function_name(node, source).is_some_and(|name| is_named(plan.question, name))
+        let name = if is_function {
+            function_name(node, source).filter(|name| is_named(plan.question, name))
         } else if plan.grammar.types.contains(&node.kind())
             && node.end_position().row - node.start_position().row <= NAMED_TYPE_MAX_LINES
         {
             // A large named type keeps its structure (fields, signatures) like any other.
-            type_name(node, source).is_some_and(|name| is_type_named(plan.question, name))
+            type_name(node, source).filter(|name| is_type_named(plan.question, name))
         } else {
-            false
+            None
         };
-        if named {
+        if let Some(name) = name {
+            asked_by_name |= plan.question.asks_name(name);
             ranges.push(node.byte_range());
         } else if is_function {
             functions.push(node.byte_range());
@@ -143,18 +152,14 @@ fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<us
         true
     });
     // A function or type named by its name is the most specific answer: the functions that
-    // merely hold the name are its users, not what was asked.
-    if !ranges.is_empty() {
+    // merely hold the name are its users, not what was asked. (A name only the tool call says,
+    // `flag` of `cat flag.go`, leaves the user's words their say.)
+    if asked_by_name {
         return (ranges, true);
     }
     let texts: Vec<&str> = functions.iter().map(|r| &source[r.clone()]).collect();
     // Functions are large units: those an anchor names, else the best one by words alone.
-    let naming = plan.question.naming(&texts);
-    let named: Vec<usize> = if naming.strong.is_empty() {
-        naming.weak.into_iter().take(1).collect()
-    } else {
-        naming.strong
-    };
+    let named = plan.question.naming(&texts).kept_whole(1);
     let mut room = (source.len() as f64 * NAMED_TEXT_SHARE) as usize;
     for &i in &named {
         let r = &functions[i];

@@ -99,7 +99,7 @@ impl Compressor for CodeCompressor {
             return TextCompressor.compress(text, ctx);
         };
         let errors = error_count(&tree);
-        let question = Question::parse(&ctx.question);
+        let question = Question::of(ctx);
         let plan = Plan {
             grammar: grammar::grammar(self.language),
             question: &question,

@@ -55,6 +55,24 @@ impl Compressor for LogsCompressor {
     }
 }
 
+/// Words a question uses for the kinds of line the rules keep (`which errors does it report?`).
+const KIND_WORDS: &[&str] = &[
+    "error",
+    "errors",
+    "warning",
+    "warnings",
+    "fail",
+    "fails",
+    "failed",
+    "failure",
+    "failures",
+    "fatal",
+    "panic",
+    "panics",
+    "exception",
+    "exceptions",
+];
+
 /// What a line is, as far as keeping it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -84,7 +102,18 @@ impl Plan {
         let mut keep = vec![false; n];
         let mut in_trace = vec![false; n];
         let mut traces_capped = false;
-        let question = Question::parse(&ctx.question);
+        let question = Question::of(ctx);
+        // Lines a rare word of the user's turn names (`manual` on one line of 600), kept as an
+        // anchor's are: a word on three lines or fewer names them as surely as a path would.
+        // (`errors`, `failed`… ask for what the rules below keep, and name no line.)
+        let by_words = question.without_words(KIND_WORDS);
+        let mut by_word = vec![false; n];
+        if !by_words.words().is_empty() {
+            let naming = by_words.naming(lines);
+            for &i in naming.weak.iter().take(naming.rare_asked) {
+                by_word[i] = true;
+            }
+        }
 
         // Stack traces first: they own their lines, so error context never keeps a whole trace.
         let mut i = 0;
@@ -128,7 +157,7 @@ impl Plan {
                 Kind::Summary => (config.logs_warning_lines, 0),
                 _ if !question.is_empty()
                     && kinds[i] != Kind::Blank
-                    && question.mentions(lines[i]) =>
+                    && (by_word[i] || question.mentions(lines[i])) =>
                 {
                     (0, 0)
                 }
@@ -153,18 +182,12 @@ impl Plan {
         let mut whole = vec![false; n];
         if let Some(records) = &records {
             // The question less the tool call's arguments (the engine appends them to the turn).
-            let asked = ctx
-                .tool_arguments
-                .as_deref()
-                .filter(|arguments| !arguments.is_empty() && ctx.question.contains(*arguments))
-                .map_or_else(
-                    || question.clone(),
-                    |arguments| Question::parse(&ctx.question.replacen(arguments, "", 1)),
-                );
+            let asked = by_words.asked_only();
             let named = records.named(lines, &question, &asked);
             for (range, named) in records.ranges().zip(named) {
                 if named {
-                    keep_named_record(lines, range.clone(), &question, &mut keep);
+                    let named_line = |i: usize| by_word[i] || question.mentions(lines[i]);
+                    keep_named_record(lines, range.clone(), named_line, &mut keep);
                     whole[range].fill(true);
                 } else if range.clone().any(|i| kinds[i] == Kind::Error && keep[i]) {
                     keep[range.start] = true;
@@ -283,11 +306,12 @@ impl Plan {
 }
 
 /// Keeps a named record: whole, or when longer than [`RECORD_MAX_LINES`] its first
-/// [`RECORD_HEAD_LINES`] lines, the lines that name what the question asks and its last line.
+/// [`RECORD_HEAD_LINES`] lines, the lines that name what the question asks (`named_line`) and its
+/// last line.
 fn keep_named_record(
     lines: &[&str],
     range: std::ops::Range<usize>,
-    question: &Question,
+    named_line: impl Fn(usize) -> bool,
     keep: &mut [bool],
 ) {
     if range.len() <= RECORD_MAX_LINES {
@@ -296,7 +320,7 @@ fn keep_named_record(
     }
     keep[range.start..range.start + RECORD_HEAD_LINES].fill(true);
     for i in range.clone() {
-        keep[i] |= question.mentions(lines[i]);
+        keep[i] |= named_line(i);
     }
     // The last line that says something (a record often ends in a blank line).
     if let Some(last) = range.rev().find(|&i| !lines[i].trim().is_empty()) {

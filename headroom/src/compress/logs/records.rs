@@ -103,7 +103,8 @@ impl Records {
 
     /// Which records the question names (see [`Question::naming`]): every record an anchor picks
     /// out (a hash prefix, a quoted subject, a path in `--stat` lines, a version, a date), or when
-    /// none does, the few best records holding a rare question word.
+    /// none does, the few best records holding a rare question word (a long one too: it keeps
+    /// its head and the lines holding the word), or short ones scoring best by the words.
     ///
     /// Words count only when no anchor names a record (a common word such as `commit` would pick
     /// any), and only the words of `asked`, the user's turn: the tool call's own words (`cargo
@@ -113,10 +114,16 @@ impl Records {
         let units: Vec<&str> = texts.iter().map(String::as_str).collect();
         let strong = question.naming(&units).strong;
         let picked = if strong.is_empty() {
-            // A word names a record only if the record is short enough to keep whole.
+            // A word names a record if the record is short enough to keep whole, or if it is a
+            // rare word (the record then keeps its head and the lines holding it).
             let ranges: Vec<Range<usize>> = self.ranges().collect();
-            let mut weak = asked.naming(&units).weak;
-            weak.retain(|&r| ranges[r].len() <= RECORD_MAX_LINES);
+            let naming = asked.naming(&units);
+            let mut weak = naming.weak;
+            let mut rank = 0;
+            weak.retain(|&r| {
+                rank += 1;
+                rank <= naming.rare_asked || ranges[r].len() <= RECORD_MAX_LINES
+            });
             weak
         } else {
             strong

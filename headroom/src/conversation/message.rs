@@ -21,6 +21,9 @@ pub(crate) struct MessageView {
     pub segments: Vec<Segment>,
     /// The memo's key of the message's exact bytes, when read through a memo.
     pub key: Option<Key>,
+    /// A Responses call or `reasoning` item read on its own: it joins the run of such items around
+    /// it, which is one `assistant` message (never set on a whole message).
+    pub call_item: bool,
 }
 
 impl MessageView {
@@ -34,6 +37,7 @@ impl MessageView {
             tool_calls: Vec::new(),
             segments: Vec::new(),
             key: None,
+            call_item: false,
         }
     }
 

@@ -102,6 +102,13 @@ pub fn totals(turns: &[Turn], window: usize) -> String {
 }
 
 /// The median of `values` (the upper one of an even count); `None` when empty.
+///
+/// ```
+/// use headroom_bench::session_report::median;
+/// assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+/// assert_eq!(median(vec![4.0, 1.0]), Some(4.0));
+/// assert_eq!(median(vec![]), None);
+/// ```
 pub fn median(mut values: Vec<f64>) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied()
@@ -109,6 +116,17 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
 
 /// How a door's per-turn cost grows with the history, on one clock: turn 24 / turn 2, and the
 /// median of the last 12 turns / the median of the first 12.
+///
+/// ```
+/// use headroom_bench::session_report::Growth;
+/// use headroom_bench::session_run::{Cost, Turn};
+/// let turns: Vec<Turn> = (1..=24)
+///     .map(|n| Turn { turn: n, library: Cost { wall_ms: 9.0, cpu_ms: Some(n as f64) }, ..Turn::default() })
+///     .collect();
+/// let cpu = Growth::of(&turns, |t| t.library.cpu_ms);
+/// assert_eq!(cpu.ratio_24_2(), Some(12.0));
+/// assert_eq!(cpu.ratio_medians(), Some(19.0 / 7.0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Growth {
     pub turn_2: Option<f64>,

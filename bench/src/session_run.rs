@@ -28,6 +28,12 @@ pub struct Cost {
 
 impl Cost {
     /// CPU ms when measured, else wall ms.
+    ///
+    /// ```
+    /// use headroom_bench::session_run::Cost;
+    /// assert_eq!(Cost { wall_ms: 9.0, cpu_ms: Some(2.0) }.ms(), 2.0);
+    /// assert_eq!(Cost { wall_ms: 9.0, cpu_ms: None }.ms(), 9.0);
+    /// ```
     pub fn ms(&self) -> f64 {
         self.cpu_ms.unwrap_or(self.wall_ms)
     }

@@ -16,5 +16,6 @@ pub mod records;
 pub mod responses;
 pub mod seed;
 pub mod session;
+pub mod session_report;
 pub mod session_run;
 pub mod summary;

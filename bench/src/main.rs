@@ -223,7 +223,7 @@ fn readme(table: &Path, readme: &Path) -> Result<()> {
 
 /// A long agent session, turn by turn, through the library and (with `--proxy`) a running proxy.
 fn session(args: &[String]) -> Result<()> {
-    use headroom_bench::{session, session_run};
+    use headroom_bench::{session, session_report, session_run};
     let mut turns = 40usize;
     let mut max_bytes = 160_000usize;
     let mut model = "gpt-4o".to_string();
@@ -257,17 +257,23 @@ fn session(args: &[String]) -> Result<()> {
         )))
         .build()
         .map_err(|e| e.to_string())?;
+    // A warm process, as the proxy is once started: tokenizer tables and every compressor's statics.
+    engine.warm_up();
     let mut rows = session_run::library(&engine, &requests)?;
-    // A proxy of our own: the release binary, an in-memory store, an upstream it never calls.
-    let mut child = None;
-    if let Some(binary) = &binary {
-        let (process, address) = start_proxy(binary)?;
-        child = Some(process);
-        proxy = Some(address);
-    }
-    if let Some(address) = &proxy {
-        let result = session_run::proxy(address, &requests, &mut rows);
-        if let Some(mut process) = child {
+    // A proxy of our own (the release binary, an in-memory store, an upstream it never calls),
+    // whose CPU time is read around each call; or one given by address (wall clock only).
+    let started = match &binary {
+        Some(binary) => Some(start_proxy(binary)?),
+        None => None,
+    };
+    let target = match (&started, proxy) {
+        (Some((_, proxy)), _) => Some(proxy.clone()),
+        (None, Some(address)) => Some(session_run::Proxy { address, pid: None }),
+        (None, None) => None,
+    };
+    if let Some(target) = &target {
+        let result = session_run::proxy(target, &requests, &mut rows);
+        if let Some((mut process, _)) = started {
             let _ = process.kill();
             let _ = process.wait();
         }
@@ -278,8 +284,8 @@ fn session(args: &[String]) -> Result<()> {
     let library_resend = session_run::library_resend(&requests[probe - 1])?;
     let proxy_resend = match &binary {
         Some(binary) => {
-            let (mut process, address) = start_proxy(binary)?;
-            let result = session_run::proxy_resend(&address, &requests[probe - 1]);
+            let (mut process, proxy) = start_proxy(binary)?;
+            let result = session_run::proxy_resend(&proxy, &requests[probe - 1]);
             let _ = process.kill();
             let _ = process.wait();
             Some(result?)
@@ -287,9 +293,10 @@ fn session(args: &[String]) -> Result<()> {
         None => None,
     };
     let window = headroom::models::context_window(&model);
-    let mut md = session_run::markdown(&rows, window);
-    md.push_str(&session_run::resend_markdown(
+    let mut md = session_report::markdown(&rows, window);
+    md.push_str(&session_report::resend_markdown(
         probe,
+        rows[probe - 1].tokens_without,
         library_resend,
         proxy_resend,
     ));
@@ -303,8 +310,8 @@ fn session(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Starts `binary proxy` on a free port; the process and its `host:port`.
-fn start_proxy(binary: &Path) -> Result<(std::process::Child, String)> {
+/// Starts `binary proxy` on a free port; the process and the proxy (its `host:port` and pid).
+fn start_proxy(binary: &Path) -> Result<(std::process::Child, headroom_bench::session_run::Proxy)> {
     use std::io::BufRead;
     let mut child = std::process::Command::new(binary)
         .args([
@@ -333,5 +340,6 @@ fn start_proxy(binary: &Path) -> Result<(std::process::Child, String)> {
         .next()
         .unwrap_or("")
         .to_string();
-    Ok((child, address))
+    let pid = Some(child.id());
+    Ok((child, headroom_bench::session_run::Proxy { address, pid }))
 }

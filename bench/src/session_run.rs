@@ -1,23 +1,60 @@
 //! `headroom-bench session`: a long agent session turn by turn, through the library and through
 //! the proxy's `/v1/compress` (sessions on), with what each turn costs and what a provider's
-//! prompt cache could reuse.
+//! prompt cache could reuse. Every cost is measured twice: wall clock, and CPU time of the process
+//! doing the work (this one for the library, the proxy's for the proxy), which a machine shared
+//! with other work distorts far less. [`crate::session_report`] writes the tables.
 
+use crate::clock::{cpu_time, process_cpu_time};
 use headroom::tokens::TokenCounter;
 use headroom::Headroom;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// gpt-4o's published price per million input tokens, uncached and cached (USD).
-pub const PRICE_PER_M: f64 = 2.50;
-/// See [`PRICE_PER_M`].
-pub const CACHED_PRICE_PER_M: f64 = 1.25;
 /// A provider caches a prefix of at least this many tokens, in steps of [`CACHE_STEP`].
 pub const CACHE_MIN: usize = 1024;
 /// See [`CACHE_MIN`].
 pub const CACHE_STEP: usize = 128;
+
+/// What one piece of work cost: wall-clock ms, and CPU ms of the process that did it (`None` when
+/// that process's clock cannot be read, e.g. a proxy given by address).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Cost {
+    pub wall_ms: f64,
+    pub cpu_ms: Option<f64>,
+}
+
+impl Cost {
+    /// CPU ms when measured, else wall ms.
+    ///
+    /// ```
+    /// use headroom_bench::session_run::Cost;
+    /// assert_eq!(Cost { wall_ms: 9.0, cpu_ms: Some(2.0) }.ms(), 2.0);
+    /// assert_eq!(Cost { wall_ms: 9.0, cpu_ms: None }.ms(), 9.0);
+    /// ```
+    pub fn ms(&self) -> f64 {
+        self.cpu_ms.unwrap_or(self.wall_ms)
+    }
+}
+
+/// Runs `work`, timing it on the wall clock and on `cpu` (a process's CPU clock).
+///
+/// ```
+/// use headroom_bench::{clock, session_run::timed};
+/// let (sum, cost) = timed(|| Some(clock::cpu_time()), || (0..1_000_000u64).map(std::hint::black_box).sum::<u64>());
+/// assert!(sum > 0 && cost.cpu_ms.unwrap() > 0.0 && cost.wall_ms > 0.0);
+/// ```
+pub fn timed<T>(cpu: impl Fn() -> Option<Duration>, work: impl FnOnce() -> T) -> (T, Cost) {
+    let (cpu_before, started) = (cpu(), Instant::now());
+    let out = work();
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let cpu_ms = cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before).as_secs_f64() * 1000.0);
+    (out, Cost { wall_ms, cpu_ms })
+}
 
 /// One turn of the session.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -28,12 +65,12 @@ pub struct Turn {
     pub tokens_without: usize,
     /// Prompt tokens after Headroom.
     pub tokens_with: usize,
-    /// Library: ms for the first sight of this request, and for the same request sent again.
-    pub library_ms: f64,
-    pub library_resend_ms: f64,
-    /// Proxy (`/v1/compress`, one keep-alive connection): ms per call, and for the same call again.
-    pub proxy_ms: Option<f64>,
-    pub proxy_resend_ms: Option<f64>,
+    /// Library: the first sight of this request (its new turn), and the same request sent again.
+    pub library: Cost,
+    pub library_resend: Cost,
+    /// Proxy (`/v1/compress`, one keep-alive connection): per call, and the same call again.
+    pub proxy: Option<Cost>,
+    pub proxy_resend: Option<Cost>,
     /// Leading messages byte-identical to the previous turn's compressed request.
     pub prefix_stable_messages: usize,
     /// ... out of the previous turn's messages.
@@ -48,7 +85,7 @@ pub struct Turn {
 }
 
 /// Runs every request through `engine`, as one long-lived agent process would (memo warm from the
-/// earlier turns), timing the first sight and a re-send of each.
+/// earlier turns), timing the first sight and a re-send of each on this process's CPU clock.
 pub fn library(engine: &Headroom, requests: &[Value]) -> Result<Vec<Turn>, String> {
     let counter = headroom::tokens::counter_for_model(
         requests
@@ -58,16 +95,13 @@ pub fn library(engine: &Headroom, requests: &[Value]) -> Result<Vec<Turn>, Strin
     );
     let mut turns = Vec::new();
     let mut previous: Option<(Vec<Value>, Vec<Value>)> = None;
+    let cpu = || Some(cpu_time());
     for (i, request) in requests.iter().enumerate() {
         let body = serde_json::to_vec(request).expect("serializes");
-        let started = Instant::now();
-        let out = engine
-            .compress_json(&body)
-            .map_err(|e| format!("turn {}: {e}", i + 1))?;
-        let library_ms = ms(started);
-        let started = Instant::now();
-        let again = engine.compress_json(&body).map_err(|e| e.to_string())?;
-        let library_resend_ms = ms(started);
+        let (out, library) = timed(cpu, || engine.compress_json(&body));
+        let out = out.map_err(|e| format!("turn {}: {e}", i + 1))?;
+        let (again, library_resend) = timed(cpu, || engine.compress_json(&body));
+        let again = again.map_err(|e| e.to_string())?;
         let hurried = |r: &headroom::Report| {
             r.passthrough_reason
                 .as_deref()
@@ -104,8 +138,8 @@ pub fn library(engine: &Headroom, requests: &[Value]) -> Result<Vec<Turn>, Strin
             messages: original.len(),
             tokens_without: out.report.tokens_before,
             tokens_with: out.report.tokens_after,
-            library_ms,
-            library_resend_ms,
+            library,
+            library_resend,
             prefix_stable_messages: stable,
             previous_messages: previous_len,
             cached_with,
@@ -122,23 +156,46 @@ pub fn library(engine: &Headroom, requests: &[Value]) -> Result<Vec<Turn>, Strin
     Ok(turns)
 }
 
-/// Sends every request to a proxy's `/v1/compress` at `address` (`host:port`) with one session
-/// id, filling the proxy columns of `turns`.
-pub fn proxy(address: &str, requests: &[Value], turns: &mut [Turn]) -> Result<(), String> {
-    let mut stream =
-        TcpStream::connect(address).map_err(|e| format!("cannot reach {address}: {e}"))?;
+/// A proxy the benchmark talks to: its `host:port`, and its process id when the benchmark
+/// started it (then its CPU time is read around each call).
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    pub address: String,
+    pub pid: Option<u32>,
+}
+
+impl Proxy {
+    /// Posts `body` to `/v1/compress` on `stream`, timing the proxy's work.
+    fn call(&self, stream: &mut TcpStream, body: &[u8]) -> Result<(Value, Cost), String> {
+        let pid = self.pid;
+        let (reply, cost) = timed(
+            || pid.and_then(process_cpu_time),
+            || post(stream, &self.address, body),
+        );
+        Ok((reply?, cost))
+    }
+
+    fn connect(&self) -> Result<TcpStream, String> {
+        let stream = TcpStream::connect(&self.address)
+            .map_err(|e| format!("cannot reach {}: {e}", self.address))?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        Ok(stream)
+    }
+}
+
+/// Sends every request to `proxy`'s `/v1/compress` with one session id, filling the proxy
+/// columns of `turns`.
+pub fn proxy(proxy: &Proxy, requests: &[Value], turns: &mut [Turn]) -> Result<(), String> {
+    let mut stream = proxy.connect()?;
     for (request, turn) in requests.iter().zip(turns.iter_mut()) {
         let mut call = request.clone();
         call["session_id"] = Value::from("bench-session");
         let body = serde_json::to_vec(&call).expect("serializes");
-        let started = Instant::now();
-        let reply = post(&mut stream, address, &body)?;
-        turn.proxy_ms = Some(ms(started));
+        let (reply, cost) = proxy.call(&mut stream, &body)?;
+        turn.proxy = Some(cost);
         turn.proxy_prefix_stable = reply["prefix_stable_messages"].as_u64().map(|n| n as usize);
         // The same call again (its session sees the same reply, so its prefix stays whole).
-        let started = Instant::now();
-        post(&mut stream, address, &body)?;
-        turn.proxy_resend_ms = Some(ms(started));
+        turn.proxy_resend = Some(proxy.call(&mut stream, &body)?.1);
     }
     Ok(())
 }
@@ -182,10 +239,6 @@ fn post(stream: &mut TcpStream, host: &str, body: &[u8]) -> Result<Value, String
     serde_json::from_slice(&reply).map_err(|e| e.to_string())
 }
 
-fn ms(started: Instant) -> f64 {
-    started.elapsed().as_secs_f64() * 1000.0
-}
-
 /// Leading messages equal in both.
 fn common(a: &[Value], b: &[Value]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
@@ -224,155 +277,16 @@ pub fn message_tokens(counter: &dyn TokenCounter, message: &Value) -> usize {
     tokens
 }
 
-/// Dollars for the session's prompts: (without caching, with a provider's prompt cache).
-pub fn dollars(turns: &[Turn], with_headroom: bool) -> (f64, f64) {
-    let mut plain = 0.0;
-    let mut cached = 0.0;
-    for t in turns {
-        let (tokens, hit) = if with_headroom {
-            (t.tokens_with, t.cached_with)
-        } else {
-            (t.tokens_without, t.cached_without)
-        };
-        plain += tokens as f64 * PRICE_PER_M / 1e6;
-        let hit = hit.min(tokens);
-        cached += (tokens - hit) as f64 * PRICE_PER_M / 1e6 + hit as f64 * CACHED_PRICE_PER_M / 1e6;
-    }
-    (plain, cached)
-}
-
-/// The per-turn table and the totals, in Markdown.
-pub fn markdown(turns: &[Turn], window: usize) -> String {
-    let mut md = String::from(
-        "| turn | messages | tokens without | tokens with | library ms (first / re-sent) | proxy ms (first / re-sent) | prefix stable | evicted |\n|--:|--:|--:|--:|--:|--:|--:|--:|\n",
-    );
-    for t in turns {
-        let proxy = match (t.proxy_ms, t.proxy_resend_ms) {
-            (Some(a), Some(b)) => format!("{a:.1} / {b:.1}"),
-            _ => "–".into(),
-        };
-        let stable = if t.previous_messages == 0 {
-            "–".to_string()
-        } else {
-            format!("{}/{}", t.prefix_stable_messages, t.previous_messages)
-        };
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {:.1} / {:.2} | {} | {} | {} |\n",
-            t.turn,
-            t.messages,
-            t.tokens_without,
-            t.tokens_with,
-            t.library_ms,
-            t.library_resend_ms,
-            proxy,
-            stable,
-            t.evicted_messages
-        ));
-    }
-    let without: usize = turns.iter().map(|t| t.tokens_without).sum();
-    let with: usize = turns.iter().map(|t| t.tokens_with).sum();
-    let largest_without = turns.iter().map(|t| t.tokens_without).max().unwrap_or(0);
-    let largest_with = turns.iter().map(|t| t.tokens_with).max().unwrap_or(0);
-    let over = turns.iter().filter(|t| t.tokens_without > window).count();
-    let stable: usize = turns.iter().map(|t| t.prefix_stable_messages).sum();
-    let previous: usize = turns.iter().map(|t| t.previous_messages).sum();
-    let steady = turns
-        .iter()
-        .skip(1)
-        .filter(|t| t.prefix_stable_messages == t.previous_messages)
-        .count();
-    let (plain_without, cached_without) = dollars(turns, false);
-    let (plain_with, cached_with) = dollars(turns, true);
-    md.push_str(&targets(turns));
-    md.push_str(&format!(
-        "\nTotals over {} turns: {without} prompt tokens without Headroom, {with} with ({:.1}% saved). \
-         Largest request: {largest_without} tokens without ({over} of {} requests over the {window}-token window), \
-         {largest_with} with. Prefix-stable share: {stable} of {previous} earlier messages sent again byte-identical \
-         ({:.1}%; {steady} of {} turns kept the whole previous request as their prefix). \
-         Prompt cost at ${PRICE_PER_M:.2}/M input tokens (${CACHED_PRICE_PER_M:.2}/M cached): \
-         ${plain_without:.2} without Headroom (${cached_without:.2} with prompt caching), \
-         ${plain_with:.2} with Headroom (${cached_with:.2} with prompt caching).\n",
-        turns.len(),
-        percent(without - with.min(without), without),
-        turns.len(),
-        percent(stable, previous),
-        turns.len().saturating_sub(1),
-    ));
-    md
-}
-
-/// The issue's targets as measured: turn 24 against turn 2 in the warm proxy, and how much faster
-/// a re-sent unchanged request is than its first sight (median over turns).
-fn targets(turns: &[Turn]) -> String {
-    let mut out = String::new();
-    let at = |n: usize| turns.iter().find(|t| t.turn == n);
-    for (label, pick) in [
-        (
-            "library",
-            (|t: &Turn| Some(t.library_ms)) as fn(&Turn) -> Option<f64>,
-        ),
-        ("proxy", |t: &Turn| t.proxy_ms),
-    ] {
-        out.push_str(&format!("\n{label}: "));
-        if let (Some(a), Some(b)) = (at(2).and_then(pick), at(24).and_then(pick)) {
-            out.push_str(&format!(
-                "turn 24 took {b:.1} ms, turn 2 {a:.1} ms: {:.2}× (target ≤ 2×); ",
-                b / a
-            ));
-        }
-        let first_and_again = |t: &Turn| match label {
-            "library" => Some((t.library_ms, t.library_resend_ms)),
-            _ => t.proxy_ms.zip(t.proxy_resend_ms),
-        };
-        let mut speedups: Vec<f64> = turns
-            .iter()
-            .filter_map(first_and_again)
-            .map(|(first, again)| first / again.max(1e-3))
-            .collect();
-        if !speedups.is_empty() {
-            speedups.sort_by(f64::total_cmp);
-            let median = speedups[speedups.len() / 2];
-            out.push_str(&format!(
-                "in the session, the same request sent again is {median:.1}× faster than when it came with its new turn \
-                 (median over turns); first turn {:.1} ms, last turn {:.1} ms.",
-                turns.first().and_then(first_and_again).map_or(0.0, |p| p.0),
-                turns.last().and_then(first_and_again).map_or(0.0, |p| p.0),
-            ));
-        }
-    }
-    let proxied: Vec<&Turn> = turns
-        .iter()
-        .filter(|t| t.proxy_prefix_stable.is_some())
-        .collect();
-    if !proxied.is_empty() {
-        let stable: usize = proxied.iter().filter_map(|t| t.proxy_prefix_stable).sum();
-        let previous: usize = proxied.iter().map(|t| t.previous_messages).sum();
-        out.push_str(&format!(
-            "\nproxy sessions: {stable} of {previous} earlier messages byte-identical ({:.1}%, the proxy's own `prefix_stable_messages`).",
-            percent(stable, previous)
-        ));
-    }
-    out.push('\n');
-    out
-}
-
-fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 * 100.0 / whole as f64
-    }
-}
-
 /// A request seen for the first time by a process that has seen none of it (cold), and the same
-/// request sent again (warm): ms each.
+/// request sent again (warm).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Resend {
-    pub first_ms: f64,
-    pub again_ms: f64,
+    pub first: Cost,
+    pub again: Cost,
 }
 
-/// [`Resend`] through the library: a fresh engine and memo, then the same engine again.
+/// [`Resend`] through the library: a fresh engine and memo (warmed up on the built-in sample, as
+/// a process's first request would find it), then the same engine again.
 pub fn library_resend(request: &Value) -> Result<Resend, String> {
     let engine = Headroom::builder()
         .memo(std::sync::Arc::new(headroom::Memo::new(
@@ -380,51 +294,24 @@ pub fn library_resend(request: &Value) -> Result<Resend, String> {
         )))
         .build()
         .map_err(|e| e.to_string())?;
+    engine.warm_up();
     let body = serde_json::to_vec(request).expect("serializes");
-    engine
-        .compress_json(br#"{"model":"gpt-4o","messages":[]}"#)
-        .map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    engine.compress_json(&body).map_err(|e| e.to_string())?;
-    let first_ms = ms(started);
-    let started = Instant::now();
-    engine.compress_json(&body).map_err(|e| e.to_string())?;
+    let cpu = || Some(cpu_time());
+    let (first, first_cost) = timed(cpu, || engine.compress_json(&body));
+    first.map_err(|e| e.to_string())?;
+    let (again, again_cost) = timed(cpu, || engine.compress_json(&body));
+    again.map_err(|e| e.to_string())?;
     Ok(Resend {
-        first_ms,
-        again_ms: ms(started),
+        first: first_cost,
+        again: again_cost,
     })
 }
 
-/// [`Resend`] through a proxy at `address` that has not seen the request.
-pub fn proxy_resend(address: &str, request: &Value) -> Result<Resend, String> {
-    let mut stream =
-        TcpStream::connect(address).map_err(|e| format!("cannot reach {address}: {e}"))?;
+/// [`Resend`] through a proxy that has not seen the request.
+pub fn proxy_resend(proxy: &Proxy, request: &Value) -> Result<Resend, String> {
+    let mut stream = proxy.connect()?;
     let body = serde_json::to_vec(request).expect("serializes");
-    let started = Instant::now();
-    post(&mut stream, address, &body)?;
-    let first_ms = ms(started);
-    let started = Instant::now();
-    post(&mut stream, address, &body)?;
-    Ok(Resend {
-        first_ms,
-        again_ms: ms(started),
-    })
-}
-
-/// One line per door: how much faster the re-send was.
-pub fn resend_markdown(turn: usize, library: Resend, proxy: Option<Resend>) -> String {
-    let line = |door: &str, r: Resend| {
-        format!(
-            "\n{door}: the request of turn {turn}, first seen by a cold process, {:.1} ms; sent again {:.1} ms: {:.1}× faster (target ≥ 20×).",
-            r.first_ms,
-            r.again_ms,
-            r.first_ms / r.again_ms.max(1e-3)
-        )
-    };
-    let mut out = line("library", library);
-    if let Some(p) = proxy {
-        out.push_str(&line("proxy", p));
-    }
-    out.push('\n');
-    out
+    let first = proxy.call(&mut stream, &body)?.1;
+    let again = proxy.call(&mut stream, &body)?.1;
+    Ok(Resend { first, again })
 }

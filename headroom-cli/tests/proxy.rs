@@ -656,13 +656,20 @@ async fn compress_sessions_fit_the_budget_and_count_the_stable_prefix() {
             .unwrap()
             .contains(first["hash"].as_str().unwrap())));
     let stats = stats(&proxy).await;
-    assert!(stats["compression"]["evictions"].as_u64().unwrap() >= 1);
+    let evictions = stats["compression"]["evictions"].as_u64().unwrap();
+    assert!(evictions >= 1);
     assert_eq!(stats["sessions"]["calls"], 7);
-    assert!(stats["sessions"]["prefix_stable_share"].as_f64().unwrap() > 0.0);
+    let share = stats["sessions"]["prefix_stable_share"].as_f64().unwrap();
+    assert!(share > 0.0 && share <= 1.0, "{share}");
+    // /metrics says the same numbers.
     let text = metrics(&proxy).await;
-    assert!(
-        text.contains("headroom_evictions_total") && text.contains("headroom_prefix_stable_share")
-    );
+    let sample = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} sample in {text}"))
+    };
+    assert_eq!(sample("headroom_evictions_total"), evictions as f64);
+    assert!((sample("headroom_prefix_stable_share") - share).abs() < 1e-9);
 
     // A gateway sends back what it got, frozen, plus a new turn: the frozen part comes back as it went.
     let mut again = sent.clone();

@@ -3,7 +3,7 @@
 //! An agent re-sends its whole conversation every turn; almost all of it was seen before. The memo
 //! keeps each message as read (by the digest of its exact bytes), and for each segment already
 //! compressed the compressor's result and the segment's token count, so a re-sent history costs
-//! hashing and look-ups. Keys are SHA-256 digests of everything a
+//! hashing and look-ups. Keys are BLAKE3 digests of everything a
 //! result depends on (the exact text, the config's fingerprint, the question, the tokenizer, the hash
 //! its markers carry, the tool call), so two different inputs never share an entry. The bound is in
 //! bytes of kept text; the eviction policy is quick_cache's (S3-FIFO, an LRU refinement that keeps
@@ -197,17 +197,19 @@ impl Memo {
         Some(n)
     }
 
-    /// The view of a message whose exact bytes are `raw`, read by `read` on a miss (`None`: not a
-    /// message; nothing remembered). The view carries its key.
+    /// The view of a message (`kind`: of which protocol, e.g. `b"chat message"`) whose exact bytes
+    /// are `raw`, read by `read` on a miss (`None`: not a message; nothing remembered). The view
+    /// carries its key.
     pub(crate) fn message(
         &self,
+        kind: &[u8],
         raw: &str,
         read: impl FnOnce() -> Option<Arc<MessageView>>,
     ) -> Option<Arc<MessageView>> {
         let Some(cache) = &self.cache else {
             return read();
         };
-        let key = KeyBuilder::new(b"message").part(raw.as_bytes()).finish();
+        let key = KeyBuilder::new(kind).part(raw.as_bytes()).finish();
         if let Some(Entry::Message(view)) = cache.get(&key) {
             return Some(view);
         }

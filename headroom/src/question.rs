@@ -24,7 +24,10 @@
 //! assert_eq!(q.naming(&units).strong, vec![0, 2]);
 //! ```
 
+mod anchor_kind;
 mod read;
+
+pub(crate) use anchor_kind::AnchorKind;
 
 use crate::compress::relevance::{bm25, contains_term, words};
 use read::{
@@ -40,29 +43,6 @@ pub(crate) const WEAK_MAX_UNITS: usize = 3;
 pub(crate) const STRONG_MAX_SHARE: f64 = 0.5;
 /// A weak unit must score at least this share of the best BM25 score.
 const WEAK_MIN_SHARE_OF_BEST: f64 = 0.5;
-
-/// What an anchor is; its kind decides how it matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum AnchorKind {
-    /// Text in quotes (any style), matched whole, whitespace runs as one space.
-    Quoted,
-    /// Text in backticks, matched whole.
-    Backticked,
-    /// A file path or name: matched whole, or by its longest suffix some unit holds.
-    Path,
-    /// An identifier (`snake_case`, `camelCase`, `a::b`, `a.b`): whole, or by its last segments.
-    Identifier,
-    /// `#N`: the number `N`.
-    Reference,
-    /// Seven or more hex digits: the start of a hash (`a1b2c3d` names `a1b2c3d4e5…`).
-    HexPrefix,
-    /// A number of two or more digits.
-    Number,
-    /// A version (`v1.2.3`, `1.2.3`).
-    Version,
-    /// A date (`2024-05-01`).
-    Date,
-}
 
 /// One thing the question names exactly.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,13 +2,12 @@
 //! and each tool call's `arguments`.
 
 use super::{
-    content_segments, invalid, object_end, reserve, segment, span, string, Elements, Fields,
-    MessageView, Protocol, RequestView, SegmentKind,
+    content_segments, invalid, object_end, read_through, reserve, segment, span, string, Elements,
+    Fields, MessageView, Protocol, RequestView, SegmentKind,
 };
 use crate::memo::Memo;
 use crate::Result;
 use std::ops::Range;
-use std::sync::Arc;
 
 /// Reads a chat-completions body whose top-level fields other than `messages` are `top`, and
 /// whose (last) `messages` value is `messages`. With a memo, a message whose exact bytes were read
@@ -25,16 +24,8 @@ pub(super) fn parse(
     let mut messages = Vec::with_capacity(raw_messages.len());
     for (i, raw) in raw_messages.into_iter().enumerate() {
         let not_an_object = || invalid(format!("messages[{i}] must be an object with a `role`"));
-        let start = span(body, raw).start;
-        let view = match memo {
-            Some(memo) => memo
-                .message(raw.get(), || read_message(raw.get()).map(Arc::new))
-                .ok_or_else(not_an_object)?
-                .rebased(start),
-            None => read_message(raw.get())
-                .ok_or_else(not_an_object)?
-                .rebased(start),
-        };
+        let view = read_through(memo, b"chat message", body, raw, read_message)
+            .ok_or_else(not_an_object)?;
         messages.push(view);
     }
     let tools = top
@@ -93,12 +84,13 @@ fn message(body: &str, message_span: Range<usize>, fields: &Fields) -> MessageVi
         segments: segments.into(),
         base: 0,
         key: None,
+        call_item: false,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{parse, parse_with, splice};
+    use super::super::{described as read, parse, parse_with, splice};
     use super::*;
     use crate::Error;
 
@@ -160,32 +152,6 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"messages":[{"role":"tool","content":"b"}],  "z" : 1.50 }"#
         );
-    }
-
-    /// What a message reads as, spans and all (a view from the memo must equal a fresh one).
-    fn read(view: &RequestView) -> Vec<String> {
-        view.messages
-            .iter()
-            .map(|m| {
-                let segments: Vec<_> = m
-                    .segments
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.kind,
-                            m.segment_span(s),
-                            s.text.clone(),
-                            s.undecodable,
-                            s.digest,
-                        )
-                    })
-                    .collect();
-                format!(
-                    "{:?} {:?} {:?} {:?} {:?} {segments:?}",
-                    m.span, m.role, m.name, m.tool_call_id, m.tool_calls
-                )
-            })
-            .collect()
     }
 
     #[test]

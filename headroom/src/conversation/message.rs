@@ -23,6 +23,9 @@ pub(crate) struct MessageView {
     pub base: usize,
     /// The memo's key of the message's exact bytes, when read through a memo.
     pub key: Option<Key>,
+    /// A Responses call or `reasoning` item read on its own: it joins the run of such items around
+    /// it, which is one `assistant` message (never set on a whole message).
+    pub call_item: bool,
 }
 
 impl MessageView {
@@ -37,6 +40,7 @@ impl MessageView {
             segments: Segments::default(),
             base: 0,
             key: None,
+            call_item: false,
         }
     }
 

@@ -18,6 +18,7 @@ pub(crate) use message::{MessageView, Segment, SegmentKind};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// The API a request body is written for.
 ///
@@ -130,6 +131,25 @@ impl<'de> serde::de::Visitor<'de> for TextParts<'_> {
     }
 }
 
+/// The view of the message (or Responses item) `raw`, borrowed from `body`: read on its own by
+/// `read` (spans from its first byte) or, with a memo, taken from it when its exact bytes were read
+/// before under `kind`; then moved to where it starts in `body`. `None`: `raw` is not one.
+pub(super) fn read_through(
+    memo: Option<&Memo>,
+    kind: &[u8],
+    body: &str,
+    raw: &RawValue,
+    read: fn(&str) -> Option<MessageView>,
+) -> Option<MessageView> {
+    let start = span(body, raw).start;
+    Some(match memo {
+        Some(memo) => memo
+            .message(kind, raw.get(), || read(raw.get()).map(Arc::new))?
+            .rebased(start),
+        None => read(raw.get())?.rebased(start),
+    })
+}
+
 /// Rewrites `body`: each (span, bytes) replaces that span; every other byte is copied.
 pub(crate) fn splice(body: &str, mut edits: Vec<(Range<usize>, String)>) -> Vec<u8> {
     edits.sort_by_key(|(range, _)| (range.start, range.end));
@@ -144,6 +164,33 @@ pub(crate) fn splice(body: &str, mut edits: Vec<(Range<usize>, String)>) -> Vec<
     out
 }
 
+/// What each message of a view reads as, spans and all (a view from the memo must equal a fresh one).
+#[cfg(test)]
+pub(super) fn described(view: &RequestView) -> Vec<String> {
+    view.messages
+        .iter()
+        .map(|m| {
+            let segments: Vec<_> = m
+                .segments
+                .iter()
+                .map(|s| {
+                    (
+                        s.kind,
+                        m.segment_span(s),
+                        s.text.clone(),
+                        s.undecodable,
+                        s.digest,
+                    )
+                })
+                .collect();
+            format!(
+                "{:?} {:?} {:?} {:?} {:?} {} {segments:?}",
+                m.span, m.role, m.name, m.tool_call_id, m.tool_calls, m.call_item
+            )
+        })
+        .collect()
+}
+
 /// Parses `body` (already UTF-8) into segments, in the shape its keys say (see [`Protocol::of_body`]).
 #[cfg(test)]
 pub(crate) fn parse(body: &str) -> Result<RequestView> {
@@ -151,8 +198,8 @@ pub(crate) fn parse(body: &str) -> Result<RequestView> {
 }
 
 /// Parses `body` (already UTF-8) into segments, in the shape its keys say (see
-/// [`Protocol::of_body`]); with a memo, a chat message whose exact bytes were read before is not
-/// read again (a re-sent history costs one hash per message). Responses bodies are read afresh.
+/// [`Protocol::of_body`]); with a memo, a chat message or Responses input item whose exact bytes
+/// were read before is not read again (a re-sent history costs one hash per message).
 pub(crate) fn parse_with(body: &str, memo: Option<&Memo>) -> Result<RequestView> {
     let top: Top = serde_json::from_str(body).map_err(|e| {
         if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
@@ -164,7 +211,7 @@ pub(crate) fn parse_with(body: &str, memo: Option<&Memo>) -> Result<RequestView>
     match top.messages {
         Some(messages) => chat::parse(body, &top.fields, messages, memo),
         None if shape(&top.fields) == Some(Protocol::Responses) => {
-            responses::parse(body, &top.fields)
+            responses::parse(body, &top.fields, memo)
         }
         None => Err(invalid(
             "missing `messages` (an array of message objects)".into(),

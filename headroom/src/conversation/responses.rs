@@ -19,9 +19,10 @@
 //! in it is read, and its bytes go out as they came.
 
 use super::{
-    content_segments, invalid, object_end, reserve, segment, span, string, Fields, MessageView,
-    Protocol, RequestView, Segment, SegmentKind,
+    content_segments, invalid, object_end, read_through, reserve, segment, span, string, Fields,
+    MessageView, Protocol, RequestView, Segment, SegmentKind,
 };
+use crate::memo::{KeyBuilder, Memo};
 use crate::Result;
 use serde_json::value::RawValue;
 use std::ops::Range;
@@ -29,8 +30,9 @@ use std::ops::Range;
 /// The part types whose `text` is read, in messages and in tool outputs.
 const TEXT_PARTS: &[&str] = &["input_text", "output_text", "text"];
 
-/// Reads a Responses body whose top-level fields are `top`.
-pub(super) fn parse(body: &str, top: &Fields) -> Result<RequestView> {
+/// Reads a Responses body whose top-level fields are `top`. With a memo, an input item whose exact
+/// bytes were read before is not read again.
+pub(super) fn parse(body: &str, top: &Fields, memo: Option<&Memo>) -> Result<RequestView> {
     let mut messages = Vec::new();
     if let Some(raw) = top.get("instructions").filter(|r| r.get().starts_with('"')) {
         messages.push(text_message(body, "system", raw));
@@ -42,7 +44,7 @@ pub(super) fn parse(body: &str, top: &Fields) -> Result<RequestView> {
             Some(b'[') => {
                 let items: Vec<&RawValue> =
                     serde_json::from_str(input.get()).map_err(|_| not_items())?;
-                read_items(body, &items, &mut messages)?;
+                read_items(body, &items, &mut messages, memo)?;
             }
             _ if input.get() == "null" => {}
             _ => return Err(not_items()),
@@ -71,54 +73,93 @@ fn text_message(body: &str, role: &str, raw: &RawValue) -> MessageView {
     }
 }
 
-/// What one input item is to the engine.
-enum Item<'a> {
-    /// A `reasoning` item: it goes with the calls around it.
-    Reasoning,
-    /// A tool call: (call id, tool name, arguments text), and the segment its arguments are.
-    Call(String, String, String, Option<&'a RawValue>),
-    /// Anything else, as a message of its own.
-    Message(MessageView),
+/// A run of call and reasoning items becoming one message. Its key (with a memo) is made of its
+/// items' keys and the bytes between them, so the run's exact bytes decide it.
+struct CallRun {
+    view: MessageView,
+    key: Option<KeyBuilder>,
+}
+
+impl CallRun {
+    /// Adds the next item of the run (read on its own, then moved to its place).
+    fn push(&mut self, body: &str, item: MessageView) {
+        let between = &body[self.view.span.end..item.span.start];
+        self.key = self
+            .key
+            .take()
+            .zip(item.key)
+            .map(|(key, k)| key.part(between.as_bytes()).part(k.as_bytes()));
+        self.view.span.end = item.span.end;
+        if item.role.is_some() {
+            self.view.role = item.role;
+        }
+        // Each item's segment spans count from its own base: re-counted from the run's.
+        let shift = item.base - self.view.base;
+        self.view
+            .segments
+            .extend(item.segments.iter().map(|segment| Segment {
+                span: segment.span.start + shift..segment.span.end + shift,
+                ..segment.clone()
+            }));
+        self.view.tool_calls.extend(item.tool_calls);
+    }
+
+    fn start(item: MessageView) -> CallRun {
+        let key = item
+            .key
+            .map(|k| KeyBuilder::new(b"responses call run").part(k.as_bytes()));
+        CallRun {
+            view: MessageView {
+                call_item: false,
+                key: None,
+                ..item
+            },
+            key,
+        }
+    }
+
+    fn finish(self) -> MessageView {
+        MessageView {
+            key: self.key.map(KeyBuilder::finish),
+            ..self.view
+        }
+    }
 }
 
 /// Reads the items of `input`, grouping each run of calls (and reasoning) into one message.
-fn read_items(body: &str, items: &[&RawValue], messages: &mut Vec<MessageView>) -> Result<()> {
-    let mut group: Option<MessageView> = None;
+fn read_items(
+    body: &str,
+    items: &[&RawValue],
+    messages: &mut Vec<MessageView>,
+    memo: Option<&Memo>,
+) -> Result<()> {
+    let mut run: Option<CallRun> = None;
     for (i, raw) in items.iter().enumerate() {
-        let fields: Fields = serde_json::from_str(raw.get())
-            .map_err(|_| invalid(format!("input[{i}] must be an object")))?;
-        let item_span = span(body, raw);
-        match item(body, item_span.clone(), &fields) {
-            Item::Message(message) => {
-                flush(&mut group, messages);
-                messages.push(message);
-            }
-            other => {
-                let g = group.get_or_insert_with(|| MessageView::empty(item_span.clone()));
-                g.span.end = item_span.end;
-                if let Item::Call(id, name, arguments, segment_raw) = other {
-                    g.role = Some("assistant".into());
-                    if let Some(raw) = segment_raw {
-                        g.segments
-                            .push(segment(body, SegmentKind::ToolCallArguments, raw));
-                    }
-                    g.tool_calls.push((id, name, arguments));
-                }
-            }
+        let item = read_through(memo, b"responses item", body, raw, read_item)
+            .ok_or_else(|| invalid(format!("input[{i}] must be an object")))?;
+        if !item.call_item {
+            messages.extend(run.take().map(CallRun::finish));
+            messages.push(item);
+            continue;
+        }
+        match &mut run {
+            Some(run) => run.push(body, item),
+            None => run = Some(CallRun::start(item)),
         }
     }
-    flush(&mut group, messages);
+    messages.extend(run.map(CallRun::finish));
     Ok(())
 }
 
-/// Ends a run of calls: it becomes one message (without a role when it held only reasoning).
-fn flush(group: &mut Option<MessageView>, messages: &mut Vec<MessageView>) {
-    if let Some(group) = group.take() {
-        messages.push(group);
-    }
+/// One item read on its own: its spans count from its first byte.
+fn read_item(raw: &str) -> Option<MessageView> {
+    let fields: Fields = serde_json::from_str(raw).ok()?;
+    Some(item(raw, 0..raw.len(), &fields))
 }
 
-fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a> {
+/// What one input item is to the engine: a message of its own, or (`call_item`) a call or a
+/// `reasoning` item, which joins the run of calls around it.
+fn item(body: &str, item_span: Range<usize>, fields: &Fields<'_>) -> MessageView {
     let kind = string(fields.get("type"))
         .or_else(|| fields.contains_key("role").then(|| "message".to_string()))
         .unwrap_or_default();
@@ -135,8 +176,18 @@ fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a
             .map_or(String::new(), |r| r.get().to_string())
     };
     let mut message = MessageView::empty(item_span);
+    let mut call = |id: String, name: String, arguments: String, raw: Option<&RawValue>| {
+        message.call_item = true;
+        message.role = Some("assistant".into());
+        if let Some(raw) = raw {
+            message
+                .segments
+                .push(segment(body, SegmentKind::ToolCallArguments, raw));
+        }
+        message.tool_calls.push((id, name, arguments));
+    };
     match kind.as_str() {
-        "reasoning" => return Item::Reasoning,
+        "reasoning" => message.call_item = true,
         "function_call" | "custom_tool_call" => {
             let key = if kind == "function_call" {
                 "arguments"
@@ -148,18 +199,12 @@ fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a
                 .and_then(|r| serde_json::from_str(r.get()).ok())
                 .unwrap_or_default();
             let name = string(fields.get("name")).unwrap_or_default();
-            return Item::Call(call_id(), name, arguments, raw);
+            call(call_id(), name, arguments, raw);
         }
-        "local_shell_call" => {
-            return Item::Call(call_id(), "local_shell".into(), raw_text("action"), None)
-        }
-        "shell_call" => return Item::Call(call_id(), "shell".into(), shell_command(fields), None),
-        "apply_patch_call" => {
-            return Item::Call(call_id(), "apply_patch".into(), raw_text("operation"), None)
-        }
-        "computer_call" => {
-            return Item::Call(call_id(), "computer".into(), raw_text("action"), None)
-        }
+        "local_shell_call" => call(call_id(), "local_shell".into(), raw_text("action"), None),
+        "shell_call" => call(call_id(), "shell".into(), shell_command(fields), None),
+        "apply_patch_call" => call(call_id(), "apply_patch".into(), raw_text("operation"), None),
+        "computer_call" => call(call_id(), "computer".into(), raw_text("action"), None),
         "message" => {
             message.role = string(fields.get("role"));
             if let Some(content) = fields.get("content") {
@@ -213,7 +258,7 @@ fn item<'a>(body: &str, item_span: Range<usize>, fields: &Fields<'a>) -> Item<'a
         }
         _ => {}
     }
-    Item::Message(message)
+    message
 }
 
 /// A `shell_call`'s commands as the arguments the engine reads for a shell command: one script,
@@ -345,6 +390,38 @@ mod tests {
         );
         assert_eq!(view.tools.as_ref().unwrap().1, r#"[{"type":"web_search"}]"#);
         assert_eq!(view.tool_choice.as_deref(), Some(r#""auto""#));
+    }
+
+    #[test]
+    fn an_item_read_through_the_memo_reads_as_a_fresh_one_at_its_own_place() {
+        use super::super::{described, parse_with};
+        let call =
+            r#"{"type":"function_call","call_id":"c1","name":"grep","arguments":"{\"q\":1}"}"#;
+        let output =
+            r#"{"type":"function_call_output","call_id":"c1","output":"line \"one\"\nbad \ud800"}"#;
+        let reasoning = r#"{"type":"reasoning","id":"rs_1","summary":[]}"#;
+        let body = format!(
+            r#"{{"model":"m","instructions":"be brief","input":[{reasoning},{call},{output}, {{"role":"user","content":[{{"type":"input_text","text":"x"}}]}},{reasoning}, {call},{output},{{"type":"item_reference","id":"i"}}]}}"#
+        );
+        let fresh = described(&parse(&body).unwrap());
+        let memo = Memo::new(1 << 20);
+        for _ in 0..2 {
+            let view = parse_with(&body, Some(&memo)).unwrap();
+            assert_eq!(described(&view), fresh);
+            let keys: Vec<_> = view.messages.iter().map(|m| m.key).collect();
+            assert!(keys[0].is_none(), "instructions are not an item");
+            assert!(keys[1..].iter().all(Option::is_some));
+            assert_eq!(keys[2], keys[5], "same output bytes, one entry");
+            assert_ne!(
+                keys[1], keys[4],
+                "the runs differ in the bytes between their items"
+            );
+        }
+        // A run's key follows its exact bytes: the same items without the space are another run.
+        let tight = body.replace("}, {", "},{");
+        let view = parse_with(&tight, Some(&memo)).unwrap();
+        assert_eq!(described(&view), described(&parse(&tight).unwrap()));
+        assert!(parse_with(r#"{"input":[1]}"#, Some(&memo)).is_err());
     }
 
     #[test]

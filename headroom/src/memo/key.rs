@@ -1,7 +1,10 @@
 //! The memo's keys: a digest of everything an entry depends on. A leaf of its own, so what the
 //! memo holds (a message's view carries its key) can name a key without depending on the memo.
-
-use sha2::{Digest, Sha256};
+//!
+//! The digest is BLAKE3's: cryptographic, so no sender can make two inputs share an entry (the
+//! memo is shared by every tenant of a proxy), and several times faster than SHA-256 over the
+//! megabytes of a re-sent history, whose every message is hashed on every turn. (Markers keep
+//! SHA-256 of the segment's text: that hash is a contract with stores and users; this one is not.)
 
 /// A digest of everything an entry depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15,27 +18,27 @@ impl Key {
 }
 
 /// Builds a [`Key`] from the parts an entry depends on; each part is length-prefixed, so no two
-/// different lists of parts give the same bytes to hash.
-pub(crate) struct KeyBuilder(Sha256);
+/// different lists of parts give the same bytes to hash. (The hasher is boxed: it is about 2 KB,
+/// and each part moves the builder.)
+pub(crate) struct KeyBuilder(Box<blake3::Hasher>);
 
 impl KeyBuilder {
     /// A key of one kind (`b"tokens"`, `b"segment"`, …).
     pub(crate) fn new(kind: &[u8]) -> KeyBuilder {
-        KeyBuilder(Sha256::new()).part(kind)
+        KeyBuilder(Box::new(blake3::Hasher::new())).part(kind)
     }
 
     /// Adds one part.
     pub(crate) fn part(mut self, bytes: &[u8]) -> KeyBuilder {
-        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
         self.0.update(bytes);
         self
     }
 
     /// The key.
     pub(crate) fn finish(self) -> Key {
-        let digest = self.0.finalize();
         let mut key = [0; 16];
-        key.copy_from_slice(&digest[..16]);
+        self.0.finalize_xof().fill(&mut key);
         Key(key)
     }
 }

@@ -2,7 +2,7 @@
 //! single tokens classified into anchors (paths, identifiers, `#N`, hex prefixes, numbers,
 //! versions, dates), and the words too common in questions to name anything.
 
-use super::AnchorKind;
+use super::anchor_kind::AnchorKind;
 use serde_json::Value;
 
 /// Words too common in questions to say anything about which unit is wanted, and the words a

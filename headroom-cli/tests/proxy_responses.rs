@@ -267,7 +267,7 @@ fn chained_on(reply_id: &str, agent_call: &str) -> Vec<u8> {
 async fn a_request_chained_on_a_mixed_reply_carries_our_answer() {
     for (stream, order) in [(false, "ours_first"), (true, "agent_first")] {
         let up = ResponsesUpstream::start().await;
-        let proxy = start_proxy(&up.url);
+        let proxy = start_proxy(&up.url, &[]);
         let mut first = build_request(stream);
         first["metadata"] = json!({"mixed": order});
         let response = post(&proxy, first.to_string().into_bytes()).await;

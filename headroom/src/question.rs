@@ -143,6 +143,8 @@ impl Naming {
     /// unless an anchor of the user's turn picked some out, up to `max_weak` weak ones: those
     /// holding a rare word of the user's turn, else the best. A word the user said names what it
     /// is on however many units the tool call's arguments name (the file a `cat` read).
+    // Only the code compressor (the `code` feature) keeps units whole.
+    #[cfg_attr(not(feature = "code"), allow(dead_code))]
     pub(crate) fn kept_whole(&self, max_weak: usize) -> Vec<usize> {
         let mut out = self.strong.clone();
         if !self.asked_strong {

@@ -51,7 +51,7 @@ pub const DEFAULT_CARRY_BYTES: usize = 16 * 1024 * 1024;
 pub const DEFAULT_CARRY_TTL: Duration = Duration::from_secs(60 * 60);
 
 /// Answers to our calls in stored Responses replies, waiting for the agent's next request. See
-/// the [module docs](self).
+/// the [resolver docs](crate::resolver).
 pub struct Carries {
     cache: quick_cache::sync::Cache<(String, String), Arc<Kept>, Weight>,
     ttl: Duration,

@@ -17,7 +17,9 @@ mod records;
 use super::{Compression, Compressor, SegmentContext};
 use crate::marker::Marker;
 use crate::question::Question;
+use aho_corasick::AhoCorasick;
 use records::{Records, RECORD_HEAD_LINES, RECORD_MAX_LINES};
+use std::sync::LazyLock;
 
 /// Compresses log output line by line.
 ///
@@ -466,6 +468,9 @@ fn is_summary(t: &str) -> bool {
         return true;
     }
     // `4 passed`, `1 failed`, `== 3 passed, 1 failed in 0.12s ==`, `generated 2 warnings`.
+    if !SUMMARY_COUNT_WORDS.is_match(t) {
+        return false;
+    }
     ["passed", "failed", "warnings", "errors"].iter().any(|w| {
         t.match_indices(w).any(|(at, _)| {
             let before = t[..at].trim_end_matches(' ');
@@ -474,31 +479,56 @@ fn is_summary(t: &str) -> bool {
     })
 }
 
+/// Every rule of [`is_error`] past its line-start prefixes needs one of these words (any case),
+/// and every rule of [`is_warning`] `warn`: one scan rules most lines out before the slower checks.
+static ERROR_OR_WARNING_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "error",
+            "exception",
+            "fatal",
+            "critical",
+            "fail",
+            "panic",
+            "warn",
+        ])
+        .expect("fixed patterns")
+});
+
+/// Every count rule of [`is_summary`] needs one of these words.
+static SUMMARY_COUNT_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::new(["passed", "failed", "warnings", "errors"]).expect("fixed patterns")
+});
+
 fn is_error(t: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "error",
+        "fatal",
+        "panic",
+        "failed",
+        "failure",
+        "fail:",
+        "critical",
+        "exception",
+        "traceback",
+        "caused by:",
+        "e: ",
+        "err:",
+        "npm err!",
+        "aborted",
+        "segmentation fault",
+    ];
+    if starts_with_any(t, PREFIXES) {
+        return true;
+    }
+    if !ERROR_OR_WARNING_WORDS.is_match(t) {
+        return false;
+    }
     // `ValueError: …`, `java.lang.IllegalStateException: …`.
     let head = t.split(':').next().unwrap_or("");
     let named = !head.contains(' ') && (head.ends_with("Error") || head.ends_with("Exception"));
     named
-        || starts_with_any(
-            t,
-            &[
-                "error",
-                "fatal",
-                "panic",
-                "failed",
-                "failure",
-                "fail:",
-                "critical",
-                "exception",
-                "traceback",
-                "caused by:",
-                "e: ",
-                "err:",
-                "npm err!",
-                "aborted",
-                "segmentation fault",
-            ],
-        )
         || [
             "ERROR",
             "FATAL",
@@ -521,7 +551,12 @@ fn is_error(t: &str) -> bool {
 /// Warnings by their shape (`warning: …`, `WARN`, `W: `), not any `warn` word (`--cap-lints warn`).
 fn is_warning(t: &str) -> bool {
     starts_with_any(t, &["warning", "warn:", "warn[", "w: ", "deprecat"])
-        || ["WARN", "WARNING"].iter().any(|w| has_word(t, w, true))
+        || ERROR_OR_WARNING_WORDS.is_match(t) && is_warning_word(t)
+}
+
+/// The rules of [`is_warning`] past its line-start prefixes.
+fn is_warning_word(t: &str) -> bool {
+    ["WARN", "WARNING"].iter().any(|w| has_word(t, w, true))
         || ["warning:", "Warning:", "DeprecationWarning"]
             .iter()
             .any(|w| t.contains(w))

@@ -23,6 +23,8 @@ has_jdk_sources || apt_install openjdk-17-source
 command -v npm >/dev/null || apt_install npm
 command -v col >/dev/null || apt_install bsdextrautils
 { command -v man >/dev/null && man -w ls >/dev/null 2>&1 && man -w tar >/dev/null 2>&1; } || apt_install man-db manpages coreutils tar
+# Issue 12 (question model): `man jq` is a shell fixture (scripts/fixtures.sh, tests/question_words.rs).
+{ command -v jq >/dev/null && man -w jq >/dev/null 2>&1; } || apt_install jq
 
 # Issue 8 (proxy): the real clients its tests drive — the official Python `openai` package in a venv,
 # and the TypeScript SDK (headroom-ai 0.37.0 with openai@4) — under target/proxy-clients/.

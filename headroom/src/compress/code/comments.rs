@@ -135,9 +135,12 @@ fn group_of(node: Node<'_>, lines: &Lines<'_>) -> Option<Group> {
     } else {
         end.row
     };
-    let alone = lines.text(first)[..node.start_position().column]
-        .trim()
-        .is_empty();
+    // Tree-sitter's column can fall past our line's text (a line that ends in a lone `\r`) or
+    // inside a character: then the comment is not known to stand alone, and is left as it is.
+    let alone = lines
+        .text(first)
+        .get(..node.start_position().column)
+        .is_some_and(|before| before.trim().is_empty());
     let style = if node.kind().ends_with("comment") {
         let text = &lines.source[node.byte_range()];
         if text.starts_with("/*") {

@@ -253,4 +253,18 @@ mod tests {
             "pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided> {\n"
         ));
     }
+
+    #[test]
+    fn a_comment_column_past_its_line_is_no_panic() {
+        // Found by the compressors fuzz target: a line ending in a lone `\r` after invalid UTF-8
+        // made tree-sitter's column fall past the line's text.
+        let bytes = b"\xff\xff\xfftype BuildH\x18sherImpl = foldhash::fast::RandomS\x10ate;\x0a\x0aimpl Map<Strin\x99\xd3\xdf\xa7alue> {\x0a    /// Makes a new emsrc/arch/wasm32/simd128/ppyauMMMG\xff\xff\xffuMMMMMMM\x10\xf3MMMM\x10\xf3\x0d";
+        let input = String::from_utf8_lossy(bytes);
+        let (question, text) = input.split_once('\n').unwrap();
+        let ctx = SegmentContext::for_tests("gpt-4o").with_question(question);
+        for language in [Language::Cpp, Language::C, Language::Rust] {
+            let out = CodeCompressor::new(language).compress(text, &ctx);
+            assert_eq!(out, CodeCompressor::new(language).compress(text, &ctx));
+        }
+    }
 }

@@ -2,8 +2,9 @@
 
 use super::CrushConfig;
 use crate::question::Question;
+use foldhash::quality::FixedState;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Field names whose value says how an item went.
 const STATUS_KEYS: &[&str] = &[
@@ -207,43 +208,40 @@ fn looks_like_error(item: &Value, fields: &[(FieldKey<'_>, &Value)]) -> bool {
         Value::Number(_) | Value::Bool(true) => true,
     };
     if let Value::Object(map) = item {
-        if map
-            .iter()
-            .any(|(k, v)| ERROR_KEYS.contains(&k.to_ascii_lowercase().as_str()) && set(v))
-        {
+        if map.iter().any(|(k, v)| listed(ERROR_KEYS, k) && set(v)) {
             return true;
         }
     }
     fields.iter().any(|&((parent, key), value)| {
         // A bare string item or a cell of a row has no name to go by: it may be a status or a message.
         let unnamed = key.is_empty() || parent == "[]";
-        let key = key.to_ascii_lowercase();
         match value {
             Value::String(s) => {
-                ((unnamed || STATUS_KEYS.contains(&key.as_str()))
-                    && ERROR_VALUES.contains(&s.to_ascii_lowercase().as_str()))
-                    || ((unnamed || MESSAGE_KEYS.contains(&key.as_str()))
+                ((unnamed || listed(STATUS_KEYS, key)) && listed(ERROR_VALUES, s))
+                    || ((unnamed || listed(MESSAGE_KEYS, key))
                         && s.len() <= ERROR_WORDS_MAX_LEN
                         && has_error_word(s))
             }
             Value::Number(n) => {
-                matches!(
-                    key.as_str(),
-                    "status" | "status_code" | "statuscode" | "http_status"
-                ) && n.as_u64().is_some_and(|c| (400..600).contains(&c))
+                listed(&["status", "status_code", "statuscode", "http_status"], key)
+                    && n.as_u64().is_some_and(|c| (400..600).contains(&c))
             }
             Value::Bool(b) => {
-                (*b && TRUE_IS_ERROR.contains(&key.as_str()))
-                    || (!*b && FALSE_IS_ERROR.contains(&key.as_str()))
+                (*b && listed(TRUE_IS_ERROR, key)) || (!*b && listed(FALSE_IS_ERROR, key))
             }
             Value::Null | Value::Array(_) | Value::Object(_) => false,
         }
     })
 }
 
+/// Whether `word` is one of `list` (lowercase words), ignoring ASCII case, without allocating.
+fn listed(list: &[&str], word: &str) -> bool {
+    list.iter().any(|entry| entry.eq_ignore_ascii_case(word))
+}
+
 fn has_error_word(s: &str) -> bool {
     s.split(|c: char| !c.is_alphanumeric())
-        .any(|w| ERROR_WORDS.iter().any(|e| w.eq_ignore_ascii_case(e)))
+        .any(|w| listed(ERROR_WORDS, w))
 }
 
 /// Items the question names: an item with a field whose whole value an anchor is (`number: 57`
@@ -304,17 +302,21 @@ fn named(
     out
 }
 
-/// Each field's values in item order, with the item index: the columns the statistics run on.
-fn columns<'a>(
-    fields: &[Vec<(FieldKey<'a>, &'a Value)>],
-) -> BTreeMap<FieldKey<'a>, Vec<(usize, &'a Value)>> {
-    let mut columns: BTreeMap<FieldKey<'a>, Vec<(usize, &'a Value)>> = BTreeMap::new();
+/// One field's values in item order, with the item index.
+type Column<'a> = Vec<(usize, &'a Value)>;
+
+/// Each field's values, the columns the statistics run on, in the order of their field keys.
+/// Grouped by hash (a tree keyed by the strings compared them on every insert), then sorted once.
+fn columns<'a>(fields: &[Vec<(FieldKey<'a>, &'a Value)>]) -> Vec<Column<'a>> {
+    let mut by_key: HashMap<FieldKey<'a>, Column<'a>, FixedState> = HashMap::default();
     for (i, item_fields) in fields.iter().enumerate() {
         for &(key, value) in item_fields {
-            columns.entry(key).or_default().push((i, value));
+            by_key.entry(key).or_default().push((i, value));
         }
     }
-    columns
+    let mut columns: Vec<(FieldKey<'a>, Column<'a>)> = by_key.into_iter().collect();
+    columns.sort_unstable_by_key(|(key, _)| *key);
+    columns.into_iter().map(|(_, column)| column).collect()
 }
 
 /// A categorical value: a string, a boolean or null, compared as written.
@@ -335,26 +337,30 @@ fn category(value: &Value) -> Option<Category<'_>> {
 }
 
 /// The first item of every rare value of a categorical field, and of every rarely present field.
-fn rare_values(
-    columns: &BTreeMap<FieldKey<'_>, Vec<(usize, &Value)>>,
-    n: usize,
-    fraction: f64,
-) -> Vec<usize> {
+fn rare_values(columns: &[Column<'_>], n: usize, fraction: f64) -> Vec<usize> {
     let rare = ((n as f64 * fraction) as usize).max(1);
     let mut out = Vec::new();
-    for column in columns.values() {
+    for column in columns {
         if column.len() <= rare {
             out.push(column[0].0);
             continue;
         }
+        // A field with many distinct values is an identifier or free text, not a category: the
+        // count stops at the first value past that limit (long URLs and ids made this the crush's
+        // costliest loop).
+        let max_distinct = (n / 4).clamp(2, 20);
         let mut counts: BTreeMap<Category<'_>, (usize, usize)> = BTreeMap::new();
+        let mut too_many = false;
         for &(i, value) in column {
             if let Some(c) = category(value) {
                 counts.entry(c).or_insert((0, i)).0 += 1;
+                if counts.len() > max_distinct {
+                    too_many = true;
+                    break;
+                }
             }
         }
-        // A field with many distinct values is an identifier or free text, not a category.
-        if counts.len() < 2 || counts.len() > (n / 4).clamp(2, 20) {
+        if too_many || counts.len() < 2 {
             continue;
         }
         let mut firsts: Vec<usize> = counts
@@ -383,13 +389,9 @@ fn mean_and_std(xs: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
 }
 
 /// Items more than `sigma` standard deviations from their field's mean, most extreme first.
-fn outliers(
-    columns: &BTreeMap<FieldKey<'_>, Vec<(usize, &Value)>>,
-    n: usize,
-    sigma: f64,
-) -> Vec<usize> {
+fn outliers(columns: &[Column<'_>], n: usize, sigma: f64) -> Vec<usize> {
     let mut found: Vec<(f64, usize)> = Vec::new();
-    for column in columns.values() {
+    for column in columns {
         let xs = numbers(column);
         if xs.len() < (n / 2).max(8) {
             continue;
@@ -411,10 +413,10 @@ fn outliers(
 
 /// The items on both sides of a level shift: a numeric field whose mean jumps between two windows,
 /// or a categorical field switching from one long run to another.
-fn change_points(columns: &BTreeMap<FieldKey<'_>, Vec<(usize, &Value)>>, n: usize) -> Vec<usize> {
+fn change_points(columns: &[Column<'_>], n: usize) -> Vec<usize> {
     let mut out = Vec::new();
     let window = (n / 10).clamp(3, 20);
-    for column in columns.values() {
+    for column in columns {
         let xs = numbers(column);
         if xs.len() > 2 * window {
             let (_, overall) = mean_and_std(xs.iter().map(|&(_, x)| x));

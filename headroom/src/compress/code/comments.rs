@@ -7,6 +7,7 @@
 //! /// [… 14 lines omitted · headroom_retrieve hash=…]
 //! ```
 
+use super::grammar::Kinds;
 use super::walk::preorder;
 use crate::marker::Marker;
 use crate::question::{Question, WEAK_MAX_UNITS};
@@ -64,6 +65,17 @@ enum Style {
     Docstring,
 }
 
+/// How comments are shortened: which nodes are comments, how many lines of each stay, and the
+/// hash its markers carry.
+pub(crate) struct Shortening<'a> {
+    /// The grammar's node kinds (comments, strings) by id.
+    pub(crate) kinds: &'a Kinds,
+    /// Long comments keep their first paragraph, at most this many lines (0: comments stay whole).
+    pub(crate) keep_lines: usize,
+    /// The segment hash the markers carry.
+    pub(crate) hash: &'a str,
+}
+
 /// Shortening edits for the long comments of `tree` that lie outside `skip` (elided bodies,
 /// functions kept whole), do not end just above a row of `keep_whole_above` (the doc comment
 /// of a function kept whole) and are not named by `question` (by an anchor, else the best one by
@@ -74,22 +86,18 @@ pub(crate) fn shorten(
     skip: &[Range<usize>],
     keep_whole_above: &[usize],
     question: Option<&Question>,
-    keep_lines: usize,
-    hash: &str,
+    how: &Shortening<'_>,
 ) -> Vec<(Range<usize>, String)> {
-    if keep_lines == 0 {
+    if how.keep_lines == 0 {
         return Vec::new();
     }
+    let mut skip = Skip::new(skip);
     let mut groups: Vec<Group> = Vec::new();
     preorder(tree, |node| {
-        let range = node.byte_range();
-        if skip
-            .iter()
-            .any(|s| s.start <= range.start && range.end <= s.end)
-        {
+        if skip.covers(node.byte_range()) {
             return false;
         }
-        if let Some(group) = group_of(node, lines) {
+        if let Some(group) = group_of(node, lines, how.kinds) {
             match groups.last_mut() {
                 Some(prev)
                     if prev.style == Style::Lines
@@ -121,12 +129,23 @@ pub(crate) fn shorten(
                     .iter()
                     .any(|&row| g.last < row && row <= g.last + 4)
         })
-        .filter_map(|(_, group)| edit(group, lines, keep_lines, hash))
+        .filter_map(|(_, group)| edit(group, lines, how.keep_lines, how.hash))
         .collect()
 }
 
 /// The comment (or docstring) `node` is, if it stands on lines of its own.
-fn group_of(node: Node<'_>, lines: &Lines<'_>) -> Option<Group> {
+fn group_of(node: Node<'_>, lines: &Lines<'_>, kinds: &Kinds) -> Option<Group> {
+    let style = if kinds.is_comment(node) {
+        if lines.source[node.byte_range()].starts_with("/*") {
+            Style::Block
+        } else {
+            Style::Lines
+        }
+    } else if kinds.is_string(node) && is_docstring(node) {
+        Style::Docstring
+    } else {
+        return None;
+    };
     let first = node.start_position().row;
     let end = node.end_position();
     // Some grammars end a line comment after its line break.
@@ -141,19 +160,48 @@ fn group_of(node: Node<'_>, lines: &Lines<'_>) -> Option<Group> {
         .text(first)
         .get(..node.start_position().column)
         .is_some_and(|before| before.trim().is_empty());
-    let style = if node.kind().ends_with("comment") {
-        let text = &lines.source[node.byte_range()];
-        if text.starts_with("/*") {
-            Style::Block
-        } else {
-            Style::Lines
-        }
-    } else if node.kind() == "string" && is_docstring(node) {
-        Style::Docstring
-    } else {
-        return None;
-    };
     alone.then_some(Group { first, last, style })
+}
+
+/// The byte ranges a walk in document order leaves alone, merged and sorted, with a cursor that
+/// only moves forward: one look-up per node instead of a scan of every range.
+struct Skip {
+    ranges: Vec<Range<usize>>,
+    at: usize,
+}
+
+impl Skip {
+    fn new(ranges: &[Range<usize>]) -> Skip {
+        let mut sorted = ranges.to_vec();
+        sorted.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(sorted.len());
+        for range in sorted {
+            match merged.last_mut() {
+                // Ranges nest or are disjoint (they are tree nodes and parts of bodies): merging
+                // the overlapping ones (not the touching) keeps what one range holds the same.
+                Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+                _ => merged.push(range),
+            }
+        }
+        Skip {
+            ranges: merged,
+            at: 0,
+        }
+    }
+
+    /// Whether one range holds all of `range`; the ranges asked about start in document order.
+    fn covers(&mut self, range: Range<usize>) -> bool {
+        while self
+            .ranges
+            .get(self.at)
+            .is_some_and(|r| r.end <= range.start && r.end < range.end)
+        {
+            self.at += 1;
+        }
+        self.ranges
+            .get(self.at)
+            .is_some_and(|r| r.start <= range.start && range.end <= r.end)
+    }
 }
 
 /// A string that is the first statement of a Python module, class or function body.
@@ -234,4 +282,36 @@ fn edit(
         lines.span(from, last),
         format!("{indent}{prefix}{marker}{close}"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The forward-only look-up answers as a scan of every range would, for nested, touching
+    /// and disjoint ranges and nodes asked in document order.
+    #[test]
+    fn skip_covers_what_one_range_holds() {
+        let ranges = [10..20, 12..15, 20..30, 40..50];
+        let nodes = [
+            0..5,
+            10..20,
+            11..14,
+            15..25,
+            20..20,
+            20..30,
+            30..30,
+            35..45,
+            41..49,
+            50..50,
+            55..60,
+        ];
+        let mut skip = Skip::new(&ranges);
+        for node in nodes {
+            let scan = ranges
+                .iter()
+                .any(|r| r.start <= node.start && node.end <= r.end);
+            assert_eq!(skip.covers(node.clone()), scan, "{node:?}");
+        }
+    }
 }

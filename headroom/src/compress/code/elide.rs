@@ -1,7 +1,7 @@
 //! Function bodies out, everything else in: the syntax-aware elision of one parsed source file.
 
-use super::comments::{shorten, Lines};
-use super::grammar::{BodyStyle, Grammar};
+use super::comments::{shorten, Lines, Shortening};
+use super::grammar::{BodyStyle, Grammar, Kinds};
 use super::names::{function_name, is_named, is_type_named, type_name};
 use super::walk::preorder;
 use crate::marker::Marker;
@@ -23,6 +23,8 @@ pub(crate) struct Elided {
 /// What to keep and how to mark what goes.
 pub(crate) struct Plan<'a> {
     pub(crate) grammar: Grammar,
+    /// The grammar's node kinds by id, for the loaded language the tree was parsed with.
+    pub(crate) kinds: &'a Kinds,
     /// What the question names: the functions and types it names stay verbatim.
     pub(crate) question: &'a Question,
     /// Bodies with fewer inner lines stay.
@@ -42,7 +44,7 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
     let (wanted_ranges, by_name) = wanted_functions(source, tree, plan);
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     preorder(tree, |node| {
-        let Some(body) = elidable_body(node, &plan.grammar) else {
+        let Some(body) = elidable_body(node, plan.kinds) else {
             return true;
         };
         // A named function, or one inside a named type, stays whole.
@@ -57,7 +59,7 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
         if wanted_ranges
             .iter()
             .any(|r| body_range.start <= r.start && r.end <= body_range.end)
-            || is_module_wrapper(tree, body, &plan.grammar)
+            || is_module_wrapper(tree, body, plan.kinds)
         {
             return true;
         }
@@ -83,14 +85,18 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
         let wanted: Vec<&str> = wanted_ranges.iter().map(|r| &source[r.clone()]).collect();
         plan.question.unanswered_by(&wanted)
     });
+    let how = Shortening {
+        kinds: plan.kinds,
+        keep_lines: plan.comment_lines,
+        hash: plan.hash,
+    };
     let comments = shorten(
         tree,
         &lines,
         &skip,
         &wanted_rows,
         unanswered.as_ref().or(Some(plan.question)),
-        plan.comment_lines,
-        plan.hash,
+        &how,
     );
     let comments_shortened = comments.len();
     edits.extend(comments);
@@ -132,10 +138,10 @@ fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<us
     // Whether a name the user's turn says (not only the tool call's arguments) named one.
     let mut asked_by_name = false;
     preorder(tree, |node| {
-        let is_function = elidable_body(node, &plan.grammar).is_some();
+        let is_function = elidable_body(node, plan.kinds).is_some();
         let name = if is_function {
             function_name(node, source).filter(|name| is_named(plan.question, name))
-        } else if plan.grammar.types.contains(&node.kind())
+        } else if plan.kinds.is_type(node)
             && node.end_position().row - node.start_position().row <= NAMED_TYPE_MAX_LINES
         {
             // A large named type keeps its structure (fields, signatures) like any other.
@@ -179,7 +185,7 @@ fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<us
 
 /// A function whose body is most of the file and defines functions of its own (an IIFE or UMD
 /// wrapper, a `main` full of closures) is a module, not a body: its functions are elided one by one.
-fn is_module_wrapper(tree: &Tree, body: Node<'_>, grammar: &Grammar) -> bool {
+fn is_module_wrapper(tree: &Tree, body: Node<'_>, kinds: &Kinds) -> bool {
     let lines = body.end_position().row - body.start_position().row;
     if lines * 2 <= tree.root_node().end_position().row {
         return false;
@@ -188,7 +194,7 @@ fn is_module_wrapper(tree: &Tree, body: Node<'_>, grammar: &Grammar) -> bool {
     let mut found = false;
     loop {
         let node = cursor.node();
-        if node != body && elidable_body(node, grammar).is_some() {
+        if node != body && elidable_body(node, kinds).is_some() {
             found = true;
             break;
         }
@@ -205,12 +211,12 @@ fn is_module_wrapper(tree: &Tree, body: Node<'_>, grammar: &Grammar) -> bool {
 }
 
 /// The body of a function node, when the node is a function and its body a block we may elide.
-fn elidable_body<'t>(node: Node<'t>, grammar: &Grammar) -> Option<Node<'t>> {
-    if !grammar.functions.contains(&node.kind()) {
+fn elidable_body<'t>(node: Node<'t>, kinds: &Kinds) -> Option<Node<'t>> {
+    if !kinds.is_function(node) {
         return None;
     }
     node.child_by_field_name("body")
-        .filter(|body| grammar.bodies.contains(&body.kind()))
+        .filter(|body| kinds.is_body(*body))
 }
 
 /// Whether the body can go without harm: the function's head parses cleanly and the body is a

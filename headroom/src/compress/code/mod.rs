@@ -100,8 +100,11 @@ impl Compressor for CodeCompressor {
         };
         let errors = error_count(&tree);
         let question = Question::of(ctx);
+        let facts = grammar::grammar(self.language);
+        let kinds = grammar::Kinds::new(&facts, &language);
         let plan = Plan {
-            grammar: grammar::grammar(self.language),
+            grammar: facts,
+            kinds: &kinds,
             question: &question,
             min_body_lines: ctx.config.code_min_body_lines,
             comment_lines: ctx.config.code_comment_lines,

@@ -119,7 +119,7 @@ impl Anchor {
 }
 
 /// The units a question names in one segment: strong ones (by anchors), then weak ones (by words).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Naming {
     /// Units an anchor picks out, in order.
     pub(crate) strong: Vec<usize>,
@@ -131,6 +131,8 @@ pub(crate) struct Naming {
     /// Some strong unit is picked out by an anchor of the user's turn (not only by one of the tool
     /// call's arguments, such as the file a `cat` read).
     pub(crate) asked_strong: bool,
+    /// The BM25 score of every unit against the question's words (all zeros without words).
+    pub(crate) scores: Vec<f64>,
 }
 
 impl Naming {
@@ -489,6 +491,7 @@ impl Question {
         let mut naming = Naming {
             strong,
             asked_strong,
+            scores: vec![0.0; units.len()],
             ..Naming::default()
         };
         if units.is_empty() {
@@ -496,6 +499,7 @@ impl Question {
         }
         if !self.words.is_empty() {
             let (scores, frequency) = bm25(&self.words, units);
+            naming.scores.clone_from(&scores);
             let (rare_asked, rare_call): (Vec<usize>, Vec<usize>) = (0..self.words.len())
                 .filter(|&w| frequency[w] >= 1 && frequency[w] as usize <= RARE_MAX_UNITS)
                 .partition(|&w| self.asked_words.get(w).copied().unwrap_or(true));

@@ -7,6 +7,7 @@
 //! assert_eq!(frequency, vec![2, 1]);
 //! ```
 
+use foldhash::quality::FixedState;
 use std::collections::HashMap;
 
 /// BM25 term-frequency saturation.
@@ -20,27 +21,54 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> (Vec<f64>, Vec<u32>) {
     if words.is_empty() || units.is_empty() {
         return (vec![0.0; units.len()], vec![0; words.len()]);
     }
-    // Term frequencies of the question's words only: nothing else is ever looked up.
+    // Term frequencies of the question's words only: nothing else is ever looked up. A unit's
+    // word is lowercased (into one reused buffer) only when a question word has its length.
     let mut lengths = Vec::with_capacity(units.len());
     let mut frequencies: Vec<Vec<u32>> = Vec::with_capacity(units.len());
     let mut document_frequency = vec![0u32; words.len()];
-    let index: HashMap<&str, usize> = words
+    let index: HashMap<&str, usize, FixedState> = words
         .iter()
         .enumerate()
         .map(|(i, w)| (w.as_str(), i))
         .collect();
+    let longest = words.iter().map(String::len).max().unwrap_or(0);
+    let mut has_length = vec![false; longest + 1];
+    for w in words {
+        has_length[w.len()] = true;
+    }
+    let mut lower = String::new();
     for unit in units {
         let mut tf = vec![0u32; words.len()];
         let mut length = 0usize;
-        // One lowercase copy per unit, then borrowed words: no allocation per word.
-        let lower = unit.to_lowercase();
-        for word in lower
+        // Every word counts toward the length; `None`: a word no question word can be.
+        let mut count = |word: Option<&str>, tf: &mut Vec<u32>| {
+            length += 1;
+            if let Some(&i) = word.and_then(|w| index.get(w)) {
+                tf[i] += 1;
+            }
+        };
+        for word in unit
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
         {
-            length += 1;
-            if let Some(&i) = index.get(word) {
-                tf[i] += 1;
+            if word.is_ascii() {
+                if has_length.get(word.len()).copied().unwrap_or(false) {
+                    lower.clear();
+                    lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+                    count(Some(&lower), &mut tf);
+                } else {
+                    count(None, &mut tf);
+                }
+            } else {
+                // Lowercasing can change what splits (`İ` becomes `i` and a combining dot): the
+                // word's lowercase form is split again, as a lowercased unit would be.
+                let lowered = word.to_lowercase();
+                for part in lowered
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                {
+                    count(Some(part), &mut tf);
+                }
             }
         }
         for (i, &f) in tf.iter().enumerate() {

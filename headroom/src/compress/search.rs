@@ -162,8 +162,9 @@ fn choose(files: &[FileHits<'_>], ctx: &SegmentContext<'_>) -> Vec<Vec<bool>> {
             units.push(line.text);
         }
     }
-    let bm25 = question.scores(&units);
-    for ((f, l, score), base) in hits.iter_mut().zip(bm25) {
+    // One naming of the hits gives their BM25 scores and, below, the hits the question names.
+    let naming = question.naming(&units);
+    for ((f, l, score), &base) in hits.iter_mut().zip(&naming.scores) {
         let text = files[*f].lines[*l].text;
         *score = base;
         let lower = text.to_ascii_lowercase();
@@ -190,7 +191,7 @@ fn choose(files: &[FileHits<'_>], ctx: &SegmentContext<'_>) -> Vec<Vec<bool>> {
             named += 1;
         }
     }
-    for h in question.naming(&units).all() {
+    for h in naming.all() {
         let (f, l, _) = hits[h];
         if !keep[f][l] {
             keep[f][l] = true;

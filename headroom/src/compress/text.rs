@@ -155,8 +155,8 @@ impl Compressor for TextCompressor {
             .iter()
             .map(|u| &text[u.range.start..u.content_end])
             .collect();
-        let scores = question.scores(&contents);
         let naming = question.naming(&contents);
+        let scores = &naming.scores;
         let mut duplicates = dedup::duplicates(&contents);
         // A unit an anchor names is no copy of a unit that lacks the anchor (`$first_ts` in a line
         // otherwise like the one before): it repeats only a named unit of the same text.

@@ -2,7 +2,7 @@
 
 use foldhash::quality::FixedState;
 use std::collections::HashSet;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::BuildHasher;
 
 /// Units compared with each earlier one for near duplicates (bounded work on long texts).
 const WINDOW: usize = 64;
@@ -54,29 +54,31 @@ pub(crate) fn duplicates(units: &[&str]) -> Vec<bool> {
         .collect()
 }
 
-/// The hash of each word lowercased, with every digit run as `0`.
+/// The hash of each word lowercased, with every digit run as `0`: the normalized word is written
+/// into one reused buffer and hashed in one call (hashing it a character at a time cost more).
 fn normalized_word_hashes(text: &str) -> impl Iterator<Item = u64> + '_ {
+    let mut normal = String::new();
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut hasher = HASHES.build_hasher();
+        .map(move |w| {
+            normal.clear();
             let mut in_digits = false;
             for c in w.chars() {
                 if c.is_ascii_digit() {
                     if !in_digits {
-                        hasher.write_u32('0' as u32);
+                        normal.push('0');
                     }
                     in_digits = true;
                 } else {
                     if c.is_ascii() {
-                        hasher.write_u32(c.to_ascii_lowercase() as u32);
+                        normal.push(c.to_ascii_lowercase());
                     } else {
-                        c.to_lowercase().for_each(|l| hasher.write_u32(l as u32));
+                        normal.extend(c.to_lowercase());
                     }
                     in_digits = false;
                 }
             }
-            hasher.finish()
+            HASHES.hash_one(normal.as_bytes())
         })
 }
 

@@ -53,6 +53,32 @@ pub(crate) fn count_until(
     Some(total)
 }
 
+/// Pieces counted between checks of the cap in [`count_below`]: small enough that little is
+/// counted past the cap, large enough that the calls cost nothing next to the counting.
+const CAPPED_PIECE_BYTES: usize = 16 * 1024;
+
+/// Tokens in `text` when they are fewer than `cap`; otherwise the tokens of a prefix, at least
+/// `cap` (a lower bound: counting stops at the first piece past the cap). `None` once `deadline`
+/// has passed. For choices that only need to know whether a text beats a known size.
+pub(crate) fn count_below(
+    counter: &dyn TokenCounter,
+    text: &str,
+    cap: usize,
+    deadline: crate::deadline::Deadline,
+) -> Option<usize> {
+    let mut total = 0;
+    let mut rest = text;
+    while !rest.is_empty() && total < cap {
+        if deadline.passed() {
+            return None;
+        }
+        let cut = piece_end(rest, CAPPED_PIECE_BYTES);
+        total += counter.count(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    Some(total)
+}
+
 /// Where the first piece of at least `size` bytes of `text` may end: the first index at or past
 /// `size` where no pre-token of o200k or cl100k can span, or the end. Every pre-token pattern of
 /// both encodings ends before an ASCII letter or digit that follows a newline (letters and digits
@@ -232,6 +258,31 @@ mod tests {
         let passed = crate::deadline::Deadline::after(std::time::Duration::ZERO);
         let counter = counter_for_model("gpt-4o");
         assert_eq!(count_until(counter.as_ref(), "some text", passed), None);
+    }
+
+    /// Below its cap a capped count is the exact count; at or past it, a lower bound of at least
+    /// the cap that stops short of the whole on long text.
+    #[test]
+    fn a_capped_count_is_exact_below_the_cap() {
+        let counter = counter_for_model("gpt-4o");
+        let none = crate::deadline::Deadline::none();
+        for text in fixture_texts() {
+            let whole = counter.count(&text);
+            for cap in [0, 1, whole / 3, whole, whole + 1, usize::MAX] {
+                let capped = count_below(counter.as_ref(), &text, cap, none).unwrap();
+                if capped < cap {
+                    assert_eq!(capped, whole, "cap {cap}");
+                } else {
+                    assert!(capped <= whole, "cap {cap}: {capped} > {whole}");
+                }
+                if whole < cap {
+                    assert_eq!(capped, whole);
+                }
+                if text.len() > 4 * CAPPED_PIECE_BYTES && cap == whole / 3 {
+                    assert!(capped < whole, "counting stops past the cap");
+                }
+            }
+        }
     }
 
     #[test]

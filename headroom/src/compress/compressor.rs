@@ -143,6 +143,23 @@ impl<'a> SegmentContext<'a> {
             .unwrap_or(OUT_OF_TIME_TOKENS)
     }
 
+    /// Tokens in `text` when fewer than `cap`, else a lower bound of at least `cap` (see
+    /// [`SegmentContext::count`] for the deadline): enough to know whether `text` beats a size.
+    ///
+    /// ```
+    /// use headroom::compress::SegmentContext;
+    /// let config = headroom::Config::default();
+    /// let ctx = SegmentContext::new(&config, headroom::tokens::counter_for_model("gpt-4o"));
+    /// let text = "{\"id\":1},".repeat(20_000);
+    /// assert_eq!(ctx.count_below("three small words", 10), 3);
+    /// assert!(ctx.count_below(&text, 100) >= 100);
+    /// assert!(ctx.count_below(&text, 100) < ctx.count(&text));
+    /// ```
+    pub fn count_below(&self, text: &str, cap: usize) -> usize {
+        crate::tokens::count_below(self.counter.as_ref(), text, cap, self.deadline)
+            .unwrap_or(OUT_OF_TIME_TOKENS)
+    }
+
     /// The compressor for a block of `content_type` inside this segment.
     pub(crate) fn nested(&self, content_type: &ContentType) -> Option<&'static dyn Compressor> {
         (self.dispatch)(content_type)

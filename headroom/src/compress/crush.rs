@@ -131,10 +131,15 @@ pub(crate) fn crush(
             // The table form must still show every marker where a reader (and the engine) finds it.
             .filter(|t| Marker::parse_all(t).len() == markers);
         if let Some(table) = table {
-            let candidate =
-                Compression::lossy(table, vec!["json:crush".into(), "json:table".into()], ctx);
-            if candidate.tokens < best.tokens {
-                best = candidate;
+            // Counted only as far as it could beat the JSON form (exact when it does).
+            let tokens = ctx.count_below(&table, best.tokens);
+            if tokens < best.tokens {
+                best = Compression {
+                    text: table,
+                    tokens,
+                    transforms: vec!["json:crush".into(), "json:table".into()],
+                    lossy: true,
+                };
             }
         }
     }

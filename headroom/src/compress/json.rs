@@ -25,7 +25,7 @@ impl Compressor for JsonCompressor {
     fn compress(&self, text: &str, ctx: &SegmentContext<'_>) -> Option<Compression> {
         if ctx.config.lossless_only {
             let forms = LosslessForms::of(text, ctx)?;
-            return Some(forms.best(ctx));
+            return Some(forms.best_below(usize::MAX, ctx));
         }
         // The engine memoizes whole segments (crate::memo): a re-sent history costs a look-up.
         (|| {
@@ -35,7 +35,7 @@ impl Compressor for JsonCompressor {
             }
             let Some(crushed) = super::crush::crush(text, &forms.minified, &forms.value, ctx)
             else {
-                return Some(forms.best(ctx));
+                return Some(forms.best_below(usize::MAX, ctx));
             };
             // Counting the tokens of a large lossless form costs more than the whole crush: skip it
             // when that form is large, the crushed form is at most half its bytes and still above
@@ -48,10 +48,15 @@ impl Compressor for JsonCompressor {
             {
                 return Some(crushed);
             }
-            let best = forms.best(ctx);
             // Crush only what lossless forms leave above the size the engine would leave alone.
             // A lossy form must also pay for the retrieve tool its markers bring into the request.
             let lossy_cost = crushed.tokens + super::retrieve_tool_tokens(ctx);
+            // Past both sizes a lossless form's exact count changes nothing: counting stops
+            // there (a count past the cap is a lower bound, and the crushed form wins either way).
+            let cap = lossy_cost
+                .max(ctx.config.min_segment_tokens)
+                .saturating_add(1);
+            let best = forms.best_below(cap, ctx);
             if best.tokens >= ctx.config.min_segment_tokens && lossy_cost < best.tokens {
                 Some(crushed)
             } else {
@@ -84,9 +89,7 @@ impl LosslessForms {
         let minified = minify(text);
         let table = (!ctx.json_only && !ctx.out_of_time() && numbers_are_exact(&minified))
             .then(|| super::table::encode(&value))
-            .flatten()
-            // Decoding back is cheap next to counting tokens, and makes "lossless" a checked fact.
-            .filter(|t| super::table::decode(t).is_ok_and(|back| back == value));
+            .flatten();
         Some(LosslessForms {
             value,
             minified,
@@ -100,16 +103,30 @@ impl LosslessForms {
             .map_or(self.minified.len(), |t| t.len().min(self.minified.len()))
     }
 
-    /// The form with the fewest tokens: minified, or the table form when smaller.
-    fn best(self, ctx: &SegmentContext<'_>) -> Compression {
-        let mut best = Compression::lossless(self.minified, "json:minify", ctx);
-        if let Some(table) = self.table {
-            let candidate = Compression::lossless(table, "json:table", ctx);
-            if candidate.tokens < best.tokens {
-                best = candidate;
-            }
+    /// The form with the fewest tokens: minified, or the table form when smaller. Counts stop at
+    /// `cap`: a form's tokens are exact below it, and a lower bound at or past it.
+    fn best_below(self, cap: usize, ctx: &SegmentContext<'_>) -> Compression {
+        let form = |text: String, tokens: usize, transform: &str| Compression {
+            text,
+            tokens,
+            transforms: vec![transform.to_string()],
+            lossy: false,
+        };
+        let minified_tokens = ctx.count_below(&self.minified, cap);
+        let Some(table) = self.table else {
+            return form(self.minified, minified_tokens, "json:minify");
+        };
+        // The table form matters only when it beats the minified one.
+        let table_tokens = ctx.count_below(&table, cap.min(minified_tokens));
+        // Decoding back is cheap next to counting tokens, and makes "lossless" a checked fact:
+        // checked for the form that is sent.
+        if table_tokens < minified_tokens
+            && super::table::decode(&table).is_ok_and(|back| back == self.value)
+        {
+            form(table, table_tokens, "json:table")
+        } else {
+            form(self.minified, minified_tokens, "json:minify")
         }
-        best
     }
 }
 

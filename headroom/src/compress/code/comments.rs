@@ -8,11 +8,10 @@
 //! ```
 
 use super::grammar::Kinds;
-use super::walk::preorder;
 use crate::marker::Marker;
 use crate::question::{Question, WEAK_MAX_UNITS};
 use std::ops::Range;
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
 /// Where lines start, to turn rows into byte offsets.
 pub(crate) struct Lines<'s> {
@@ -76,12 +75,13 @@ pub(crate) struct Shortening<'a> {
     pub(crate) hash: &'a str,
 }
 
-/// Shortening edits for the long comments of `tree` that lie outside `skip` (elided bodies,
+/// Shortening edits for the long ones among `comments` (a tree's comments and strings, in
+/// document order: see [`super::outline::Outline`]) that lie outside `skip` (elided bodies,
 /// functions kept whole), do not end just above a row of `keep_whole_above` (the doc comment
 /// of a function kept whole) and are not named by `question` (by an anchor, else the best one by
 /// its words). `keep_lines == 0` shortens nothing.
 pub(crate) fn shorten(
-    tree: &Tree,
+    comments: &[Node<'_>],
     lines: &Lines<'_>,
     skip: &[Range<usize>],
     keep_whole_above: &[usize],
@@ -93,25 +93,24 @@ pub(crate) fn shorten(
     }
     let mut skip = Skip::new(skip);
     let mut groups: Vec<Group> = Vec::new();
-    preorder(tree, |node| {
+    for &node in comments {
         if skip.covers(node.byte_range()) {
-            return false;
+            continue;
         }
-        if let Some(group) = group_of(node, lines, how.kinds) {
-            match groups.last_mut() {
-                Some(prev)
-                    if prev.style == Style::Lines
-                        && group.style == Style::Lines
-                        && prev.last + 1 == group.first =>
-                {
-                    prev.last = group.last;
-                }
-                _ => groups.push(group),
+        let Some(group) = group_of(node, lines, how.kinds) else {
+            continue;
+        };
+        match groups.last_mut() {
+            Some(prev)
+                if prev.style == Style::Lines
+                    && group.style == Style::Lines
+                    && prev.last + 1 == group.first =>
+            {
+                prev.last = group.last;
             }
-            return false;
+            _ => groups.push(group),
         }
-        true
-    });
+    }
     // The doc comment right above a function kept whole stays whole too, and so do the comments
     // the question names.
     let texts: Vec<&str> = groups

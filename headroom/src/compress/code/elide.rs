@@ -3,6 +3,7 @@
 use super::comments::{shorten, Lines, Shortening};
 use super::grammar::{BodyStyle, Grammar, Kinds};
 use super::names::{function_name, is_named, is_type_named, type_name};
+use super::outline::{elidable_body, Outline};
 use super::walk::preorder;
 use crate::marker::Marker;
 use crate::question::Question;
@@ -41,19 +42,24 @@ pub(crate) struct Plan<'a> {
 /// functions are considered one by one), when it is short, or when a syntax error makes its
 /// extent uncertain.
 pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided> {
-    let (wanted_ranges, by_name) = wanted_functions(source, tree, plan);
+    let outline = Outline::of(tree, plan.kinds);
+    let (wanted_ranges, by_name) = wanted_functions(source, &outline, plan);
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
-    preorder(tree, |node| {
-        let Some(body) = elidable_body(node, plan.kinds) else {
-            return true;
-        };
-        // A named function, or one inside a named type, stays whole.
+    // A function decided whole (kept or elided) is not entered: the functions inside it, which
+    // start before it ends, are passed over.
+    let mut decided_until = 0;
+    for (node, body) in outline.functions() {
         let range = node.byte_range();
+        if range.start < decided_until {
+            continue;
+        }
+        // A named function, or one inside a named type, stays whole.
         if wanted_ranges
             .iter()
             .any(|r| r.start <= range.start && range.end <= r.end)
         {
-            return false;
+            decided_until = range.end;
+            continue;
         }
         let body_range = body.byte_range();
         if wanted_ranges
@@ -61,15 +67,15 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
             .any(|r| body_range.start <= r.start && r.end <= body_range.end)
             || is_module_wrapper(tree, body, plan.kinds)
         {
-            return true;
+            continue;
         }
         if sound(node, body, source) {
             if let Some(edit) = body_edit(source, body, plan) {
                 edits.push(edit);
             }
         }
-        false
-    });
+        decided_until = range.end;
+    }
     let bodies = edits.len();
     let lines = Lines::new(source);
     let mut skip: Vec<Range<usize>> = edits.iter().map(|(r, _)| r.clone()).collect();
@@ -91,7 +97,7 @@ pub(crate) fn elide(source: &str, tree: &Tree, plan: &Plan<'_>) -> Option<Elided
         hash: plan.hash,
     };
     let comments = shorten(
-        tree,
+        &outline.comments,
         &lines,
         &skip,
         &wanted_rows,
@@ -129,7 +135,11 @@ const NAMED_TEXT_SHARE: f64 = 0.1;
 /// in its text, or the best by its words: see [`Question::naming`]), the innermost such functions within
 /// [`NAMED_TEXT_SHARE`] of the source.
 /// Also whether they were named by name.
-fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<usize>>, bool) {
+fn wanted_functions(
+    source: &str,
+    outline: &Outline<'_>,
+    plan: &Plan<'_>,
+) -> (Vec<Range<usize>>, bool) {
     let mut ranges = Vec::new();
     if plan.question.is_empty() {
         return (ranges, false);
@@ -137,13 +147,12 @@ fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<us
     let mut functions: Vec<Range<usize>> = Vec::new();
     // Whether a name the user's turn says (not only the tool call's arguments) named one.
     let mut asked_by_name = false;
-    preorder(tree, |node| {
-        let is_function = elidable_body(node, plan.kinds).is_some();
+    for item in &outline.items {
+        let node = item.node;
+        let is_function = item.body.is_some();
         let name = if is_function {
             function_name(node, source).filter(|name| is_named(plan.question, name))
-        } else if plan.kinds.is_type(node)
-            && node.end_position().row - node.start_position().row <= NAMED_TYPE_MAX_LINES
-        {
+        } else if node.end_position().row - node.start_position().row <= NAMED_TYPE_MAX_LINES {
             // A large named type keeps its structure (fields, signatures) like any other.
             type_name(node, source).filter(|name| is_type_named(plan.question, name))
         } else {
@@ -155,8 +164,7 @@ fn wanted_functions(source: &str, tree: &Tree, plan: &Plan<'_>) -> (Vec<Range<us
         } else if is_function {
             functions.push(node.byte_range());
         }
-        true
-    });
+    }
     // A function or type named by its name is the most specific answer: the functions that
     // merely hold the name are its users, not what was asked. (A name only the tool call says,
     // `flag` of `cat flag.go`, leaves the user's words their say.)
@@ -208,15 +216,6 @@ fn is_module_wrapper(tree: &Tree, body: Node<'_>, kinds: &Kinds) -> bool {
         }
     }
     found
-}
-
-/// The body of a function node, when the node is a function and its body a block we may elide.
-fn elidable_body<'t>(node: Node<'t>, kinds: &Kinds) -> Option<Node<'t>> {
-    if !kinds.is_function(node) {
-        return None;
-    }
-    node.child_by_field_name("body")
-        .filter(|body| kinds.is_body(*body))
 }
 
 /// Whether the body can go without harm: the function's head parses cleanly and the body is a

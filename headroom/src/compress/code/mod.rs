@@ -12,6 +12,7 @@ mod comments;
 mod elide;
 mod grammar;
 mod names;
+mod outline;
 mod walk;
 
 use super::text::TextCompressor;

@@ -1,4 +1,4 @@
-//! The one walk over a syntax tree that comment shortening and body elision share.
+//! A syntax tree's nodes in document order, without recursion (the outline's walk, error counts).
 
 use tree_sitter::{Node, Tree};
 

@@ -24,10 +24,14 @@
 //! assert_eq!(q.naming(&units).strong, vec![0, 2]);
 //! ```
 
+mod anchor_filter;
 mod anchor_kind;
 mod read;
 
 pub(crate) use anchor_kind::AnchorKind;
+
+use anchor_filter::AnchorFilter;
+use std::sync::OnceLock;
 
 use crate::compress::relevance::{bm25, contains_term, words};
 use read::{
@@ -173,6 +177,8 @@ pub(crate) struct Question {
     asked_words: Vec<bool>,
     /// The names the user's turn says (see [`Question::asks_name`]).
     asked_names: Vec<String>,
+    /// Built from the anchors on first use: which units certainly hold none.
+    filter: OnceLock<AnchorFilter>,
 }
 
 impl Question {
@@ -349,7 +355,22 @@ impl Question {
             .collect();
         q.asked_words = vec![true; q.words.len()];
         q.names.retain(|n| self.asked_names.contains(n));
+        q.filter = OnceLock::new();
         q
+    }
+
+    /// Whether `unit` may hold an anchor: `false` when it certainly holds none (see
+    /// [`AnchorFilter`]), checked before the unit is lowercased and each anchor looked for.
+    fn may_hold_anchor(&self, unit: &str) -> bool {
+        self.filter
+            .get_or_init(|| {
+                AnchorFilter::new(
+                    self.anchors
+                        .iter()
+                        .flat_map(|a| a.forms.iter().map(String::as_str)),
+                )
+            })
+            .may_hold(unit)
     }
 
     /// `unit` lowercased, and the same with whitespace runs as one space when a phrase needs it.
@@ -377,7 +398,7 @@ impl Question {
     /// Whether `unit` holds an anchor (in its most specific form, or a shorter one for paths and
     /// qualified identifiers), whatever the rest of the document holds.
     pub(crate) fn mentions(&self, unit: &str) -> bool {
-        if self.anchors.is_empty() {
+        if self.anchors.is_empty() || !self.may_hold_anchor(unit) {
             return false;
         }
         let (lower, squashed) = self.lowered(unit);
@@ -455,6 +476,9 @@ impl Question {
         // Per anchor: the best level reached and the units reaching it.
         let mut best: Vec<(usize, Vec<usize>)> = vec![(usize::MAX, Vec::new()); self.anchors.len()];
         for (i, unit) in units.iter().enumerate() {
+            if !self.may_hold_anchor(unit) {
+                continue;
+            }
             let (lower, squashed) = self.lowered(unit);
             let squashed = squashed.as_deref().unwrap_or(&lower);
             for (a, anchor) in self.anchors.iter().enumerate() {

@@ -12,14 +12,14 @@
 //! header line, and a run of whole records elided is one marker that counts them
 //! (`[… 37 of 40 commits omitted · …]`).
 
+mod line_kind;
 mod records;
 
 use super::{Compression, Compressor, SegmentContext};
 use crate::marker::Marker;
 use crate::question::Question;
-use aho_corasick::AhoCorasick;
+use line_kind::{classify, template, Kind};
 use records::{Records, RECORD_HEAD_LINES, RECORD_MAX_LINES};
-use std::sync::LazyLock;
 
 /// Compresses log output line by line.
 ///
@@ -74,18 +74,6 @@ const KIND_WORDS: &[&str] = &[
     "exception",
     "exceptions",
 ];
-
-/// What a line is, as far as keeping it goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Error,
-    Warning,
-    Summary,
-    TraceStart,
-    Frame,
-    Blank,
-    Plain,
-}
 
 /// Which lines to keep, and which consecutive runs fold into one line.
 struct Plan {
@@ -204,20 +192,27 @@ impl Plan {
         // Folds: consecutive lines of one template (errors only when identical).
         let mut fold = vec![1; n];
         let mut i = 0;
+        // The template of the line that ended the last run, which starts the next one.
+        let mut next_key: Option<(usize, String)> = None;
         while i < n {
             let mut j = i + 1;
             if kinds[i] != Kind::Blank && !in_trace[i] && !whole[i] {
-                let key = template(lines[i]);
-                while j < n
-                    && kinds[j] == kinds[i]
-                    && !in_trace[j]
-                    && !whole[j]
-                    && if kinds[i] == Kind::Error {
-                        lines[j] == lines[i]
+                let key = match next_key.take() {
+                    Some((at, key)) if at == i => key,
+                    _ => template(lines[i]),
+                };
+                while j < n && kinds[j] == kinds[i] && !in_trace[j] && !whole[j] {
+                    if kinds[i] == Kind::Error {
+                        if lines[j] != lines[i] {
+                            break;
+                        }
                     } else {
-                        template(lines[j]) == key
+                        let other = template(lines[j]);
+                        if other != key {
+                            next_key = Some((j, other));
+                            break;
+                        }
                     }
-                {
                     j += 1;
                 }
             }
@@ -404,265 +399,9 @@ fn is_status_line(line: &str) -> bool {
         && (word.ends_with("ing") || word.ends_with("ed"))
 }
 
-fn classify(line: &str) -> Kind {
-    let t = line.trim();
-    if t.is_empty() {
-        return Kind::Blank;
-    }
-    if is_trace_start(t) {
-        return Kind::TraceStart;
-    }
-    if line.starts_with([' ', '\t']) && is_frame(t) {
-        return Kind::Frame;
-    }
-    if is_summary(t) {
-        return Kind::Summary;
-    }
-    if is_error(t) {
-        return Kind::Error;
-    }
-    if is_warning(t) {
-        return Kind::Warning;
-    }
-    Kind::Plain
-}
-
-fn is_trace_start(t: &str) -> bool {
-    t.starts_with("Traceback (most recent call last)")
-        || t == "stack backtrace:"
-        || t.starts_with("goroutine ") && t.ends_with(':')
-        || t.starts_with("Exception in thread ")
-}
-
-fn is_frame(t: &str) -> bool {
-    let numbered = t
-        .split_once(": ")
-        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-    numbered
-        || t.starts_with("at ")
-        || t.starts_with("File \"")
-        || (t.starts_with('#') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
-        || (t.starts_with("... ") && t.ends_with(" more"))
-}
-
-fn is_summary(t: &str) -> bool {
-    const OPENINGS: &[&str] = &[
-        "test result:",
-        "failures:",
-        "Finished ",
-        "Successfully installed",
-        "BUILD SUCCESS",
-        "BUILD FAILURE",
-        "BUILD FAILED",
-        "Tests run:",
-        "Test Suites:",
-        "Tests:",
-        "Ran ",
-        "Some errors have detailed explanations",
-        "For more information about this error",
-        "error: could not compile",
-        "error: test failed",
-        "error: aborting due to",
-    ];
-    if OPENINGS.iter().any(|o| t.starts_with(o)) {
-        return true;
-    }
-    // `4 passed`, `1 failed`, `== 3 passed, 1 failed in 0.12s ==`, `generated 2 warnings`.
-    if !SUMMARY_COUNT_WORDS.is_match(t) {
-        return false;
-    }
-    ["passed", "failed", "warnings", "errors"].iter().any(|w| {
-        t.match_indices(w).any(|(at, _)| {
-            let before = t[..at].trim_end_matches(' ');
-            at > 0 && t.as_bytes()[at - 1] == b' ' && before.ends_with(|c: char| c.is_ascii_digit())
-        })
-    })
-}
-
-/// Every rule of [`is_error`] past its line-start prefixes needs one of these words (any case),
-/// and every rule of [`is_warning`] `warn`: one scan rules most lines out before the slower checks.
-static ERROR_OR_WARNING_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build([
-            "error",
-            "exception",
-            "fatal",
-            "critical",
-            "fail",
-            "panic",
-            "warn",
-        ])
-        .expect("fixed patterns")
-});
-
-/// Every count rule of [`is_summary`] needs one of these words.
-static SUMMARY_COUNT_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::new(["passed", "failed", "warnings", "errors"]).expect("fixed patterns")
-});
-
-fn is_error(t: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "error",
-        "fatal",
-        "panic",
-        "failed",
-        "failure",
-        "fail:",
-        "critical",
-        "exception",
-        "traceback",
-        "caused by:",
-        "e: ",
-        "err:",
-        "npm err!",
-        "aborted",
-        "segmentation fault",
-    ];
-    if starts_with_any(t, PREFIXES) {
-        return true;
-    }
-    if !ERROR_OR_WARNING_WORDS.is_match(t) {
-        return false;
-    }
-    // `ValueError: …`, `java.lang.IllegalStateException: …`.
-    let head = t.split(':').next().unwrap_or("");
-    let named = !head.contains(' ') && (head.ends_with("Error") || head.ends_with("Exception"));
-    named
-        || [
-            "ERROR",
-            "FATAL",
-            "CRITICAL",
-            "FAILED",
-            "FAIL",
-            "PANIC",
-            "EXCEPTION",
-            "panicked",
-            "failed",
-            "Failed",
-        ]
-        .iter()
-        .any(|w| has_word(t, w, true))
-        || ["error:", "Error:", "fatal:", "error["]
-            .iter()
-            .any(|w| t.contains(w))
-}
-
-/// Warnings by their shape (`warning: …`, `WARN`, `W: `), not any `warn` word (`--cap-lints warn`).
-fn is_warning(t: &str) -> bool {
-    starts_with_any(t, &["warning", "warn:", "warn[", "w: ", "deprecat"])
-        || ERROR_OR_WARNING_WORDS.is_match(t) && is_warning_word(t)
-}
-
-/// The rules of [`is_warning`] past its line-start prefixes.
-fn is_warning_word(t: &str) -> bool {
-    ["WARN", "WARNING"].iter().any(|w| has_word(t, w, true))
-        || ["warning:", "Warning:", "DeprecationWarning"]
-            .iter()
-            .any(|w| t.contains(w))
-}
-
-/// Whether `t` starts with one of `prefixes`, ASCII case-insensitively.
-fn starts_with_any(t: &str, prefixes: &[&str]) -> bool {
-    prefixes
-        .iter()
-        .any(|p| t.len() >= p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
-}
-
-/// Whether `word` occurs in `text` as a whole word, exactly or ASCII case-insensitively
-/// (`-` and `_` join words, so `libgpg-error` and `thiserror` are not errors).
-fn has_word(text: &str, word: &str, exact_case: bool) -> bool {
-    let hay = text.as_bytes();
-    let w = word.as_bytes();
-    if hay.len() < w.len() {
-        return false;
-    }
-    let joins = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    (0..=hay.len() - w.len()).any(|at| {
-        (if exact_case {
-            &hay[at..at + w.len()] == w
-        } else {
-            hay[at..at + w.len()].eq_ignore_ascii_case(w)
-        }) && (at == 0 || !joins(hay[at - 1]))
-            && hay.get(at + w.len()).is_none_or(|&b| !joins(b))
-    })
-}
-
-/// A line's shape: digit runs become `0`, long hex ids `#`, so lines differing only there match.
-fn template(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_alphanumeric() {
-            let end = bytes[i..]
-                .iter()
-                .position(|c| !c.is_ascii_alphanumeric())
-                .map_or(bytes.len(), |p| i + p);
-            let token = &bytes[i..end];
-            if token.iter().all(u8::is_ascii_digit) {
-                out.push('0');
-            } else if token.len() >= 8
-                && token.iter().all(u8::is_ascii_hexdigit)
-                && token.iter().any(u8::is_ascii_digit)
-            {
-                out.push('#');
-            } else {
-                // Digits inside words (`v1`, `x86`) vary too: `Get:12` and `Get:13` share a shape.
-                out.extend(
-                    token
-                        .iter()
-                        .map(|&c| if c.is_ascii_digit() { '0' } else { c as char }),
-                );
-            }
-            i = end;
-        } else {
-            let end = line[i..]
-                .char_indices()
-                .nth(1)
-                .map_or(line.len(), |(p, _)| i + p);
-            out.push_str(&line[i..end]);
-            i = end;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn words_respect_boundaries() {
-        assert!(has_word("error[E0308]: mismatched types", "error", false));
-        assert!(has_word(
-            "pip: ERROR: No matching distribution",
-            "ERROR",
-            true
-        ));
-        assert!(!has_word(
-            "Unpacking libgpg-error0 (1.46-1) ...",
-            "error",
-            false
-        ));
-        assert!(!has_word("Compiling thiserror v2.0.21", "error", false));
-        assert!(!has_word("0 errors", "error", false));
-        assert!(!is_warning(
-            "Running `rustc --crate-name x --cap-lints warn`"
-        ));
-        assert!(is_error("ValueError: invalid literal for int()"));
-        assert!(!is_error("Running `rustc -C panic=abort`"));
-    }
-
-    #[test]
-    fn templates_ignore_numbers_and_ids() {
-        assert_eq!(
-            template("Get:12 http://x 3f9ac0d1e2"),
-            template("Get:13 http://x 00aa11bb22")
-        );
-        assert_ne!(template("Unpacking a (1.0)"), template("Unpacking b (1.0)"));
-    }
 
     #[test]
     fn traces_keep_their_ends_and_the_frame_the_question_names() {
@@ -685,20 +424,5 @@ mod tests {
         assert!(out.text.contains(
             "[… 4 of 45 lines omitted · headroom_retrieve hash=0123456789abcdef01234567]"
         ));
-    }
-
-    #[test]
-    fn classifies_real_lines() {
-        assert_eq!(
-            classify("test result: FAILED. 4 passed; 1 failed"),
-            Kind::Summary
-        );
-        assert_eq!(classify("test tests::parses ... FAILED"), Kind::Error);
-        assert_eq!(classify("warning: unused variable: `x`"), Kind::Warning);
-        assert_eq!(
-            classify("   3: core::panicking::assert_failed"),
-            Kind::Frame
-        );
-        assert_eq!(classify("   Compiling memchr v2.8.3"), Kind::Plain);
     }
 }

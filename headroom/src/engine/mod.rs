@@ -7,6 +7,7 @@
 
 mod builder;
 mod context;
+mod fingerprint;
 mod finish;
 mod fit;
 mod protect;

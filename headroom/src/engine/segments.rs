@@ -16,7 +16,6 @@ use crate::memo::{Kept, Key, KeyBuilder, Memo, Remembered};
 use crate::report::SegmentReport;
 use crate::tokens::{count_until, TokenCounter, TOKENS_PER_MESSAGE, TOKENS_PER_NAME};
 use crate::Config;
-use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -256,7 +255,7 @@ impl<'a> Compressing<'a> {
             .map(|level| {
                 let config = level_config(config, level);
                 Level {
-                    fingerprint: fingerprint(&config),
+                    fingerprint: super::fingerprint::fingerprint(&config),
                     config,
                 }
             })
@@ -443,19 +442,6 @@ impl<'a> Compressing<'a> {
             .part(&[u8::from(json_only)])
             .finish()
     }
-}
-
-/// A digest of the settings a compressor reads. Budget settings are left out: they decide which
-/// level a segment gets, not what a level gives.
-fn fingerprint(config: &Config) -> [u8; 32] {
-    let mut settings = config.clone();
-    settings.token_budget = None;
-    settings.fit_to_window = false;
-    settings.protect_recent_units = 0;
-    settings.eviction_low_water = 0.0;
-    settings.time_budget = std::time::Duration::ZERO;
-    settings.audit = false;
-    Sha256::digest(format!("{settings:?}").as_bytes()).into()
 }
 
 /// What a segment is compressed against: the user turn before it, the arguments of the tool call

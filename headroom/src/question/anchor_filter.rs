@@ -2,7 +2,7 @@
 //! lowercased and each anchor looked for: one Aho-Corasick pass, ASCII case aside, for a piece
 //! every match of an anchor contains.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 /// The first whitespace-free piece of every form of every anchor, as one automaton. An anchor
 /// found in a unit lowercased (for phrases, with whitespace runs squashed) holds its piece there,
@@ -20,6 +20,9 @@ impl AnchorFilter {
         AnchorFilter(
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
+                // Built for every question read (once per segment): a contiguous NFA builds in
+                // a fraction of a DFA's time and searches a few patterns nearly as fast.
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(pieces)
                 .ok(),
         )

@@ -411,7 +411,8 @@ impl Question {
     /// The anchors a whole value names (a JSON field's value as text): by index into
     /// [`Question::anchors`]. `"a1b2c3d4…"` is named by `a1b2c3d`, `57` by `#57`.
     pub(crate) fn names_value(&self, value: &str) -> Vec<usize> {
-        if self.anchors.is_empty() {
+        // A value an anchor names holds it: the filter passes over the rest unlowercased.
+        if self.anchors.is_empty() || !self.may_hold_anchor(value) {
             return Vec::new();
         }
         let lower = value.to_lowercase();

@@ -40,17 +40,7 @@ pub(crate) fn count_until(
     text: &str,
     deadline: crate::deadline::Deadline,
 ) -> Option<usize> {
-    let mut total = 0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        if deadline.passed() {
-            return None;
-        }
-        let cut = piece_end(rest, COUNT_PIECE_BYTES);
-        total += counter.count(&rest[..cut]);
-        rest = &rest[cut..];
-    }
-    Some(total)
+    count_in_pieces(counter, text, usize::MAX, COUNT_PIECE_BYTES, deadline)
 }
 
 /// Pieces counted between checks of the cap in [`count_below`]: small enough that little is
@@ -66,13 +56,26 @@ pub(crate) fn count_below(
     cap: usize,
     deadline: crate::deadline::Deadline,
 ) -> Option<usize> {
+    count_in_pieces(counter, text, cap, CAPPED_PIECE_BYTES, deadline)
+}
+
+/// Counts `text` in pieces of about `piece_bytes` (cut where the pre-tokenizer always splits, so
+/// the counts add up exactly) until it ends or the total reaches `cap`; `None` once `deadline`
+/// has passed, checked between pieces.
+fn count_in_pieces(
+    counter: &dyn TokenCounter,
+    text: &str,
+    cap: usize,
+    piece_bytes: usize,
+    deadline: crate::deadline::Deadline,
+) -> Option<usize> {
     let mut total = 0;
     let mut rest = text;
     while !rest.is_empty() && total < cap {
         if deadline.passed() {
             return None;
         }
-        let cut = piece_end(rest, CAPPED_PIECE_BYTES);
+        let cut = piece_end(rest, piece_bytes);
         total += counter.count(&rest[..cut]);
         rest = &rest[cut..];
     }

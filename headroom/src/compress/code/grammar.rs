@@ -107,25 +107,55 @@ pub(crate) fn grammar(language: Language) -> Grammar {
     }
 }
 
-/// The tree-sitter grammars to try for `language`, in order (TypeScript: plain, then TSX; C: C, then C++).
-pub(crate) fn parsers(language: Language) -> Vec<tree_sitter::Language> {
+/// The tree-sitter grammars to try for `text` in `language`, in order (TypeScript: plain, then
+/// TSX; C: C, then C++). A second grammar is tried only when the first reads the text with errors
+/// and the text uses syntax only the second has: each try is a whole parse, the compressor's main
+/// cost (a C header full of macros that neither grammar reads cleanly was parsed twice).
+pub(crate) fn parsers(language: Language, text: &str) -> Vec<tree_sitter::Language> {
     match language {
         Language::Rust => vec![tree_sitter_rust::LANGUAGE.into()],
         Language::Python => vec![tree_sitter_python::LANGUAGE.into()],
         Language::JavaScript => vec![tree_sitter_javascript::LANGUAGE.into()],
-        Language::TypeScript => vec![
+        Language::TypeScript if has_jsx(text) => vec![
             tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
             tree_sitter_typescript::LANGUAGE_TSX.into(),
         ],
+        Language::TypeScript => vec![tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into()],
         Language::Go => vec![tree_sitter_go::LANGUAGE.into()],
         Language::Java => vec![tree_sitter_java::LANGUAGE.into()],
         // A `.h` file is as often C++ as C: C++ reads what C cannot.
-        Language::C => vec![
+        Language::C if has_cpp(text) => vec![
             tree_sitter_c::LANGUAGE.into(),
             tree_sitter_cpp::LANGUAGE.into(),
         ],
+        Language::C => vec![tree_sitter_c::LANGUAGE.into()],
         Language::Cpp => vec![tree_sitter_cpp::LANGUAGE.into()],
     }
+}
+
+/// Whether `text` holds C++ that C lacks: a scope (`::`), a class, namespace or template, an
+/// access label, `virtual`, `typename` or `nullptr` (in code or in a comment: a guess that errs
+/// towards trying C++).
+fn has_cpp(text: &str) -> bool {
+    [
+        "::",
+        "class ",
+        "namespace ",
+        "template",
+        "public:",
+        "private:",
+        "protected:",
+        "virtual ",
+        "typename",
+        "nullptr",
+    ]
+    .iter()
+    .any(|marker| text.contains(marker))
+}
+
+/// Whether `text` holds a JSX tag's end (`</` or `/>`), which only the TSX grammar reads.
+fn has_jsx(text: &str) -> bool {
+    text.contains("</") || text.contains("/>")
 }
 
 /// The node kinds the walks ask about, as flags by kind id for one loaded grammar: a node is
@@ -211,6 +241,24 @@ impl Kinds {
 mod tests {
     use super::*;
 
+    /// A second grammar is offered only to text that uses its syntax.
+    #[test]
+    fn a_second_grammar_only_for_its_own_syntax() {
+        let zlib_like = "ZEXTERN int ZEXPORT deflate OF((z_streamp strm, int flush));\n";
+        assert_eq!(parsers(Language::C, zlib_like).len(), 1);
+        assert_eq!(parsers(Language::C, "namespace z { int f(); }").len(), 2);
+        assert_eq!(
+            parsers(Language::C, "int Stream::flush() { return 0; }").len(),
+            2
+        );
+        assert_eq!(parsers(Language::TypeScript, "let x = <T>(y);").len(), 1);
+        assert_eq!(parsers(Language::TypeScript, "const a = <App />;").len(), 2);
+        assert_eq!(
+            parsers(Language::TypeScript, "const a = <p>hi</p>;").len(),
+            2
+        );
+    }
+
     /// Looked up by id, every node of a real file has the flags its kind's name gives it.
     #[test]
     fn kinds_by_id_agree_with_kinds_by_name() {
@@ -224,7 +272,7 @@ mod tests {
         ];
         for (language, source) in cases {
             let grammar = grammar(language);
-            let loaded = parsers(language).remove(0);
+            let loaded = parsers(language, source).remove(0);
             let kinds = Kinds::new(&grammar, &loaded);
             let mut parser = tree_sitter::Parser::new();
             parser.set_language(&loaded).unwrap();

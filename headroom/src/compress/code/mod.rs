@@ -146,7 +146,7 @@ impl Compressor for CodeCompressor {
 /// one that finds the fewest).
 fn parse(language: Language, text: &str) -> Option<(tree_sitter::Language, Tree)> {
     let mut best: Option<(usize, tree_sitter::Language, Tree)> = None;
-    for grammar in grammar::parsers(language) {
+    for grammar in grammar::parsers(language, text) {
         let Some(tree) = reparse(&grammar, text) else {
             continue;
         };

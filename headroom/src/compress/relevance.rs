@@ -47,27 +47,35 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> (Vec<f64>, Vec<u32>) {
                 tf[i] += 1;
             }
         };
-        for word in unit
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            if word.is_ascii() {
-                if has_length.get(word.len()).copied().unwrap_or(false) {
-                    lower.clear();
-                    lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
-                    count(Some(&lower), &mut tf);
+        if unit.is_ascii() {
+            // ASCII text splits a byte at a time (the same words as by characters).
+            for word in unit
+                .as_bytes()
+                .split(|b| !b.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                count(ascii_lowercase(word, &has_length, &mut lower), &mut tf);
+            }
+        } else {
+            for word in unit
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                if word.is_ascii() {
+                    count(
+                        ascii_lowercase(word.as_bytes(), &has_length, &mut lower),
+                        &mut tf,
+                    );
                 } else {
-                    count(None, &mut tf);
-                }
-            } else {
-                // Lowercasing can change what splits (`İ` becomes `i` and a combining dot): the
-                // word's lowercase form is split again, as a lowercased unit would be.
-                let lowered = word.to_lowercase();
-                for part in lowered
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| !w.is_empty())
-                {
-                    count(Some(part), &mut tf);
+                    // Lowercasing can change what splits (`İ` becomes `i` and a combining dot): the
+                    // word's lowercase form is split again, as a lowercased unit would be.
+                    let lowered = word.to_lowercase();
+                    for part in lowered
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                    {
+                        count(Some(part), &mut tf);
+                    }
                 }
             }
         }
@@ -100,6 +108,17 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> (Vec<f64>, Vec<u32>) {
         })
         .collect();
     (scores, document_frequency)
+}
+
+/// An ASCII word lowercased into `buf`, or `None` when no question word has its length (see
+/// `has_length`, indexed by length): it cannot be one.
+fn ascii_lowercase<'b>(word: &[u8], has_length: &[bool], buf: &'b mut String) -> Option<&'b str> {
+    if !has_length.get(word.len()).copied().unwrap_or(false) {
+        return None;
+    }
+    buf.clear();
+    buf.extend(word.iter().map(|b| char::from(b.to_ascii_lowercase())));
+    Some(buf)
 }
 
 /// The lowercased alphanumeric runs of `text` (`_` splits words: `per_page` is `per`, `page`).

@@ -26,9 +26,14 @@
 
 mod anchor_filter;
 mod anchor_kind;
+mod matching;
+mod naming;
 mod read;
 
 pub(crate) use anchor_kind::AnchorKind;
+pub(crate) use naming::Naming;
+
+use matching::{holds_any_word, squash, starts_hex_token};
 
 use anchor_filter::AnchorFilter;
 use std::sync::OnceLock;
@@ -119,45 +124,6 @@ impl Anchor {
     /// `1234567ab…`, as `git log --oneline` abbreviates one), and matches as one does too.
     fn is_digit_hash_prefix(&self) -> bool {
         self.text.len() >= 7 && self.text.bytes().all(|b| b.is_ascii_digit())
-    }
-}
-
-/// The units a question names in one segment: strong ones (by anchors), then weak ones (by words).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Naming {
-    /// Units an anchor picks out, in order.
-    pub(crate) strong: Vec<usize>,
-    /// Up to [`WEAK_MAX_UNITS`] other units: those holding a rare word of the user's turn first,
-    /// then those holding another rare word, then by BM25.
-    pub(crate) weak: Vec<usize>,
-    /// How many of the first `weak` units hold a rare word of the user's turn.
-    pub(crate) rare_asked: usize,
-    /// Some strong unit is picked out by an anchor of the user's turn (not only by one of the tool
-    /// call's arguments, such as the file a `cat` read).
-    pub(crate) asked_strong: bool,
-    /// The BM25 score of every unit against the question's words (all zeros without words).
-    pub(crate) scores: Vec<f64>,
-}
-
-impl Naming {
-    /// Every named unit: strong first (in order), then weak (best first).
-    pub(crate) fn all(&self) -> impl Iterator<Item = usize> + '_ {
-        self.strong.iter().chain(&self.weak).copied()
-    }
-
-    /// The units to keep whole where units are large (functions, comments): the strong ones, and
-    /// unless an anchor of the user's turn picked some out, up to `max_weak` weak ones: those
-    /// holding a rare word of the user's turn, else the best. A word the user said names what it
-    /// is on however many units the tool call's arguments name (the file a `cat` read).
-    // Only the code compressor (the `code` feature) keeps units whole.
-    #[cfg_attr(not(feature = "code"), allow(dead_code))]
-    pub(crate) fn kept_whole(&self, max_weak: usize) -> Vec<usize> {
-        let mut out = self.strong.clone();
-        if !self.asked_strong {
-            let weak = self.rare_asked.max(1).min(max_weak);
-            out.extend(self.weak.iter().take(weak).copied());
-        }
-        out
     }
 }
 
@@ -560,65 +526,6 @@ impl Question {
         }
         self.anchors.push(Anchor::new(kind, text));
     }
-}
-
-/// Whether `unit` holds one of `words` (by index in `which`) as a whole word.
-fn holds_any_word(unit: &str, words_: &[String], which: &[usize]) -> bool {
-    if which.is_empty() {
-        return false;
-    }
-    let lower = unit.to_lowercase();
-    which.iter().any(|&w| {
-        lower
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|x| x == words_[w])
-    })
-}
-
-/// Whether `haystack` holds a hex token that starts with `prefix` (both lowercased); with
-/// `lettered`, only one that has a letter after the prefix (a hash, not a longer number).
-fn starts_hex_token(haystack: &str, prefix: &str, lettered: bool) -> bool {
-    let bytes = haystack.as_bytes();
-    let mut from = 0;
-    while let Some(at) = haystack[from..].find(prefix) {
-        let start = from + at;
-        let before_ok = start == 0 || !is_word_byte(bytes[start - 1]);
-        let mut end = start + prefix.len();
-        while end < bytes.len() && bytes[end].is_ascii_hexdigit() {
-            end += 1;
-        }
-        let hash = !lettered
-            || bytes[start + prefix.len()..end]
-                .iter()
-                .any(u8::is_ascii_alphabetic);
-        if before_ok && hash && (end == bytes.len() || !is_word_byte(bytes[end])) {
-            return true;
-        }
-        from = start + 1;
-    }
-    false
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// `text` with every whitespace run as one space.
-fn squash(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if c.is_whitespace() {
-            space = true;
-        } else {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -78,6 +78,8 @@ async fn originals_expire_after_their_ttl_and_a_put_refreshes_it() {
         ..Default::default()
     };
     let clock = ManualClock::default();
+    // Without the `sqlite` feature the memory store is the only one.
+    #[cfg_attr(not(feature = "sqlite"), allow(unused_mut))]
     let mut stores: Vec<(&str, Arc<dyn AsyncStore>)> = vec![(
         "memory",
         Arc::new(MemoryStore::new(limits).with_clock(Arc::new(clock.clone()))),

@@ -33,7 +33,7 @@ mod read;
 pub(crate) use anchor_kind::AnchorKind;
 pub(crate) use naming::Naming;
 
-use matching::{holds_any_word, squash, starts_hex_token};
+use matching::{squash, starts_hex_token};
 
 use anchor_filter::AnchorFilter;
 use std::sync::OnceLock;
@@ -413,7 +413,7 @@ impl Question {
 
     /// BM25 of every unit against the question's words (all zeros without words).
     pub(crate) fn scores(&self, units: &[&str]) -> Vec<f64> {
-        bm25(&self.words, units).0
+        bm25(&self.words, units).scores
     }
 
     /// Which units the question names, with [`STRONG_MAX_SHARE`] as the share past which an
@@ -489,8 +489,13 @@ impl Question {
             return naming;
         }
         if !self.words.is_empty() {
-            let (scores, frequency) = bm25(&self.words, units);
-            naming.scores.clone_from(&scores);
+            let relevance = bm25(&self.words, units);
+            let (scores, frequency) = (&relevance.scores, &relevance.document_frequency);
+            // Whether unit `i` holds one of the words `which` (by index), from its term counts.
+            let holds_any = |i: usize, which: &[usize]| {
+                which.iter().any(|&w| relevance.term_frequency[i][w] > 0)
+            };
+            naming.scores.clone_from(scores);
             let (rare_asked, rare_call): (Vec<usize>, Vec<usize>) = (0..self.words.len())
                 .filter(|&w| frequency[w] >= 1 && frequency[w] as usize <= RARE_MAX_UNITS)
                 .partition(|&w| self.asked_words.get(w).copied().unwrap_or(true));
@@ -501,8 +506,8 @@ impl Question {
             let mut ranked: Vec<(usize, bool, bool)> = (0..units.len())
                 .filter(|&i| scores[i] > 0.0 && naming.strong.binary_search(&i).is_err())
                 .filter_map(|i| {
-                    let asked = holds_any_word(units[i], &self.words, &rare_asked);
-                    let call = holds_any_word(units[i], &self.words, &rare_call);
+                    let asked = holds_any(i, &rare_asked);
+                    let call = holds_any(i, &rare_call);
                     (asked || call || scores[i] >= top * WEAK_MIN_SHARE_OF_BEST)
                         .then_some((i, asked, call))
                 })

@@ -2,9 +2,9 @@
 //! what the question names (anchors and words); compressors ask it, not this module.
 //!
 //! ```text
-//! let (scores, frequency) = bm25(&["order".into(), "failed".into()], &["ok", "the order failed", "order shipped"]);
-//! assert!(scores[1] > scores[2] && scores[2] > scores[0]);
-//! assert_eq!(frequency, vec![2, 1]);
+//! let ranked = bm25(&["order".into(), "failed".into()], &["ok", "the order failed", "order shipped"]);
+//! assert!(ranked.scores[1] > ranked.scores[2] && ranked.scores[2] > ranked.scores[0]);
+//! assert_eq!(ranked.document_frequency, vec![2, 1]);
 //! ```
 
 use foldhash::quality::FixedState;
@@ -15,11 +15,27 @@ const K1: f64 = 1.2;
 /// BM25 length normalisation.
 const B: f64 = 0.75;
 
-/// The BM25 score of every unit against `words` (lowercased), the units being the collection, and
-/// each word's document frequency (how many units hold it). All zeros when there are no words.
-pub(crate) fn bm25(words: &[String], units: &[&str]) -> (Vec<f64>, Vec<u32>) {
+/// BM25 over a collection of units for a few words, with the counts it was computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Bm25 {
+    /// The score of every unit (all zeros without words).
+    pub(crate) scores: Vec<f64>,
+    /// For each word, how many units hold it.
+    pub(crate) document_frequency: Vec<u32>,
+    /// For each unit, how often it holds each word (empty without words).
+    pub(crate) term_frequency: Vec<Vec<u32>>,
+}
+
+/// The BM25 score of every unit against `words` (lowercased), the units being the collection, with
+/// each word's document frequency and each unit's term frequencies. All zeros when there are no
+/// words.
+pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
     if words.is_empty() || units.is_empty() {
-        return (vec![0.0; units.len()], vec![0; words.len()]);
+        return Bm25 {
+            scores: vec![0.0; units.len()],
+            document_frequency: vec![0; words.len()],
+            term_frequency: Vec::new(),
+        };
     }
     // Term frequencies of the question's words only: nothing else is ever looked up. A unit's
     // word is lowercased (into one reused buffer) only when a question word has its length.
@@ -93,7 +109,7 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> (Vec<f64>, Vec<u32>) {
         .iter()
         .map(|&df| (((n - df as f64 + 0.5) / (df as f64 + 0.5)) + 1.0).ln())
         .collect();
-    let scores = frequencies
+    let scores: Vec<f64> = frequencies
         .iter()
         .zip(&lengths)
         .map(|(tf, &length)| {
@@ -107,7 +123,11 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> (Vec<f64>, Vec<u32>) {
                 .sum()
         })
         .collect();
-    (scores, document_frequency)
+    Bm25 {
+        scores,
+        document_frequency,
+        term_frequency: frequencies,
+    }
 }
 
 /// An ASCII word lowercased into `buf`, or `None` when no question word has its length (see
@@ -165,7 +185,11 @@ mod tests {
             "deployment db ok",
             "deployment cache ok",
         ];
-        let (scores, frequency) = bm25(&words, &units);
+        let Bm25 {
+            scores,
+            document_frequency: frequency,
+            ..
+        } = bm25(&words, &units);
         let best = (0..units.len())
             .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
             .unwrap();
@@ -175,7 +199,7 @@ mod tests {
             "every unit says deployment"
         );
         assert_eq!(frequency, vec![4, 1]);
-        assert_eq!(bm25(&[], &units).0, vec![0.0; 4]);
+        assert_eq!(bm25(&[], &units).scores, vec![0.0; 4]);
     }
 
     #[test]

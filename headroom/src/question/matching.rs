@@ -1,17 +1,4 @@
-//! Matching over lowercased text: whole words, hex tokens a prefix starts, whitespace runs as one.
-
-/// Whether `unit` holds one of `words` (by index in `which`) as a whole word.
-pub(super) fn holds_any_word(unit: &str, words_: &[String], which: &[usize]) -> bool {
-    if which.is_empty() {
-        return false;
-    }
-    let lower = unit.to_lowercase();
-    which.iter().any(|&w| {
-        lower
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|x| x == words_[w])
-    })
-}
+//! Matching over lowercased text: hex tokens a prefix starts, whitespace runs as one.
 
 /// Whether `haystack` holds a hex token that starts with `prefix` (both lowercased); with
 /// `lettered`, only one that has a letter after the prefix (a hash, not a longer number).

@@ -44,6 +44,9 @@ use read::{
     STOPWORDS,
 };
 
+/// Units the anchor filter is tried on before it is judged (see `strong_and_asked`).
+const FILTER_TRIAL_UNITS: usize = 64;
+
 /// A word found in at most this many units of a document is rare: it names them (weakly).
 pub(crate) const RARE_MAX_UNITS: usize = 3;
 /// Units named by words alone (rare or ranked common words), at most.
@@ -442,9 +445,19 @@ impl Question {
         let mut strong = vec![false; units.len()];
         // Per anchor: the best level reached and the units reaching it.
         let mut best: Vec<(usize, Vec<usize>)> = vec![(usize::MAX, Vec::new()); self.anchors.len()];
+        // The filter pays only while it rules units out: when nearly all of the first units pass
+        // it (an anchor form in every line, such as a search's directory), the rest go without.
+        let mut filtering = true;
+        let mut passed = 0;
         for (i, unit) in units.iter().enumerate() {
-            if !self.may_hold_anchor(unit) {
-                continue;
+            if filtering {
+                if !self.may_hold_anchor(unit) {
+                    continue;
+                }
+                passed += 1;
+                if i + 1 == FILTER_TRIAL_UNITS && passed * 10 >= FILTER_TRIAL_UNITS * 9 {
+                    filtering = false;
+                }
             }
             let (lower, squashed) = self.lowered(unit);
             let squashed = squashed.as_deref().unwrap_or(&lower);

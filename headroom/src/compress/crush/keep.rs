@@ -350,17 +350,15 @@ fn rare_values(columns: &[Column<'_>], n: usize, fraction: f64) -> Vec<usize> {
         // costliest loop).
         let max_distinct = (n / 4).clamp(2, 20);
         let mut counts: BTreeMap<Category<'_>, (usize, usize)> = BTreeMap::new();
-        let mut too_many = false;
         for &(i, value) in column {
             if let Some(c) = category(value) {
                 counts.entry(c).or_insert((0, i)).0 += 1;
                 if counts.len() > max_distinct {
-                    too_many = true;
                     break;
                 }
             }
         }
-        if too_many || counts.len() < 2 {
+        if counts.len() < 2 || counts.len() > max_distinct {
             continue;
         }
         let mut firsts: Vec<usize> = counts

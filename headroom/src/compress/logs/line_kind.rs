@@ -85,7 +85,7 @@ fn is_summary(t: &str, words: RuleWords) -> bool {
     if !words.summary_count {
         return false;
     }
-    ["passed", "failed", "warnings", "errors"].iter().any(|w| {
+    COUNT_WORDS.iter().any(|w| {
         t.match_indices(w).any(|(at, _)| {
             let before = t[..at].trim_end_matches(' ');
             at > 0 && t.as_bytes()[at - 1] == b' ' && before.ends_with(|c: char| c.is_ascii_digit())
@@ -93,29 +93,28 @@ fn is_summary(t: &str, words: RuleWords) -> bool {
     })
 }
 
-/// Words one of the rules past the line-start prefixes needs, found in one scan of the line (any
-/// case): [`is_error`]'s rules need one of the first seven, [`is_warning`]'s `warn`, and
-/// [`is_summary`]'s count rules one of the last four (checked exactly after).
+/// Words every rule of [`is_error`] past its line-start prefixes needs one of (any case), and
+/// every rule of [`is_warning`] `warn`.
+const ERROR_OR_WARNING_WORDS: [&str; 7] = [
+    "error",
+    "exception",
+    "fatal",
+    "critical",
+    "fail",
+    "panic",
+    "warn",
+];
+/// Words every count rule of [`is_summary`] needs one of (`4 passed`, `generated 2 warnings`).
+const COUNT_WORDS: [&str; 4] = ["passed", "failed", "warnings", "errors"];
+
+/// Both lists as one automaton, so one scan of a line tells which rules may apply (the count
+/// words are found in any case here and checked exactly after).
 static RULE_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
-        .build([
-            "error",
-            "exception",
-            "fatal",
-            "critical",
-            "fail",
-            "panic",
-            "warn",
-            "passed",
-            "failed",
-            "warnings",
-            "errors",
-        ])
+        .build(ERROR_OR_WARNING_WORDS.iter().chain(&COUNT_WORDS))
         .expect("fixed patterns")
 });
-/// Patterns of [`RULE_WORDS`] from this index on are the summary count words.
-const FIRST_COUNT_WORD: usize = 7;
 
 /// Which groups of [`RULE_WORDS`] a line holds.
 #[derive(Debug, Clone, Copy, Default)]
@@ -128,7 +127,7 @@ impl RuleWords {
     fn of(t: &str) -> RuleWords {
         let mut found = RuleWords::default();
         for m in RULE_WORDS.find_overlapping_iter(t) {
-            if m.pattern().as_usize() < FIRST_COUNT_WORD {
+            if m.pattern().as_usize() < ERROR_OR_WARNING_WORDS.len() {
                 found.error_or_warning = true;
             } else {
                 found.summary_count = true;

@@ -63,35 +63,24 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
                 tf[i] += 1;
             }
         };
-        if unit.is_ascii() {
-            // ASCII text splits a byte at a time (the same words as by characters).
-            for word in unit
-                .as_bytes()
-                .split(|b| !b.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-            {
-                count(ascii_lowercase(word, &has_length, &mut lower), &mut tf);
-            }
-        } else {
-            for word in unit
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-            {
-                if word.is_ascii() {
-                    count(
-                        ascii_lowercase(word.as_bytes(), &has_length, &mut lower),
-                        &mut tf,
-                    );
-                } else {
-                    // Lowercasing can change what splits (`İ` becomes `i` and a combining dot): the
-                    // word's lowercase form is split again, as a lowercased unit would be.
-                    let lowered = word.to_lowercase();
-                    for part in lowered
-                        .split(|c: char| !c.is_alphanumeric())
-                        .filter(|w| !w.is_empty())
-                    {
-                        count(Some(part), &mut tf);
-                    }
+        for word in unit
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            if word.is_ascii() {
+                count(
+                    ascii_lowercase(word.as_bytes(), &has_length, &mut lower),
+                    &mut tf,
+                );
+            } else {
+                // Lowercasing can change what splits (`İ` becomes `i` and a combining dot): the
+                // word's lowercase form is split again, as a lowercased unit would be.
+                let lowered = word.to_lowercase();
+                for part in lowered
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                {
+                    count(Some(part), &mut tf);
                 }
             }
         }

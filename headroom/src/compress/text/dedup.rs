@@ -54,47 +54,20 @@ pub(crate) fn duplicates(units: &[&str]) -> Vec<bool> {
         .collect()
 }
 
-/// Pushes the hash of each word of `text` lowercased, with every digit run as `0`: the
-/// normalized word is written into one reused buffer and hashed in one call (hashing it a
-/// character at a time cost more), ASCII text a byte at a time.
+/// Pushes the hash of each word of `text` lowercased, with every digit run as `0`: a word already
+/// in that form is hashed as it is, any other is written into one reused buffer and hashed in one
+/// call (hashing it a character at a time cost more).
 fn push_word_hashes(text: &str, out: &mut Vec<u64>) {
     let mut normal: Vec<u8> = Vec::new();
-    if text.is_ascii() {
-        for word in text
-            .as_bytes()
-            .split(|b| !b.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            // Most words are already in normal form: hashed as they are.
-            if !word
-                .iter()
-                .any(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            {
-                out.push(HASHES.hash_one(word));
-                continue;
-            }
-            normal.clear();
-            let mut in_digits = false;
-            for &b in word {
-                if b.is_ascii_digit() {
-                    if !in_digits {
-                        normal.push(b'0');
-                    }
-                    in_digits = true;
-                } else {
-                    normal.push(b.to_ascii_lowercase());
-                    in_digits = false;
-                }
-            }
-            out.push(HASHES.hash_one(normal.as_slice()));
-        }
-        return;
-    }
     let mut utf8 = [0u8; 4];
     for word in text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
+        if word.bytes().all(|b| b.is_ascii_lowercase()) {
+            out.push(HASHES.hash_one(word.as_bytes()));
+            continue;
+        }
         normal.clear();
         let mut in_digits = false;
         for c in word.chars() {

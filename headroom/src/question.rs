@@ -33,16 +33,14 @@ mod read;
 pub(crate) use anchor_kind::AnchorKind;
 pub(crate) use naming::Naming;
 
-use matching::{squash, starts_hex_token};
-
-use anchor_filter::AnchorFilter;
-use std::sync::OnceLock;
-
 use crate::compress::relevance::{bm25, contains_term, words};
+use anchor_filter::AnchorFilter;
+use matching::{squash, starts_hex_token};
 use read::{
     classify, field_values, identifier_forms, is_separator, path_forms, plain_text, quoted,
     STOPWORDS,
 };
+use std::sync::OnceLock;
 
 /// Units the anchor filter is tried on before it is judged (see `strong_and_asked`).
 const FILTER_TRIAL_UNITS: usize = 64;

@@ -118,13 +118,15 @@ impl Records {
             // rare word (the record then keeps its head and the lines holding it).
             let ranges: Vec<Range<usize>> = self.ranges().collect();
             let naming = asked.naming(&units);
-            let mut weak = naming.weak;
-            let mut rank = 0;
-            weak.retain(|&r| {
-                rank += 1;
-                rank <= naming.rare_asked || ranges[r].len() <= RECORD_MAX_LINES
-            });
-            weak
+            naming
+                .weak
+                .iter()
+                .enumerate()
+                .filter(|&(rank, &r)| {
+                    rank < naming.rare_asked || ranges[r].len() <= RECORD_MAX_LINES
+                })
+                .map(|(_, &r)| r)
+                .collect()
         } else {
             strong
         };

@@ -31,6 +31,7 @@ fn main() {
         .build()
         .expect("a valid config");
     engine.warm_up();
+    let counter = headroom::tokens::counter_for_model("gpt-4o");
     let mut per_kind: BTreeMap<String, (usize, f64)> = BTreeMap::new();
     for (id, kind, body, input_bytes) in &cases {
         let start = headroom_bench::clock::cpu_time();
@@ -43,7 +44,12 @@ fn main() {
         if only.is_some() {
             let per_pass = seconds / repeats as f64;
             let mb_s = *input_bytes as f64 / per_pass / 1e6;
-            println!("{id:40} {:8.2} ms  {mb_s:6.1} MB/s", per_pass * 1e3);
+            let count = count_seconds(&*counter, body, repeats);
+            println!(
+                "{id:40} {:8.2} ms  {mb_s:6.1} MB/s  {:5.1}x one count",
+                per_pass * 1e3,
+                per_pass / count
+            );
         }
         let entry = per_kind.entry(kind.clone()).or_default();
         entry.0 += input_bytes;
@@ -56,6 +62,26 @@ fn main() {
             *bytes as f64 / seconds / 1e6
         );
     }
+}
+
+/// CPU seconds to count the tokens of every message's content in `body` once (the mean of
+/// `repeats` counts): the one thing compression cannot avoid.
+fn count_seconds(counter: &dyn headroom::tokens::TokenCounter, body: &[u8], repeats: usize) -> f64 {
+    let request: serde_json::Value = serde_json::from_slice(body).expect("a JSON body");
+    let texts: Vec<&str> = request["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    let start = headroom_bench::clock::cpu_time();
+    for _ in 0..repeats {
+        std::hint::black_box(texts.iter().map(|t| counter.count(t)).sum::<usize>());
+    }
+    headroom_bench::clock::cpu_time()
+        .saturating_sub(start)
+        .as_secs_f64()
+        / repeats as f64
 }
 
 /// (case id, content type, request body, tool-result bytes) of each case in `dir`, or of one type.

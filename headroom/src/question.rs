@@ -503,9 +503,8 @@ impl Question {
             let relevance = bm25(&self.words, units);
             let (scores, frequency) = (&relevance.scores, &relevance.document_frequency);
             // Whether unit `i` holds one of the words `which` (by index), from its term counts.
-            let holds_any = |i: usize, which: &[usize]| {
-                which.iter().any(|&w| relevance.term_frequency[i][w] > 0)
-            };
+            let holds_any =
+                |i: usize, which: &[usize]| which.iter().any(|&w| relevance.holds(i, w));
             naming.scores.clone_from(scores);
             let (rare_asked, rare_call): (Vec<usize>, Vec<usize>) = (0..self.words.len())
                 .filter(|&w| frequency[w] >= 1 && frequency[w] as usize <= RARE_MAX_UNITS)

@@ -22,8 +22,19 @@ pub(crate) struct Bm25 {
     pub(crate) scores: Vec<f64>,
     /// For each word, how many units hold it.
     pub(crate) document_frequency: Vec<u32>,
-    /// For each unit, how often it holds each word (empty without words).
-    pub(crate) term_frequency: Vec<Vec<u32>>,
+    /// How often each unit holds each word, unit after unit (`words` counts per unit; empty
+    /// without words).
+    term_frequency: Vec<u32>,
+    words: usize,
+}
+
+impl Bm25 {
+    /// Whether unit `unit` holds word `word` (both by index).
+    pub(crate) fn holds(&self, unit: usize, word: usize) -> bool {
+        self.term_frequency
+            .get(unit * self.words + word)
+            .is_some_and(|&f| f > 0)
+    }
 }
 
 /// The BM25 score of every unit against `words` (lowercased), the units being the collection, with
@@ -35,62 +46,70 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
             scores: vec![0.0; units.len()],
             document_frequency: vec![0; words.len()],
             term_frequency: Vec::new(),
+            words: words.len(),
         };
     }
     // Term frequencies of the question's words only: nothing else is ever looked up. A unit's
     // word is lowercased (into one reused buffer) only when a question word has its length.
     let mut lengths = Vec::with_capacity(units.len());
-    let mut frequencies: Vec<Vec<u32>> = Vec::with_capacity(units.len());
+    let mut frequencies = vec![0u32; units.len() * words.len()];
     let mut document_frequency = vec![0u32; words.len()];
-    let index: HashMap<&str, usize, FixedState> = words
+    let index: HashMap<&[u8], usize, FixedState> = words
         .iter()
         .enumerate()
-        .map(|(i, w)| (w.as_str(), i))
+        .map(|(i, w)| (w.as_bytes(), i))
         .collect();
     let longest = words.iter().map(String::len).max().unwrap_or(0);
     let mut has_length = vec![false; longest + 1];
     for w in words {
         has_length[w.len()] = true;
     }
-    let mut lower = String::new();
-    for unit in units {
-        let mut tf = vec![0u32; words.len()];
+    let mut lower = Vec::new();
+    for (unit, tf) in units.iter().zip(frequencies.chunks_exact_mut(words.len())) {
         let mut length = 0usize;
         // Every word counts toward the length; `None`: a word no question word can be.
-        let mut count = |word: Option<&str>, tf: &mut Vec<u32>| {
+        let mut count = |word: Option<&[u8]>| {
             length += 1;
             if let Some(&i) = word.and_then(|w| index.get(w)) {
                 tf[i] += 1;
             }
         };
-        for word in unit
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            if word.is_ascii() {
-                count(
-                    ascii_lowercase(word.as_bytes(), &has_length, &mut lower),
-                    &mut tf,
-                );
-            } else {
-                // Lowercasing can change what splits (`İ` becomes `i` and a combining dot): the
-                // word's lowercase form is split again, as a lowercased unit would be.
-                let lowered = word.to_lowercase();
-                for part in lowered
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| !w.is_empty())
-                {
-                    count(Some(part), &mut tf);
+        if unit.is_ascii() {
+            // ASCII: a word is a run of ASCII letters and digits, read byte by byte.
+            for word in unit
+                .as_bytes()
+                .split(|b| !b.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                count(ascii_lowercase(word, &has_length, &mut lower));
+            }
+        } else {
+            for word in unit
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                if word.is_ascii() {
+                    count(ascii_lowercase(word.as_bytes(), &has_length, &mut lower));
+                } else {
+                    // Lowercasing can change what splits (`İ` becomes `i` and a combining
+                    // dot): the word's lowercase form is split again, as a lowercased unit
+                    // would be.
+                    let lowered = word.to_lowercase();
+                    for part in lowered
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                    {
+                        count(Some(part.as_bytes()));
+                    }
                 }
             }
         }
-        for (i, &f) in tf.iter().enumerate() {
+        for (df, &f) in document_frequency.iter_mut().zip(tf.iter()) {
             if f > 0 {
-                document_frequency[i] += 1;
+                *df += 1;
             }
         }
         lengths.push(length as f64);
-        frequencies.push(tf);
     }
     let n = units.len() as f64;
     let average = (lengths.iter().sum::<f64>() / n).max(1.0);
@@ -99,7 +118,7 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
         .map(|&df| (((n - df as f64 + 0.5) / (df as f64 + 0.5)) + 1.0).ln())
         .collect();
     let scores: Vec<f64> = frequencies
-        .iter()
+        .chunks_exact(words.len())
         .zip(&lengths)
         .map(|(tf, &length)| {
             tf.iter()
@@ -116,17 +135,18 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
         scores,
         document_frequency,
         term_frequency: frequencies,
+        words: words.len(),
     }
 }
 
 /// An ASCII word lowercased into `buf`, or `None` when no question word has its length (see
 /// `has_length`, indexed by length): it cannot be one.
-fn ascii_lowercase<'b>(word: &[u8], has_length: &[bool], buf: &'b mut String) -> Option<&'b str> {
+fn ascii_lowercase<'b>(word: &[u8], has_length: &[bool], buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
     if !has_length.get(word.len()).copied().unwrap_or(false) {
         return None;
     }
     buf.clear();
-    buf.extend(word.iter().map(|b| char::from(b.to_ascii_lowercase())));
+    buf.extend(word.iter().map(u8::to_ascii_lowercase));
     Some(buf)
 }
 

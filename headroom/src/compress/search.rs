@@ -9,6 +9,7 @@ use super::{Compression, Compressor, SegmentContext};
 use crate::detect::split_search_hit;
 use crate::marker::Marker;
 use crate::question::{Question, STRONG_MAX_SHARE};
+use std::fmt::Write as _;
 
 /// Compresses `path:line:text` search output.
 ///
@@ -80,7 +81,7 @@ impl Compressor for SearchHitsCompressor {
                 }
                 previous = Some(line.number);
                 out.push('\n');
-                out.push_str(&line.number.to_string());
+                let _ = write!(out, "{}", line.number);
                 out.push(if line.is_hit { ':' } else { '-' });
                 out.push_str(&shorten(line.text, config.search_max_line_chars, &ctx.hash));
             }
@@ -167,11 +168,13 @@ fn choose(files: &[FileHits<'_>], ctx: &SegmentContext<'_>) -> Vec<Vec<bool>> {
     for ((f, l, score), &base) in hits.iter_mut().zip(&naming.scores) {
         let text = files[*f].lines[*l].text;
         *score = base;
-        let lower = text.to_ascii_lowercase();
-        *score += patterns
-            .iter()
-            .filter(|p| lower.contains(p.as_str()))
-            .count() as f64;
+        if !patterns.is_empty() {
+            let lower = text.to_ascii_lowercase();
+            *score += patterns
+                .iter()
+                .filter(|p| lower.contains(p.as_str()))
+                .count() as f64;
+        }
         if is_definition(text) {
             *score += 0.5;
         }

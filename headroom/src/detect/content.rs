@@ -307,10 +307,12 @@ const LANGUAGES: &[(Language, &[&str])] = &[
 pub(crate) fn is_search_hit(line: &str) -> bool {
     split_search_hit(line).is_some_and(|(_, _, rest)| {
         let rest = rest.trim_start();
-        let rest = rest
-            .split_once(": ")
-            .filter(|(col, _)| col.bytes().all(|b| b.is_ascii_digit()) && !col.is_empty())
-            .map_or(rest, |(_, after)| after);
+        // A column number (`5: `) before the diagnostic's word is passed over.
+        let column = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let rest = match rest[column..].strip_prefix(": ") {
+            Some(after) if column > 0 => after,
+            _ => rest,
+        };
         !["error:", "warning:", "note:", "fatal error:"]
             .iter()
             .any(|p| rest.starts_with(p))
@@ -358,9 +360,14 @@ fn split_at_separator(line: &str, sep: u8) -> Option<(&str, usize, &str)> {
 fn is_path_like(path: &str) -> bool {
     !path.is_empty()
         && !path.bytes().all(|b| b.is_ascii_digit())
-        && path
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_./\\-+@~,=#".contains(&b) || b >= 0x80)
+        && path.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b'.' | b'/' | b'\\' | b'-' | b'+' | b'@' | b'~' | b',' | b'=' | b'#'
+                )
+                || b >= 0x80
+        })
 }
 
 /// Whether a line looks like build, test or service log output.

@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Arguments: the corpus directory (`headroom-bench corpus` writes it), repeats (default 10), and
-//! optionally one content type (`json`, `logs`, `search`, `diff`, `code`, `text`). Prints each
-//! type's CPU time per pass and MB/s (and each case's, for one type).
+//! optionally one content type (`json`, `logs`, `search`, `diff`, `code`, `text`) or one case id.
+//! Prints each type's CPU time per pass and MB/s (and each case's, for one type or case).
 
 use headroom::{Headroom, Memo};
 use std::collections::BTreeMap;
@@ -19,7 +19,7 @@ use std::sync::Arc;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(dir) = args.first() else {
-        eprintln!("usage: profile_corpus CORPUS_DIR [REPEATS] [TYPE]");
+        eprintln!("usage: profile_corpus CORPUS_DIR [REPEATS] [TYPE|CASE]");
         std::process::exit(2);
     };
     let repeats: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(10);
@@ -92,7 +92,7 @@ fn read_cases(dir: &Path, only: Option<&str>) -> Vec<(String, String, Vec<u8>, u
         let (Some(id), Some(kind)) = (entry["id"].as_str(), entry["kind"].as_str()) else {
             continue;
         };
-        if only.is_some_and(|o| o != kind) {
+        if only.is_some_and(|o| o != kind && o != id) {
             continue;
         }
         let request = read_json(&dir.join(format!("{id}.request.json")));

@@ -33,9 +33,9 @@ mod read;
 pub(crate) use anchor_kind::AnchorKind;
 pub(crate) use naming::Naming;
 
-use crate::compress::relevance::{bm25, contains_term, words};
+use crate::compress::relevance::{bm25, words, Term};
 use anchor_filter::AnchorFilter;
-use matching::{squash, starts_hex_token};
+use matching::{starts_hex_token, Lowered};
 use read::{
     classify, field_values, identifier_forms, is_separator, path_forms, plain_text, quoted,
     STOPWORDS,
@@ -63,7 +63,7 @@ pub(crate) struct Anchor {
     pub(crate) text: String,
     /// The forms it may match in, most specific first: the text itself, then (paths and qualified
     /// identifiers) shorter suffixes that still name something.
-    forms: Vec<String>,
+    forms: Vec<Term>,
     /// Said in the user's turn, not only in the tool call's arguments (see [`Question::for_call`]).
     asked: bool,
 }
@@ -75,6 +75,7 @@ impl Anchor {
             AnchorKind::Identifier => identifier_forms(&text),
             _ => vec![text.clone()],
         };
+        let forms = forms.into_iter().map(Term::new).collect();
         Anchor {
             kind,
             text,
@@ -87,15 +88,15 @@ impl Anchor {
     /// unit lowercased, `squashed` the same with whitespace runs as one space (for phrases).
     fn level(&self, lower: &str, squashed: &str) -> Option<usize> {
         self.forms.iter().position(|form| match self.kind {
-            AnchorKind::HexPrefix => starts_hex_token(lower, form, false),
+            AnchorKind::HexPrefix => starts_hex_token(lower, form.as_str(), false),
             // Seven digits or more may be a hash prefix that happens to have no letter.
             AnchorKind::Number if self.is_digit_hash_prefix() => {
-                contains_term(lower, form) || starts_hex_token(lower, form, true)
+                form.is_in(lower) || starts_hex_token(lower, form.as_str(), true)
             }
-            AnchorKind::Quoted | AnchorKind::Backticked if form.contains(' ') => {
-                contains_term(squashed, form)
+            AnchorKind::Quoted | AnchorKind::Backticked if form.as_str().contains(' ') => {
+                form.is_in(squashed)
             }
-            _ => contains_term(lower, form),
+            _ => form.is_in(lower),
         })
     }
 
@@ -115,6 +116,7 @@ impl Anchor {
             AnchorKind::Path => self
                 .forms
                 .first()
+                .map(Term::as_str)
                 .is_some_and(|f| value == f || value.ends_with(&format!("/{f}"))),
             AnchorKind::Reference => value == self.text || value == format!("#{}", self.text),
             _ => value == self.text,
@@ -234,7 +236,7 @@ impl Question {
         q.phrases = q
             .anchors
             .iter()
-            .any(|a| a.forms.iter().any(|f| f.contains(' ')));
+            .any(|a| a.forms.iter().any(|f| f.as_str().contains(' ')));
         q.asked_words = vec![true; q.words.len()];
         q.asked_names = q.names.clone();
         q
@@ -289,18 +291,21 @@ impl Question {
     /// what is still unanswered once those texts are kept.
     #[cfg_attr(not(feature = "code"), allow(dead_code))]
     pub(crate) fn unanswered_by(&self, texts: &[&str]) -> Question {
-        let lowered: Vec<(String, Option<String>)> =
-            texts.iter().map(|t| self.lowered(t)).collect();
+        let mut answered = vec![false; self.anchors.len()];
+        let mut lowered = Lowered::default();
+        for text in texts {
+            let (lower, squashed) = lowered.of(text, self.phrases);
+            for (anchor, answered) in self.anchors.iter().zip(&mut answered) {
+                *answered |= anchor.level(lower, squashed) == Some(0);
+            }
+        }
         let mut q = Question {
             anchors: self.anchors.clone(),
             phrases: self.phrases,
             ..Question::default()
         };
-        q.anchors.retain(|a| {
-            !lowered.iter().any(|(lower, squashed)| {
-                a.level(lower, squashed.as_deref().unwrap_or(lower)) == Some(0)
-            })
-        });
+        let mut answered = answered.into_iter();
+        q.anchors.retain(|_| !answered.next().unwrap_or(false));
         q
     }
 
@@ -334,17 +339,10 @@ impl Question {
                 AnchorFilter::new(
                     self.anchors
                         .iter()
-                        .flat_map(|a| a.forms.iter().map(String::as_str)),
+                        .flat_map(|a| a.forms.iter().map(Term::as_str)),
                 )
             })
             .may_hold(unit)
-    }
-
-    /// `unit` lowercased, and the same with whitespace runs as one space when a phrase needs it.
-    fn lowered(&self, unit: &str) -> (String, Option<String>) {
-        let lower = unit.to_lowercase();
-        let squashed = self.phrases.then(|| squash(&lower));
-        (lower, squashed)
     }
 
     /// Whether the question names nothing at all.
@@ -368,11 +366,11 @@ impl Question {
         if self.anchors.is_empty() || !self.may_hold_anchor(unit) {
             return false;
         }
-        let (lower, squashed) = self.lowered(unit);
-        let squashed = squashed.as_deref().unwrap_or(&lower);
+        let mut lowered = Lowered::default();
+        let (lower, squashed) = lowered.of(unit, self.phrases);
         self.anchors
             .iter()
-            .any(|a| a.level(&lower, squashed).is_some())
+            .any(|a| a.level(lower, squashed).is_some())
     }
 
     /// The anchors a whole value names (a JSON field's value as text): by index into
@@ -447,6 +445,7 @@ impl Question {
         // it (an anchor form in every line, such as a search's directory), the rest go without.
         let mut filtering = true;
         let mut passed = 0;
+        let mut lowered = Lowered::default();
         for (i, unit) in units.iter().enumerate() {
             if filtering {
                 if !self.may_hold_anchor(unit) {
@@ -457,10 +456,9 @@ impl Question {
                     filtering = false;
                 }
             }
-            let (lower, squashed) = self.lowered(unit);
-            let squashed = squashed.as_deref().unwrap_or(&lower);
+            let (lower, squashed) = lowered.of(unit, self.phrases);
             for (a, anchor) in self.anchors.iter().enumerate() {
-                let Some(level) = anchor.level(&lower, squashed) else {
+                let Some(level) = anchor.level(lower, squashed) else {
                     continue;
                 };
                 let (at, found) = &mut best[a];

@@ -157,33 +157,68 @@ pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
-/// Whether `haystack` (lowercased) contains `term` (lowercased) with no word character on either side.
-pub(crate) fn contains_term(haystack: &str, term: &str) -> bool {
-    if term.is_empty() {
-        return false;
-    }
-    // Only ASCII letters and digits join a token: `worker_27118æ` still names `worker_27118`.
-    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    let mut from = 0;
-    while let Some(at) = haystack[from..].find(term) {
-        let start = from + at;
-        let end = start + term.len();
-        let before = haystack[..start].chars().next_back();
-        let after = haystack[end..].chars().next();
-        // A term that itself starts or ends with a non-word character needs no boundary there.
-        let open = !is_word(term.chars().next()) || !is_word(before);
-        let close = !is_word(term.chars().next_back()) || !is_word(after);
-        if open && close {
-            return true;
-        }
-        from = start + term.chars().next().map_or(1, char::len_utf8);
-    }
-    false
+/// A term (lowercased) to look for as a whole token, its searcher built once for every haystack
+/// it is looked for in.
+#[derive(Debug, Clone)]
+pub(crate) struct Term {
+    text: String,
+    finder: memchr::memmem::Finder<'static>,
 }
+
+impl Term {
+    pub(crate) fn new(text: String) -> Term {
+        let finder = memchr::memmem::Finder::new(text.as_bytes()).into_owned();
+        Term { text, finder }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether `haystack` (lowercased) contains the term with no word character on either side.
+    pub(crate) fn is_in(&self, haystack: &str) -> bool {
+        let term = self.text.as_str();
+        if term.is_empty() {
+            return false;
+        }
+        // Only ASCII letters and digits join a token: `worker_27118æ` still names `worker_27118`.
+        let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        // A term that itself starts or ends with a non-word character needs no boundary there.
+        let (first, last) = (term.chars().next(), term.chars().next_back());
+        let mut from = 0;
+        // A match of valid UTF-8 in valid UTF-8 starts and ends on character boundaries.
+        while let Some(at) = self.finder.find(&haystack.as_bytes()[from..]) {
+            let start = from + at;
+            let end = start + term.len();
+            let before = haystack[..start].chars().next_back();
+            let after = haystack[end..].chars().next();
+            let open = !is_word(first) || !is_word(before);
+            let close = !is_word(last) || !is_word(after);
+            if open && close {
+                return true;
+            }
+            from = start + first.map_or(1, char::len_utf8);
+        }
+        false
+    }
+}
+
+/// Terms are equal when their texts are (the searcher is built from the text).
+impl PartialEq for Term {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Term {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_term(haystack: &str, term: &str) -> bool {
+        Term::new(term.to_string()).is_in(haystack)
+    }
 
     #[test]
     fn bm25_prefers_rare_words_and_ignores_absent_ones() {
@@ -213,17 +248,14 @@ mod tests {
 
     #[test]
     fn terms_respect_token_boundaries() {
-        assert!(contains_term(r#"{"number":1042}"#, "1042"));
-        assert!(contains_term(
+        assert!(is_term(r#"{"number":1042}"#, "1042"));
+        assert!(is_term(
             "https://api.github.com/repos/o/r/issues/1042",
             "1042"
         ));
-        assert!(!contains_term(r#"{"number":10420}"#, "1042"));
-        assert!(!contains_term(
-            r#"{"name":"serde_json_derive"}"#,
-            "serde_json"
-        ));
-        assert!(contains_term(
+        assert!(!is_term(r#"{"number":10420}"#, "1042"));
+        assert!(!is_term(r#"{"name":"serde_json_derive"}"#, "serde_json"));
+        assert!(is_term(
             "== cwd: /tmp/test_python_worker_27118æ",
             "test_python_worker_27118"
         ));

@@ -154,6 +154,8 @@ fn a_quoted_word_names_its_passage_in_any_quote_style() {
     }
 }
 
+/// Source is read by function only with the `code` feature (tree-sitter).
+#[cfg(feature = "code")]
 #[test]
 fn a_named_function_keeps_its_body_and_a_qualifier_names_no_type() {
     let output = fixture("code/serde_json-map.rs");

@@ -24,26 +24,22 @@
 //! assert_eq!(q.naming(&units).strong, vec![0, 2]);
 //! ```
 
+mod anchor;
 mod anchor_filter;
 mod anchor_kind;
 mod matching;
 mod naming;
 mod read;
 
+pub(crate) use anchor::Anchor;
 pub(crate) use anchor_kind::AnchorKind;
 pub(crate) use naming::Naming;
 
 use crate::compress::relevance::{bm25, words, Term};
 use anchor_filter::AnchorFilter;
-use matching::{starts_hex_token, Lowered};
-use read::{
-    classify, field_values, identifier_forms, is_separator, path_forms, plain_text, quoted,
-    STOPWORDS,
-};
+use matching::{Lowered, LoweredUnits};
+use read::{classify, field_values, is_separator, plain_text, quoted, STOPWORDS};
 use std::sync::OnceLock;
-
-/// Units the anchor filter is tried on before it is judged (see `strong_and_asked`).
-const FILTER_TRIAL_UNITS: usize = 64;
 
 /// A word found in at most this many units of a document is rare: it names them (weakly).
 pub(crate) const RARE_MAX_UNITS: usize = 3;
@@ -53,82 +49,6 @@ pub(crate) const WEAK_MAX_UNITS: usize = 3;
 pub(crate) const STRONG_MAX_SHARE: f64 = 0.5;
 /// A weak unit must score at least this share of the best BM25 score.
 const WEAK_MIN_SHARE_OF_BEST: f64 = 0.5;
-
-/// One thing the question names exactly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Anchor {
-    /// What it is.
-    pub(crate) kind: AnchorKind,
-    /// Its text, lowercased (for `#N`, just `N`).
-    pub(crate) text: String,
-    /// The forms it may match in, most specific first: the text itself, then (paths and qualified
-    /// identifiers) shorter suffixes that still name something.
-    forms: Vec<Term>,
-    /// Said in the user's turn, not only in the tool call's arguments (see [`Question::for_call`]).
-    asked: bool,
-}
-
-impl Anchor {
-    fn new(kind: AnchorKind, text: String) -> Anchor {
-        let forms = match kind {
-            AnchorKind::Path => path_forms(&text),
-            AnchorKind::Identifier => identifier_forms(&text),
-            _ => vec![text.clone()],
-        };
-        let forms = forms.into_iter().map(Term::new).collect();
-        Anchor {
-            kind,
-            text,
-            forms,
-            asked: true,
-        }
-    }
-
-    /// The most specific form (0 = the anchor itself) that `unit` holds, if any. `lower` is the
-    /// unit lowercased, `squashed` the same with whitespace runs as one space (for phrases).
-    fn level(&self, lower: &str, squashed: &str) -> Option<usize> {
-        self.forms.iter().position(|form| match self.kind {
-            AnchorKind::HexPrefix => starts_hex_token(lower, form.as_str(), false),
-            // Seven digits or more may be a hash prefix that happens to have no letter.
-            AnchorKind::Number if self.is_digit_hash_prefix() => {
-                form.is_in(lower) || starts_hex_token(lower, form.as_str(), true)
-            }
-            AnchorKind::Quoted | AnchorKind::Backticked if form.as_str().contains(' ') => {
-                form.is_in(squashed)
-            }
-            _ => form.is_in(lower),
-        })
-    }
-
-    /// Whether a whole value (a JSON field's, lowercased) is what this anchor names: equal to it,
-    /// or for a hex prefix a hash it starts, for a path a path it ends.
-    fn is_value(&self, value: &str) -> bool {
-        match self.kind {
-            AnchorKind::HexPrefix => {
-                value.starts_with(&self.text) && value.bytes().all(|b| b.is_ascii_hexdigit())
-            }
-            AnchorKind::Number if self.is_digit_hash_prefix() => {
-                value == self.text
-                    || (value.starts_with(&self.text)
-                        && value.bytes().all(|b| b.is_ascii_hexdigit())
-                        && value.bytes().any(|b| b.is_ascii_alphabetic()))
-            }
-            AnchorKind::Path => self
-                .forms
-                .first()
-                .map(Term::as_str)
-                .is_some_and(|f| value == f || value.ends_with(&format!("/{f}"))),
-            AnchorKind::Reference => value == self.text || value == format!("#{}", self.text),
-            _ => value == self.text,
-        }
-    }
-
-    /// A number of seven digits or more, no point: it may be the start of a hash (`1234567` of
-    /// `1234567ab…`, as `git log --oneline` abbreviates one), and matches as one does too.
-    fn is_digit_hash_prefix(&self) -> bool {
-        self.text.len() >= 7 && self.text.bytes().all(|b| b.is_ascii_digit())
-    }
-}
 
 /// A question read into anchors and words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -233,10 +153,7 @@ impl Question {
             .filter(|n| !said_alone.contains(n))
             .cloned()
             .collect();
-        q.phrases = q
-            .anchors
-            .iter()
-            .any(|a| a.forms.iter().any(|f| f.as_str().contains(' ')));
+        q.phrases = q.anchors.iter().any(Anchor::is_phrase);
         q.asked_words = vec![true; q.words.len()];
         q.asked_names = q.names.clone();
         q
@@ -438,41 +355,12 @@ impl Question {
         } else {
             ((units.len() as f64 * max_share) as usize).max(1)
         };
+        // Every unit lowercased once, together: each anchor form is then one pass over them all.
+        let lowered = LoweredUnits::new(units, self.phrases);
         let mut strong = vec![false; units.len()];
-        // Per anchor: the best level reached and the units reaching it.
-        let mut best: Vec<(usize, Vec<usize>)> = vec![(usize::MAX, Vec::new()); self.anchors.len()];
-        // The filter pays only while it rules units out: when nearly all of the first units pass
-        // it (an anchor form in every line, such as a search's directory), the rest go without.
-        let mut filtering = true;
-        let mut passed = 0;
-        let mut lowered = Lowered::default();
-        for (i, unit) in units.iter().enumerate() {
-            if filtering {
-                if !self.may_hold_anchor(unit) {
-                    continue;
-                }
-                passed += 1;
-                if i + 1 == FILTER_TRIAL_UNITS && passed * 10 >= FILTER_TRIAL_UNITS * 9 {
-                    filtering = false;
-                }
-            }
-            let (lower, squashed) = lowered.of(unit, self.phrases);
-            for (a, anchor) in self.anchors.iter().enumerate() {
-                let Some(level) = anchor.level(lower, squashed) else {
-                    continue;
-                };
-                let (at, found) = &mut best[a];
-                if level < *at {
-                    *at = level;
-                    found.clear();
-                }
-                if level == *at {
-                    found.push(i);
-                }
-            }
-        }
         let mut asked = false;
-        for ((_, found), anchor) in best.into_iter().zip(&self.anchors) {
+        for anchor in &self.anchors {
+            let found = anchor.most_specific_units(&lowered);
             if found.len() <= limit {
                 asked |= anchor.asked && !found.is_empty();
                 found.into_iter().for_each(|i| strong[i] = true);

@@ -59,10 +59,13 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
         .enumerate()
         .map(|(i, w)| (w.as_bytes(), i))
         .collect();
+    // For each length, the first bytes (lowercased) of the question's words of that length.
     let longest = words.iter().map(String::len).max().unwrap_or(0);
-    let mut has_length = vec![false; longest + 1];
+    let mut has_length = vec![ByteSet::default(); longest + 1];
     for w in words {
-        has_length[w.len()] = true;
+        if let Some(&first) = w.as_bytes().first() {
+            has_length[w.len()].insert(first);
+        }
     }
     let mut lower = Vec::new();
     for (unit, tf) in units.iter().zip(frequencies.chunks_exact_mut(words.len())) {
@@ -139,10 +142,32 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
     }
 }
 
-/// An ASCII word lowercased into `buf`, or `None` when no question word has its length (see
-/// `has_length`, indexed by length): it cannot be one.
-fn ascii_lowercase<'b>(word: &[u8], has_length: &[bool], buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
-    if !has_length.get(word.len()).copied().unwrap_or(false) {
+/// A set of bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn insert(&mut self, b: u8) {
+        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+
+    fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
+}
+
+/// An ASCII word lowercased into `buf`, or `None` when no question word has its length and first
+/// byte (see `has_length`, indexed by length): it cannot be one.
+fn ascii_lowercase<'b>(
+    word: &[u8],
+    has_length: &[ByteSet],
+    buf: &'b mut Vec<u8>,
+) -> Option<&'b [u8]> {
+    let first = word.first()?.to_ascii_lowercase();
+    if !has_length
+        .get(word.len())
+        .is_some_and(|s| s.contains(first))
+    {
         return None;
     }
     buf.clear();
@@ -175,31 +200,31 @@ impl Term {
         &self.text
     }
 
-    /// Whether `haystack` (lowercased) contains the term with no word character on either side.
-    pub(crate) fn is_in(&self, haystack: &str) -> bool {
-        let term = self.text.as_str();
-        if term.is_empty() {
-            return false;
-        }
-        // Only ASCII letters and digits join a token: `worker_27118æ` still names `worker_27118`.
-        let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-        // A term that itself starts or ends with a non-word character needs no boundary there.
-        let (first, last) = (term.chars().next(), term.chars().next_back());
+    /// Where the term starts in `haystack`, overlapping occurrences included (none for an empty
+    /// term). A match of valid UTF-8 in valid UTF-8 starts and ends on character boundaries.
+    pub(crate) fn occurrences<'h>(&'h self, haystack: &'h str) -> impl Iterator<Item = usize> + 'h {
         let mut from = 0;
-        // A match of valid UTF-8 in valid UTF-8 starts and ends on character boundaries.
-        while let Some(at) = self.finder.find(&haystack.as_bytes()[from..]) {
-            let start = from + at;
-            let end = start + term.len();
-            let before = haystack[..start].chars().next_back();
-            let after = haystack[end..].chars().next();
-            let open = !is_word(first) || !is_word(before);
-            let close = !is_word(last) || !is_word(after);
-            if open && close {
-                return true;
+        std::iter::from_fn(move || {
+            if self.text.is_empty() || from > haystack.len() {
+                return None;
             }
-            from = start + first.map_or(1, char::len_utf8);
-        }
-        false
+            let start = from + self.finder.find(&haystack.as_bytes()[from..])?;
+            from = start + 1;
+            Some(start)
+        })
+    }
+
+    /// Whether the occurrence of the term at `start` of `haystack` has no word character on
+    /// either side. Only ASCII letters and digits join a token: `worker_27118æ` still names
+    /// `worker_27118`; a term that itself starts or ends with a non-word character needs no
+    /// boundary there.
+    pub(crate) fn is_whole_at(&self, haystack: &str, start: usize) -> bool {
+        let term = self.text.as_str();
+        let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        let end = start + term.len();
+        let open = !is_word(term.chars().next()) || !is_word(haystack[..start].chars().next_back());
+        let close = !is_word(term.chars().next_back()) || !is_word(haystack[end..].chars().next());
+        !term.is_empty() && open && close
     }
 }
 
@@ -216,8 +241,13 @@ impl Eq for Term {}
 mod tests {
     use super::*;
 
+    /// Whether `haystack` contains `term` with no word character on either side.
     fn is_term(haystack: &str, term: &str) -> bool {
-        Term::new(term.to_string()).is_in(haystack)
+        let term = Term::new(term.to_string());
+        let found = term
+            .occurrences(haystack)
+            .any(|start| term.is_whole_at(haystack, start));
+        found
     }
 
     #[test]

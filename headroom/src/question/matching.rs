@@ -1,28 +1,27 @@
 //! Matching over lowercased text: hex tokens a prefix starts, whitespace runs as one, units
-//! lowercased into buffers kept from one unit to the next.
+//! lowercased into buffers kept from one unit to the next, or all together into one.
 
-/// Whether `haystack` holds a hex token that starts with `prefix` (both lowercased); with
-/// `lettered`, only one that has a letter after the prefix (a hash, not a longer number).
-pub(super) fn starts_hex_token(haystack: &str, prefix: &str, lettered: bool) -> bool {
+use crate::compress::relevance::Term;
+
+/// Whether the `prefix_len` bytes at `start` of `haystack` (lowercased) start a hex token there;
+/// with `lettered`, only one that has a letter after the prefix (a hash, not a longer number).
+pub(super) fn is_hex_token_at(
+    haystack: &str,
+    start: usize,
+    prefix_len: usize,
+    lettered: bool,
+) -> bool {
     let bytes = haystack.as_bytes();
-    let mut from = 0;
-    while let Some(at) = haystack[from..].find(prefix) {
-        let start = from + at;
-        let before_ok = start == 0 || !is_word_byte(bytes[start - 1]);
-        let mut end = start + prefix.len();
-        while end < bytes.len() && bytes[end].is_ascii_hexdigit() {
-            end += 1;
-        }
-        let hash = !lettered
-            || bytes[start + prefix.len()..end]
-                .iter()
-                .any(u8::is_ascii_alphabetic);
-        if before_ok && hash && (end == bytes.len() || !is_word_byte(bytes[end])) {
-            return true;
-        }
-        from = start + 1;
+    let before_ok = start == 0 || !is_word_byte(bytes[start - 1]);
+    let mut end = start + prefix_len;
+    while end < bytes.len() && bytes[end].is_ascii_hexdigit() {
+        end += 1;
     }
-    false
+    let hash = !lettered
+        || bytes[start + prefix_len..end]
+            .iter()
+            .any(u8::is_ascii_alphabetic);
+    before_ok && hash && (end == bytes.len() || !is_word_byte(bytes[end]))
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -93,6 +92,96 @@ fn squash_ascii_into(text: &[u8], out: &mut String) {
             space = false;
             out.push(char::from(b));
         }
+    }
+}
+
+/// Every unit lowercased into one buffer, and squashed into another when phrases are looked for,
+/// with where each unit starts: a form is looked for once over all units, not once per unit.
+#[derive(Debug)]
+pub(super) struct LoweredUnits {
+    lower: Joined,
+    squashed: Option<Joined>,
+}
+
+/// Texts written one after another, with the offset each starts at (and the end, last).
+#[derive(Debug, Default)]
+struct Joined {
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl Joined {
+    /// The units (by index, ascending) where some occurrence of `form` lies wholly within the
+    /// unit and `holds(unit, start)` for it.
+    fn units_holding(&self, form: &Term, holds: impl Fn(&str, usize) -> bool) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        let mut unit = 0;
+        for start in form.occurrences(&self.text) {
+            while self.starts[unit + 1] <= start {
+                unit += 1;
+            }
+            let (from, to) = (self.starts[unit], self.starts[unit + 1]);
+            if found.last() == Some(&unit) || start + form.as_str().len() > to {
+                continue;
+            }
+            if holds(&self.text[from..to], start - from) {
+                found.push(unit);
+            }
+        }
+        found
+    }
+}
+
+impl LoweredUnits {
+    /// `units` lowercased (each as `str::to_lowercase` would), and squashed too with `phrases`.
+    pub(super) fn new(units: &[&str], phrases: bool) -> LoweredUnits {
+        let mut lower = Joined {
+            text: String::with_capacity(units.iter().map(|u| u.len()).sum()),
+            starts: Vec::with_capacity(units.len() + 1),
+        };
+        for unit in units {
+            lower.starts.push(lower.text.len());
+            if unit.is_ascii() {
+                lower.text.push_str(unit);
+            } else {
+                lower.text.push_str(&unit.to_lowercase());
+            }
+        }
+        lower.starts.push(lower.text.len());
+        // Lowercased text has no ASCII capital left: the ASCII units are lowered here, at once.
+        lower.text.make_ascii_lowercase();
+        let squashed = phrases.then(|| {
+            let mut squashed = Joined::default();
+            let mut buf = String::new();
+            for pair in lower.starts.windows(2) {
+                let unit = &lower.text[pair[0]..pair[1]];
+                squashed.starts.push(squashed.text.len());
+                if unit.is_ascii() {
+                    squash_ascii_into(unit.as_bytes(), &mut buf);
+                    squashed.text.push_str(&buf);
+                } else {
+                    squashed.text.push_str(&squash(unit));
+                }
+            }
+            squashed.starts.push(squashed.text.len());
+            squashed
+        });
+        LoweredUnits { lower, squashed }
+    }
+
+    /// The units where `form` occurs and `holds(unit, start)` for an occurrence, looked for in the
+    /// squashed units with `in_squashed` (the lowered ones when there are none).
+    pub(super) fn units_holding(
+        &self,
+        form: &Term,
+        in_squashed: bool,
+        holds: impl Fn(&str, usize) -> bool,
+    ) -> Vec<usize> {
+        let joined = match &self.squashed {
+            Some(squashed) if in_squashed => squashed,
+            _ => &self.lower,
+        };
+        joined.units_holding(form, holds)
     }
 }
 

@@ -218,3 +218,55 @@ fn a_field_value_of_several_words_is_a_phrase() {
         ["payment declined"]
     );
 }
+
+/// The least level any unit reaches, and the units reaching it, read unit by unit.
+fn least_level_units(anchor: &Anchor, units: &[&str], phrases: bool) -> Vec<usize> {
+    let mut lowered = Lowered::default();
+    let levels: Vec<Option<usize>> = units
+        .iter()
+        .map(|u| {
+            let (lower, squashed) = lowered.of(u, phrases);
+            anchor.level(lower, squashed)
+        })
+        .collect();
+    let Some(least) = levels.iter().flatten().min() else {
+        return Vec::new();
+    };
+    (0..units.len())
+        .filter(|&i| levels[i] == Some(*least))
+        .collect()
+}
+
+proptest::proptest! {
+    /// Looking for each form once over all units lowered together finds the units that reading
+    /// them one by one finds: forms across unit ends, overlapping and case-folded included.
+    #[test]
+    fn one_pass_over_all_units_is_unit_by_unit(
+        units in proptest::collection::vec("[aAbB1 _./:#\tİσΣ-]{0,12}", 0..8),
+        question in "[`'\"]?[aAbB1 _./:#-]{1,9}[`'\"]?( a1b2c3d| 1234567| src/a.b| a::b)?",
+    ) {
+        let q = Question::parse(&question);
+        let units: Vec<&str> = units.iter().map(String::as_str).collect();
+        let lowered = LoweredUnits::new(&units, q.phrases);
+        for anchor in q.anchors() {
+            proptest::prop_assert_eq!(
+                anchor.most_specific_units(&lowered),
+                least_level_units(anchor, &units, q.phrases),
+                "{:?}", anchor
+            );
+        }
+    }
+}
+
+#[test]
+fn a_form_across_two_units_names_neither() {
+    let q = Question::parse("where is 'fallback' and a1b2c3d?");
+    let units = ["x fall", "back y", "zz a1b2", "c3d0 z", "x A1B2C3D4e y"];
+    let lowered = LoweredUnits::new(&units, q.phrases);
+    let found: Vec<Vec<usize>> = q
+        .anchors()
+        .iter()
+        .map(|a| a.most_specific_units(&lowered))
+        .collect();
+    assert_eq!(found, vec![vec![], vec![4]], "{:?}", q.anchors());
+}

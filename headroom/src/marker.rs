@@ -131,40 +131,46 @@ impl Marker {
     /// assert!(Marker::parse_all(&crafted).is_empty());
     /// ```
     pub fn parse_all(text: &str) -> Vec<Marker> {
-        let mut found = Vec::new();
+        Marker::scan(text).collect()
+    }
+
+    /// The markers of `text` one by one, as [`Marker::parse_all`] finds them.
+    fn scan(text: &str) -> impl Iterator<Item = Marker> + '_ {
         // Where the sentence of the next occurrence may start at the earliest.
         let mut sentence_floor = 0;
         // Bytes before this were already searched for delimiters.
         let mut scanned = 0;
         let mut from = 0;
-        while let Some(at) = text[from..].find(HASH_PREFIX) {
-            let prefix_start = from + at;
-            let hash_start = prefix_start + HASH_PREFIX.len();
-            from = hash_start;
-            if let Some(i) = text[scanned..prefix_start].rfind(SENTENCE_DELIMITERS) {
-                sentence_floor = sentence_floor.max(scanned + i + 1);
-            }
-            scanned = prefix_start;
-            let sentence_start = sentence_floor;
-            sentence_floor = hash_start;
-            let Some(hash) = text.get(hash_start..hash_start + HASH_LEN) else {
-                if hash_start + HASH_LEN > text.len() {
-                    break;
+        std::iter::from_fn(move || {
+            while let Some(at) = text[from..].find(HASH_PREFIX) {
+                let prefix_start = from + at;
+                let hash_start = prefix_start + HASH_PREFIX.len();
+                from = hash_start;
+                if let Some(i) = text[scanned..prefix_start].rfind(SENTENCE_DELIMITERS) {
+                    sentence_floor = sentence_floor.max(scanned + i + 1);
                 }
-                continue; // not on a character boundary: not hex
-            };
-            if !hash
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-            {
-                continue;
+                scanned = prefix_start;
+                let sentence_start = sentence_floor;
+                sentence_floor = hash_start;
+                let Some(hash) = text.get(hash_start..hash_start + HASH_LEN) else {
+                    if hash_start + HASH_LEN > text.len() {
+                        return None;
+                    }
+                    continue; // not on a character boundary: not hex
+                };
+                if !hash
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                {
+                    continue;
+                }
+                sentence_floor = hash_start + HASH_LEN;
+                if let Some(marker) = parse_sentence(&text[sentence_start..prefix_start], hash) {
+                    return Some(marker);
+                }
             }
-            sentence_floor = hash_start + HASH_LEN;
-            if let Some(marker) = parse_sentence(&text[sentence_start..prefix_start], hash) {
-                found.push(marker);
-            }
-        }
-        found
+            None
+        })
     }
 
     /// Whether `text` carries any Headroom marker.
@@ -173,7 +179,7 @@ impl Marker {
     /// assert!(!headroom::marker::Marker::is_in("plain text"));
     /// ```
     pub fn is_in(text: &str) -> bool {
-        !Marker::parse_all(text).is_empty()
+        Marker::scan(text).next().is_some()
     }
 }
 

@@ -69,7 +69,8 @@ impl Lowered {
             return (&self.lower, &self.lower);
         }
         if self.lower.is_ascii() {
-            squash_ascii_into(self.lower.as_bytes(), &mut self.squashed);
+            self.squashed.clear();
+            squash_ascii_append(&self.lower, &mut self.squashed);
         } else {
             self.squashed = squash(&self.lower);
         }
@@ -77,21 +78,24 @@ impl Lowered {
     }
 }
 
-/// [`squash`] of ASCII `text`, written into `out`: byte by byte, the buffer reused.
-fn squash_ascii_into(text: &[u8], out: &mut String) {
-    out.clear();
-    let mut space = false;
-    for &b in text {
-        // The ASCII characters `char::is_whitespace` holds: tab to carriage return, and space.
-        if matches!(b, b'\t'..=b'\r' | b' ') {
-            space = true;
-        } else {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.push(char::from(b));
+/// [`squash`] of ASCII `text`, appended to `out`: each run between whitespace copied whole.
+fn squash_ascii_append(text: &str, out: &mut String) {
+    // The ASCII characters `char::is_whitespace` holds: tab to carriage return, and space.
+    let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let bytes = text.as_bytes();
+    let (mut at, mut first) = (0, true);
+    while let Some(skip) = bytes[at..].iter().position(|b| !is_space(b)) {
+        let start = at + skip;
+        let end = bytes[start..]
+            .iter()
+            .position(is_space)
+            .map_or(bytes.len(), |len| start + len);
+        if !first {
+            out.push(' ');
         }
+        first = false;
+        out.push_str(&text[start..end]);
+        at = end;
     }
 }
 
@@ -152,13 +156,11 @@ impl LoweredUnits {
         lower.text.make_ascii_lowercase();
         let squashed = phrases.then(|| {
             let mut squashed = Joined::default();
-            let mut buf = String::new();
             for pair in lower.starts.windows(2) {
                 let unit = &lower.text[pair[0]..pair[1]];
                 squashed.starts.push(squashed.text.len());
                 if unit.is_ascii() {
-                    squash_ascii_into(unit.as_bytes(), &mut buf);
-                    squashed.text.push_str(&buf);
+                    squash_ascii_append(unit, &mut squashed.text);
                 } else {
                     squashed.text.push_str(&squash(unit));
                 }
@@ -204,9 +206,9 @@ mod tests {
 
     #[test]
     fn squash_drops_leading_and_trailing_runs() {
-        let mut out = String::from("old");
-        squash_ascii_into(b"\t fn\x0b\x0c  parse \r\n", &mut out);
-        assert_eq!(out, "fn parse");
+        let mut out = String::from("old ");
+        squash_ascii_append("\t fn\x0b\x0c  parse \r\n", &mut out);
+        assert_eq!(out, "old fn parse");
         assert_eq!(squash("\u{a0}fn\u{85}parse"), "fn parse");
     }
 }

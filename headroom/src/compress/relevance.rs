@@ -7,9 +7,6 @@
 //! assert_eq!(ranked.document_frequency, vec![2, 1]);
 //! ```
 
-use foldhash::quality::FixedState;
-use std::collections::HashMap;
-
 /// BM25 term-frequency saturation.
 const K1: f64 = 1.2;
 /// BM25 length normalisation.
@@ -50,30 +47,31 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
         };
     }
     // Term frequencies of the question's words only: nothing else is ever looked up. A unit's
-    // word is lowercased (into one reused buffer) only when a question word has its length.
+    // word is compared, ASCII case aside, with the question's words of its length (a few).
     let mut lengths = Vec::with_capacity(units.len());
     let mut frequencies = vec![0u32; units.len() * words.len()];
     let mut document_frequency = vec![0u32; words.len()];
-    let index: HashMap<&[u8], usize, FixedState> = words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.as_bytes(), i))
-        .collect();
-    // For each length, the first bytes (lowercased) of the question's words of that length.
     let longest = words.iter().map(String::len).max().unwrap_or(0);
-    let mut has_length = vec![ByteSet::default(); longest + 1];
-    for w in words {
-        if let Some(&first) = w.as_bytes().first() {
-            has_length[w.len()].insert(first);
-        }
+    // For each length, the question's words of that length (by index), the last first: a word
+    // given twice counts under its last index.
+    let mut of_length: Vec<Vec<usize>> = vec![Vec::new(); longest + 1];
+    for (i, w) in words.iter().enumerate().rev() {
+        of_length[w.len()].push(i);
     }
-    let mut lower = Vec::new();
+    // The question word `word` is (by index), its ASCII letters in any case.
+    let find = |word: &[u8]| {
+        of_length
+            .get(word.len())?
+            .iter()
+            .copied()
+            .find(|&i| words[i].as_bytes().eq_ignore_ascii_case(word))
+    };
     for (unit, tf) in units.iter().zip(frequencies.chunks_exact_mut(words.len())) {
         let mut length = 0usize;
-        // Every word counts toward the length; `None`: a word no question word can be.
-        let mut count = |word: Option<&[u8]>| {
+        // Every word counts toward the length.
+        let mut count = |word: &[u8]| {
             length += 1;
-            if let Some(&i) = word.and_then(|w| index.get(w)) {
+            if let Some(i) = find(word) {
                 tf[i] += 1;
             }
         };
@@ -84,7 +82,7 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
                 .split(|b| !b.is_ascii_alphanumeric())
                 .filter(|w| !w.is_empty())
             {
-                count(ascii_lowercase(word, &has_length, &mut lower));
+                count(word);
             }
         } else {
             for word in unit
@@ -92,7 +90,7 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
                 .filter(|w| !w.is_empty())
             {
                 if word.is_ascii() {
-                    count(ascii_lowercase(word.as_bytes(), &has_length, &mut lower));
+                    count(word.as_bytes());
                 } else {
                     // Lowercasing can change what splits (`İ` becomes `i` and a combining
                     // dot): the word's lowercase form is split again, as a lowercased unit
@@ -102,7 +100,7 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
                         .split(|c: char| !c.is_alphanumeric())
                         .filter(|w| !w.is_empty())
                     {
-                        count(Some(part.as_bytes()));
+                        count(part.as_bytes());
                     }
                 }
             }
@@ -140,39 +138,6 @@ pub(crate) fn bm25(words: &[String], units: &[&str]) -> Bm25 {
         term_frequency: frequencies,
         words: words.len(),
     }
-}
-
-/// A set of bytes.
-#[derive(Debug, Clone, Copy, Default)]
-struct ByteSet([u64; 4]);
-
-impl ByteSet {
-    fn insert(&mut self, b: u8) {
-        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
-    }
-
-    fn contains(&self, b: u8) -> bool {
-        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
-    }
-}
-
-/// An ASCII word lowercased into `buf`, or `None` when no question word has its length and first
-/// byte (see `has_length`, indexed by length): it cannot be one.
-fn ascii_lowercase<'b>(
-    word: &[u8],
-    has_length: &[ByteSet],
-    buf: &'b mut Vec<u8>,
-) -> Option<&'b [u8]> {
-    let first = word.first()?.to_ascii_lowercase();
-    if !has_length
-        .get(word.len())
-        .is_some_and(|s| s.contains(first))
-    {
-        return None;
-    }
-    buf.clear();
-    buf.extend(word.iter().map(u8::to_ascii_lowercase));
-    Some(buf)
 }
 
 /// The lowercased alphanumeric runs of `text` (`_` splits words: `per_page` is `per`, `page`).

@@ -12,6 +12,8 @@ fn command_output_is_detected_by_its_shape() {
         "logs/cargo-test-failure.txt",
         "logs/pip-install-missing-version.txt",
         "logs/python-http-server.log",
+        // ISO 8601 time stamps (`2026-12-08T01:28:41.714840Z  INFO …`) are not `path:line:`.
+        "logs/headroom-proxy-tracing.log",
     ] {
         assert_eq!(detect(&fixture(log)), ContentType::Logs, "{log}");
     }

@@ -357,9 +357,11 @@ fn split_at_separator(line: &str, sep: u8) -> Option<(&str, usize, &str)> {
     None
 }
 
+/// A file path as grep prints it: path characters only, and a letter somewhere, so a number or a
+/// time stamp is not one (`2024-05-01T12` of `2024-05-01T12:00:00Z INFO …`, `1.2.3`).
 fn is_path_like(path: &str) -> bool {
     !path.is_empty()
-        && !path.bytes().all(|b| b.is_ascii_digit())
+        && has_letter_beyond_time_separator(path)
         && path.bytes().all(|b| {
             b.is_ascii_alphanumeric()
                 || matches!(
@@ -368,6 +370,25 @@ fn is_path_like(path: &str) -> bool {
                 )
                 || b >= 0x80
         })
+}
+
+/// Whether `text` has a letter (or non-ASCII character) other than one `T` between digits, the
+/// date-time separator of ISO 8601 (`2024-05-01T12`).
+fn has_letter_beyond_time_separator(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut letters = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.is_ascii_alphabetic() || **b >= 0x80);
+    match (letters.next(), letters.next()) {
+        (None, _) => false,
+        (Some((i, &b)), None) => {
+            let digit_at =
+                |j: Option<usize>| j.and_then(|j| bytes.get(j)).is_some_and(u8::is_ascii_digit);
+            !(matches!(b, b'T' | b't') && digit_at(i.checked_sub(1)) && digit_at(Some(i + 1)))
+        }
+        (Some(_), Some(_)) => true,
+    }
 }
 
 /// Whether a line looks like build, test or service log output.
@@ -470,6 +491,18 @@ mod tests {
             Some(("src/a.rs", 13, "context"))
         );
         assert_eq!(split_search_hit("10:00:01 started"), None);
+        // Time stamps and numbers are not paths.
+        assert_eq!(
+            split_search_hit("2024-05-01T12:00:07.123Z INFO ready"),
+            None
+        );
+        assert_eq!(split_search_hit("20240501t12:00:07 ready"), None);
+        assert_eq!(split_search_hit("1.2.3:4:x"), None);
+        assert_eq!(
+            split_search_hit("logs/2024-05-01T12.log:7:x"),
+            Some(("logs/2024-05-01T12.log", 7, "x"))
+        );
+        assert_eq!(split_search_hit("T1:2:x"), Some(("T1", 2, "x")));
         assert_eq!(split_search_hit("a sentence: 12: no"), None);
         assert!(!is_search_hit("src/a.c:3:5: error: expected ';'"));
         assert_eq!(

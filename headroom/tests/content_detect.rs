@@ -97,6 +97,17 @@ fn source_files_get_their_language_from_the_path_or_the_content() {
         detect(&large_fixture("code/argparse.py")),
         ContentType::Code(Language::Python)
     );
+    // A file that is mostly doc comments (`///`) is still source: comment lines say nothing.
+    for file in [
+        "code/serde_json-map.rs",
+        "code/tokio-runtime-builder-head.rs",
+    ] {
+        assert_eq!(
+            detect(&fixture(file)),
+            ContentType::Code(Language::Rust),
+            "{file}"
+        );
+    }
 }
 
 #[test]

@@ -163,11 +163,30 @@ impl<'t> Sample<'t> {
             .count()
     }
 
+    /// The language most lines open like: two such lines or more, and a sixth of the lines that
+    /// could say (`//` comments and `/* … */` blocks say nothing: a file that is mostly doc
+    /// comments is still source).
     pub(super) fn guess_language(&self) -> Option<Language> {
         let mut scores = [0usize; LANGUAGES.len()];
         let mut signal_lines = 0;
+        let mut silent_lines = 0;
+        let mut in_block_comment = false;
         for line in &self.lines {
             let line = line.trim_start();
+            if in_block_comment {
+                in_block_comment = !line.contains("*/");
+                silent_lines += 1;
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("/*") {
+                in_block_comment = !rest.contains("*/");
+                silent_lines += 1;
+                continue;
+            }
+            if line.starts_with("//") {
+                silent_lines += 1;
+                continue;
+            }
             let mut any = false;
             for (i, (language, _)) in LANGUAGES.iter().enumerate() {
                 if opens_like(*language, line) {
@@ -181,7 +200,8 @@ impl<'t> Sample<'t> {
             .iter()
             .enumerate()
             .max_by_key(|(i, s)| (**s, usize::MAX - i))?;
-        (*score >= 2 && signal_lines * 6 >= self.lines.len()).then_some(LANGUAGES[best].0)
+        (*score >= 2 && signal_lines * 6 >= self.lines.len() - silent_lines)
+            .then_some(LANGUAGES[best].0)
     }
 }
 

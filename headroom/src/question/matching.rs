@@ -12,7 +12,10 @@ pub(super) fn is_hex_token_at(
     lettered: bool,
 ) -> bool {
     let bytes = haystack.as_bytes();
-    let before_ok = start == 0 || !is_word_byte(bytes[start - 1]);
+    // Inside a token: nothing to scan (so a long run of the prefix's digits is read once).
+    if start > 0 && is_word_byte(bytes[start - 1]) {
+        return false;
+    }
     let mut end = start + prefix_len;
     while end < bytes.len() && bytes[end].is_ascii_hexdigit() {
         end += 1;
@@ -21,7 +24,7 @@ pub(super) fn is_hex_token_at(
         || bytes[start + prefix_len..end]
             .iter()
             .any(u8::is_ascii_alphabetic);
-    before_ok && hash && (end == bytes.len() || !is_word_byte(bytes[end]))
+    hash && (end == bytes.len() || !is_word_byte(bytes[end]))
 }
 
 fn is_word_byte(b: u8) -> bool {

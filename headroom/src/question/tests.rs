@@ -270,3 +270,15 @@ fn a_form_across_two_units_names_neither() {
         .collect();
     assert_eq!(found, vec![vec![], vec![4]], "{:?}", q.anchors());
 }
+
+#[test]
+fn a_long_run_of_a_hash_prefix_is_read_in_linear_time() {
+    // Every position of the run starts the prefix; only the first starts a token. Scanning the
+    // rest of the run from each of them took minutes (a complexity guard, not a speed target).
+    let run = "1".repeat(200_000);
+    let q = Question::parse("what is commit 1111111?");
+    let started = std::time::Instant::now();
+    let units = ["x 11111112 y", run.as_str(), "1111111af ok"];
+    assert_eq!(q.naming(&units).strong, vec![2], "{:?}", q.anchors());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -104,16 +104,14 @@ impl<'t> Sample<'t> {
         anchors >= 1 && blocks * 5 >= self.lines.len()
     }
 
-    /// What the content's shape alone says: logs, or code in a language. A language's shape beats
-    /// the log heuristic when its lines outnumber the log lines, or when the text is markdown.
+    /// What the content's shape alone says: logs, or code in a language (by the lines outside
+    /// fences). A language's shape beats the log heuristic when its lines outnumber the log lines,
+    /// or when the text is markdown.
     pub(super) fn by_shape(&self) -> Option<ContentType> {
         let markdown = self.looks_like_markdown();
-        // Markdown's code sits in fences: only the lines outside them say it is source.
-        let language = if markdown {
-            self.outside_fences().guess_language()
-        } else {
-            self.guess_language()
-        };
+        // Code in fences is quoted (markdown, an answer with a block): only the lines outside
+        // them say the text is source.
+        let language = self.outside_fences().guess_language();
         if self.looks_like_logs() && !markdown {
             let code_wins = language.is_some_and(|l| self.language_lines(l) > self.log_lines());
             if !code_wins {

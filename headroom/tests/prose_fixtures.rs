@@ -180,3 +180,23 @@ fn prose_with_a_fenced_source_file() {
         block.contains("fn parse_integer(&mut self, positive: bool) -> Result<ParserNumber> {\n")
     );
 }
+
+/// A long listing (`ls -la`) is records, one per line: its lines are the units, even though an
+/// entry named `.` now and then ends a "sentence" (which left a few huge units and nothing cut).
+#[test]
+fn a_long_listing_is_cut_into_lines() {
+    let listing = fixture("listing/ls-la-usr-bin.txt");
+    let asked = listing
+        .lines()
+        .find(|l| l.ends_with(" gcc-12 -> x86_64-linux-gnu-gcc-12"))
+        .expect("the listing has gcc-12");
+    let out = compress_tool_result(
+        "Where does `gcc-12` point?",
+        "bash",
+        r#"{"command":"ls -la /usr/bin"}"#,
+        &listing,
+    );
+    assert!(out.text.contains(asked), "the asked line is kept");
+    assert!(Marker::is_in(&out.text), "what was cut is marked");
+    assert!(out.savings() > 0.5, "{:.2} saved", out.savings());
+}

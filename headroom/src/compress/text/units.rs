@@ -173,21 +173,27 @@ impl Piece {
     }
 }
 
-/// Cuts `range` of `text` into sentences (each with the whitespace after it) when it has several,
-/// else into lines. A sentence ends at `.`, `!` or `?` (and closing quotes or brackets) followed by
-/// whitespace and then a character that is not a lowercase letter, except after a short abbreviation.
+/// A paragraph is cut into sentences only when they span this many lines or fewer on average.
+const MAX_LINES_PER_SENTENCE: usize = 4;
+
+/// Cuts `range` of `text` into entries, else into sentences (each with the whitespace after it)
+/// when it has several and they span a few lines each, else into lines. A sentence ends at `.`,
+/// `!` or `?` (and closing quotes or brackets) followed by whitespace and then a character that is
+/// not a lowercase letter, except after a short abbreviation.
 pub(crate) fn pieces(text: &str, range: Range<usize>) -> (Piece, Vec<Range<usize>>) {
     let entries = entries(text, range.clone());
     if entries.len() > 1 {
         return (Piece::Entries, entries);
     }
     let sentences = sentences(text, range.clone());
-    if sentences.len() > 1 {
-        return (Piece::Sentences, sentences);
-    }
-    let lines = lines_with_ends(&text[range.clone()])
+    let lines: Vec<Range<usize>> = lines_with_ends(&text[range.clone()])
         .map(|r| r.start + range.start..r.end + range.start)
         .collect();
+    // Flowing prose ends a sentence every few lines; records one per line (`ls -l`, a table)
+    // end one now and then by chance (a `.` entry), which would make a few huge "sentences".
+    if sentences.len() > 1 && lines.len() <= sentences.len() * MAX_LINES_PER_SENTENCE {
+        return (Piece::Sentences, sentences);
+    }
     (Piece::Lines, lines)
 }
 

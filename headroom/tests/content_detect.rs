@@ -97,6 +97,16 @@ fn source_files_get_their_language_from_the_path_or_the_content() {
         detect(&large_fixture("code/argparse.py")),
         ContentType::Code(Language::Python)
     );
+    // Lines of brackets alone say nothing either: Go's declarations are a sixth of the rest.
+    assert_eq!(
+        detect(&large_fixture("code/pflag-flag.go")),
+        ContentType::Code(Language::Go)
+    );
+    // C whose variables are called `self` and whose switches have `case X:` is not Python.
+    assert_ne!(
+        detect(&large_fixture("code/tree-sitter-subtree.c")),
+        ContentType::Code(Language::Python)
+    );
     // A file that is mostly doc comments (`///`) is still source: comment lines say nothing.
     for file in [
         "code/serde_json-map.rs",

@@ -162,8 +162,8 @@ impl<'t> Sample<'t> {
     }
 
     /// The language most lines open like: two such lines or more, and a sixth of the lines that
-    /// could say (`//` comments and `/* … */` blocks say nothing: a file that is mostly doc
-    /// comments is still source).
+    /// could say (`//` comments, `/* … */` blocks and lines of brackets alone say nothing: a file
+    /// that is mostly doc comments is still source).
     pub(super) fn guess_language(&self) -> Option<Language> {
         let mut scores = [0usize; LANGUAGES.len()];
         let mut signal_lines = 0;
@@ -181,7 +181,12 @@ impl<'t> Sample<'t> {
                 silent_lines += 1;
                 continue;
             }
-            if line.starts_with("//") {
+            // Comments, and lines of brackets alone (`}`, `});`), say nothing of the language.
+            let brackets_only = line
+                .trim_end()
+                .bytes()
+                .all(|b| matches!(b, b'{' | b'}' | b'(' | b')' | b'[' | b']' | b';' | b','));
+            if line.starts_with("//") || brackets_only {
                 silent_lines += 1;
                 continue;
             }
@@ -205,10 +210,18 @@ impl<'t> Sample<'t> {
 
 /// Whether a (left-trimmed) line opens the way `language`'s lines do.
 fn opens_like(language: Language, line: &str) -> bool {
-    // Python blocks open with a line ending in `:` (`if x:`, `else:`, `try:`).
+    // Python blocks open with a keyword and end in `:` (`if x:`, `else:`, `try:`); not C's
+    // `case X:`, `default:` or `cleanup:` labels.
+    const BLOCK_KEYWORDS: &[&str] = &[
+        "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "class",
+    ];
     let python_block = language == Language::Python
         && line.ends_with(':')
-        && line.starts_with(|c: char| c.is_ascii_lowercase());
+        && BLOCK_KEYWORDS.contains(&line.split([' ', ':', '(']).next().unwrap_or(""));
+    // Python ends no line with `;` or `{` (C's `self.ptr->x = 0;` is not `self.`).
+    if language == Language::Python && line.trim_end().ends_with([';', '{']) {
+        return false;
+    }
     python_block
         || LANGUAGES
             .iter()
@@ -497,6 +510,16 @@ pub(super) fn is_log_line(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_blocks_open_with_a_keyword_and_end_no_line_with_a_semicolon() {
+        assert!(opens_like(Language::Python, "if x:"));
+        assert!(opens_like(Language::Python, "else:"));
+        assert!(opens_like(Language::Python, "self.items = []"));
+        assert!(!opens_like(Language::Python, "case ts_builtin_sym_end:"));
+        assert!(!opens_like(Language::Python, "cleanup:"));
+        assert!(!opens_like(Language::Python, "self.ptr->error_cost = 0;"));
+    }
 
     #[test]
     fn search_hits_split_path_line_and_text() {

@@ -60,24 +60,34 @@ pub(super) struct Lowered {
 impl Lowered {
     /// `unit` lowercased, then the same squashed (see [`squash`]) when `phrases`, else the same.
     pub(super) fn of(&mut self, unit: &str, phrases: bool) -> (&str, &str) {
-        if unit.is_ascii() {
-            self.lower.clear();
-            self.lower.push_str(unit);
-            self.lower.make_ascii_lowercase();
-        } else {
-            // `str::to_lowercase`, not per character: a final sigma lowercases by its place.
-            self.lower = unit.to_lowercase();
-        }
+        self.lower.clear();
+        push_lowercase(unit, &mut self.lower);
         if !phrases {
             return (&self.lower, &self.lower);
         }
-        if self.lower.is_ascii() {
-            self.squashed.clear();
-            squash_ascii_append(&self.lower, &mut self.squashed);
-        } else {
-            self.squashed = squash(&self.lower);
-        }
+        self.squashed.clear();
+        push_squashed(&self.lower, &mut self.squashed);
         (&self.lower, &self.squashed)
+    }
+}
+
+/// `unit` lowercased as `str::to_lowercase` does (a final sigma by its place), appended to `out`.
+fn push_lowercase(unit: &str, out: &mut String) {
+    if unit.is_ascii() {
+        let from = out.len();
+        out.push_str(unit);
+        out[from..].make_ascii_lowercase();
+    } else {
+        out.push_str(&unit.to_lowercase());
+    }
+}
+
+/// [`squash`] of `lower`, appended to `out`.
+fn push_squashed(lower: &str, out: &mut String) {
+    if lower.is_ascii() {
+        squash_ascii_append(lower, out);
+    } else {
+        out.push_str(&squash(lower));
     }
 }
 
@@ -148,25 +158,14 @@ impl LoweredUnits {
         };
         for unit in units {
             lower.starts.push(lower.text.len());
-            if unit.is_ascii() {
-                lower.text.push_str(unit);
-            } else {
-                lower.text.push_str(&unit.to_lowercase());
-            }
+            push_lowercase(unit, &mut lower.text);
         }
         lower.starts.push(lower.text.len());
-        // Lowercased text has no ASCII capital left: the ASCII units are lowered here, at once.
-        lower.text.make_ascii_lowercase();
         let squashed = phrases.then(|| {
             let mut squashed = Joined::default();
             for pair in lower.starts.windows(2) {
-                let unit = &lower.text[pair[0]..pair[1]];
                 squashed.starts.push(squashed.text.len());
-                if unit.is_ascii() {
-                    squash_ascii_append(unit, &mut squashed.text);
-                } else {
-                    squashed.text.push_str(&squash(unit));
-                }
+                push_squashed(&lower.text[pair[0]..pair[1]], &mut squashed.text);
             }
             squashed.starts.push(squashed.text.len());
             squashed

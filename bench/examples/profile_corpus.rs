@@ -98,27 +98,16 @@ fn count_seconds(counter: &dyn headroom::tokens::TokenCounter, body: &[u8], repe
         / repeats as f64
 }
 
-/// (case id, content type, request body, tool-result bytes) of each case in `dir`, or of one type.
+/// (case id, content type, request body, tool-result bytes) of each case in `dir`, or of one type
+/// or case.
 fn read_cases(dir: &Path, only: Option<&str>) -> Vec<(String, String, Vec<u8>, usize)> {
-    let index: serde_json::Value = read_json(&dir.join("index.json"));
-    let mut cases = Vec::new();
-    for entry in index.as_array().into_iter().flatten() {
-        let (Some(id), Some(kind)) = (entry["id"].as_str(), entry["kind"].as_str()) else {
-            continue;
-        };
-        if only.is_some_and(|o| o != kind && o != id) {
-            continue;
-        }
-        let request = read_json(&dir.join(format!("{id}.request.json")));
-        let input_bytes = headroom_bench::corpus::last_content(&request).map_or(0, str::len);
-        let body = serde_json::to_vec(&request).expect("a Value serializes");
-        cases.push((id.to_string(), kind.to_string(), body, input_bytes));
-    }
-    cases
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    headroom_bench::corpus::built_requests(dir)
+        .into_iter()
+        .filter(|(id, kind, _)| only.is_none_or(|o| o == kind || o == id))
+        .map(|(id, kind, request)| {
+            let input_bytes = headroom_bench::corpus::last_content(&request).map_or(0, str::len);
+            let body = serde_json::to_vec(&request).expect("a Value serializes");
+            (id, kind, body, input_bytes)
+        })
+        .collect()
 }

@@ -140,6 +140,32 @@ impl Case {
     }
 }
 
+/// Every request of a built corpus (`headroom-bench corpus` writes them), in the index's order:
+/// (case id, content type, request). Panics naming the file it cannot read: for tools run by hand.
+///
+/// ```no_run
+/// let requests = headroom_bench::corpus::built_requests(std::path::Path::new("target/bench/corpus"));
+/// assert!(requests.iter().all(|(_, _, r)| r["messages"].is_array()));
+/// ```
+pub fn built_requests(dir: &std::path::Path) -> Vec<(String, String, Value)> {
+    let read = |path: std::path::PathBuf| -> Value {
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let index = read(dir.join("index.json"));
+    index
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| Some((entry["id"].as_str()?, entry["kind"].as_str()?)))
+        .map(|(id, kind)| {
+            let request = read(dir.join(format!("{id}.request.json")));
+            (id.to_string(), kind.to_string(), request)
+        })
+        .collect()
+}
+
 /// The content of the last message of a request, if it is a string.
 pub fn last_content(request: &Value) -> Option<&str> {
     request["messages"].as_array()?.last()?["content"].as_str()

@@ -110,6 +110,10 @@ pub struct Config {
     pub diff_max_changed_lines: usize,
     /// File names (globs) whose diffs become one line of counts, unless asked about: lock files.
     pub diff_summary_files: Vec<String>,
+    /// Compress a request's messages on two threads when it has two or more with text to compress
+    /// and 64 KB of it or more: the same bytes, a shorter wall-clock time on a second core, no less
+    /// CPU time. Off by default in the library (the caller owns its threads).
+    pub parallel_messages: bool,
 }
 
 impl Default for Config {
@@ -170,6 +174,7 @@ impl Default for Config {
             ]
             .map(String::from)
             .to_vec(),
+            parallel_messages: false,
         }
     }
 }

@@ -11,7 +11,7 @@ static FINGERPRINTS: std::sync::Mutex<Vec<(Config, [u8; 32])>> = std::sync::Mute
 const FINGERPRINTS_KEPT: usize = 16;
 
 /// A digest of the settings a compressor reads. Budget settings are left out: they decide which
-/// level a segment gets, not what a level gives.
+/// level a segment gets, not what a level gives; so is the thread count, which changes nothing.
 pub(super) fn fingerprint(config: &Config) -> [u8; 32] {
     // A poisoned lock only means another thread panicked mid-update: the list is still whole.
     let mut kept = FINGERPRINTS.lock().unwrap_or_else(|e| e.into_inner());
@@ -35,6 +35,7 @@ fn digest_settings(config: &Config) -> [u8; 32] {
     settings.eviction_low_water = 0.0;
     settings.time_budget = std::time::Duration::ZERO;
     settings.audit = false;
+    settings.parallel_messages = false;
     Sha256::digest(format!("{settings:?}").as_bytes()).into()
 }
 

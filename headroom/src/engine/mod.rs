@@ -10,6 +10,7 @@ mod context;
 mod fingerprint;
 mod finish;
 mod fit;
+mod parallel;
 mod protect;
 mod retrieve_tool;
 mod run;

@@ -186,7 +186,7 @@ fn compress_messages<'r>(
         cx.deadline,
     );
     let outcomes: Vec<MessageOutcome> =
-        prepared.iter().map(|m| compressing.message(m, 0)).collect();
+        super::parallel::outcomes(compressing, &prepared, cx.config.parallel_messages);
     let tools_tokens = definitions(cx, report);
     report.tokens_before =
         TOKENS_PER_REPLY + tools_tokens + prepared.iter().map(|m| m.tokens_before()).sum::<usize>();

@@ -45,6 +45,11 @@ pub(super) struct Prepared<'r> {
 }
 
 impl Prepared<'_> {
+    /// The bytes of its text.
+    pub(super) fn text_len(&self) -> usize {
+        self.segment.text.len()
+    }
+
     /// The hash its markers carry (derived from its digest when needed, not kept per segment).
     fn hash(&self) -> String {
         hash_of_digest(&self.segment.digest)

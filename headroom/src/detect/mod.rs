@@ -18,6 +18,7 @@
 
 mod content;
 mod kinds;
+mod language;
 mod shell;
 
 pub(crate) use content::split_search_hit;

@@ -107,9 +107,10 @@ impl Anchor {
         }
     }
 
-    /// Whether a form is a phrase (several words), looked for with whitespace runs as one space.
+    /// Whether some form is looked for with whitespace runs as one space (see
+    /// [`Anchor::in_squashed`]): the units must then be squashed too.
     pub(super) fn is_phrase(&self) -> bool {
-        self.forms.iter().any(|f| f.as_str().contains(' '))
+        self.forms.iter().any(|f| self.in_squashed(f))
     }
 
     /// A number of seven digits or more, no point: it may be the start of a hash (`1234567` of

@@ -185,13 +185,21 @@ impl Term {
     /// `worker_27118`; a term that itself starts or ends with a non-word character needs no
     /// boundary there.
     pub(crate) fn is_whole_at(&self, haystack: &str, start: usize) -> bool {
-        let term = self.text.as_str();
-        let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        // A byte of a non-ASCII character is no word byte, so the bytes beside the term say it.
+        let (term, bytes) = (self.text.as_bytes(), haystack.as_bytes());
+        let is_word = |b: Option<&u8>| b.copied().is_some_and(is_word_byte);
         let end = start + term.len();
-        let open = !is_word(term.chars().next()) || !is_word(haystack[..start].chars().next_back());
-        let close = !is_word(term.chars().next_back()) || !is_word(haystack[end..].chars().next());
+        let before = start.checked_sub(1).and_then(|i| bytes.get(i));
+        let open = !is_word(term.first()) || !is_word(before);
+        let close = !is_word(term.last()) || !is_word(bytes.get(end));
         !term.is_empty() && open && close
     }
+}
+
+/// Whether `b` joins a token: an ASCII letter or digit, or `_` (a byte of a non-ASCII character
+/// never does).
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// Terms are equal when their texts are (the searcher is built from the text).

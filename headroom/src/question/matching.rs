@@ -1,7 +1,7 @@
 //! Matching over lowercased text: hex tokens a prefix starts, whitespace runs as one, units
 //! lowercased into buffers kept from one unit to the next, or all together into one.
 
-use crate::compress::relevance::Term;
+use crate::compress::relevance::{is_word_byte, Term};
 
 /// Whether the `prefix_len` bytes at `start` of `haystack` (lowercased) start a hex token there;
 /// with `lettered`, only one that has a letter after the prefix (a hash, not a longer number).
@@ -25,10 +25,6 @@ pub(super) fn is_hex_token_at(
             .iter()
             .any(u8::is_ascii_alphabetic);
     hash && (end == bytes.len() || !is_word_byte(bytes[end]))
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// A unit lowercased, and with whitespace runs as one space when phrases are looked for, in

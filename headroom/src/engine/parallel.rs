@@ -15,32 +15,24 @@ const PARALLEL_MIN_BYTES: usize = 64 * 1024;
 const MAX_THREADS: usize = 2;
 
 /// Every message's outcome at level 0, in order: on this thread alone, or on this one and one
-/// more when `parallel` and the request has two messages with segments and enough bytes.
+/// more when `parallel` and the request has two messages with text and enough bytes of it.
 pub(super) fn outcomes(
     compressing: &Compressing<'_>,
     prepared: &[PreparedMessage<'_>],
     parallel: bool,
 ) -> Vec<MessageOutcome> {
-    let busy = prepared.iter().filter(|m| !m.segments.is_empty()).count();
-    let bytes: usize = prepared
+    // The text each message carries, in bytes.
+    let sizes: Vec<usize> = prepared
         .iter()
-        .flat_map(|m| &m.segments)
-        .map(|s| s.text_len())
-        .sum();
-    if !parallel || busy < 2 || bytes < PARALLEL_MIN_BYTES {
+        .map(|m| m.segments.iter().map(|s| s.text_len()).sum())
+        .collect();
+    let busy = sizes.iter().filter(|&&size| size > 0).count();
+    if !parallel || busy < 2 || sizes.iter().sum::<usize>() < PARALLEL_MIN_BYTES {
         return prepared.iter().map(|m| compressing.message(m, 0)).collect();
     }
     // Largest first, each thread taking the next message it can: the work evens out.
     let mut order: Vec<usize> = (0..prepared.len()).collect();
-    order.sort_by_key(|&i| {
-        std::cmp::Reverse(
-            prepared[i]
-                .segments
-                .iter()
-                .map(|s| s.text_len())
-                .sum::<usize>(),
-        )
-    });
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<MessageOutcome>>> =
         Mutex::new((0..prepared.len()).map(|_| None).collect());

@@ -50,23 +50,25 @@ pub(super) fn guess(lines: &[&str]) -> Option<Language> {
 
 /// Whether a (left-trimmed) line opens the way `language`'s lines do.
 pub(super) fn opens_like(language: Language, line: &str) -> bool {
-    // Python blocks open with a keyword and end in `:` (`if x:`, `else:`, `try:`); not C's
-    // `case X:`, `default:` or `cleanup:` labels.
-    const BLOCK_KEYWORDS: &[&str] = &[
-        "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "class",
-    ];
-    let python_block = language == Language::Python
-        && line.ends_with(':')
-        && BLOCK_KEYWORDS.contains(&line.split([' ', ':', '(']).next().unwrap_or(""));
-    // Python ends no line with `;` or `{` (C's `self.ptr->x = 0;` is not `self.`).
-    if language == Language::Python && line.trim_end().ends_with([';', '{']) {
-        return false;
+    if language == Language::Python {
+        // Python ends no line with `;` or `{` (C's `self.ptr->x = 0;` is not `self.`).
+        if line.trim_end().ends_with([';', '{']) {
+            return false;
+        }
+        // Its blocks open with a keyword and end in `:` (`if x:`, `else:`, `try:`); not C's
+        // `case X:`, `default:` or `cleanup:` labels.
+        const BLOCK_KEYWORDS: &[&str] = &[
+            "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "class",
+        ];
+        let keyword = line.split([' ', ':', '(']).next().unwrap_or("");
+        if line.ends_with(':') && BLOCK_KEYWORDS.contains(&keyword) {
+            return true;
+        }
     }
-    python_block
-        || LANGUAGES
-            .iter()
-            .find(|(l, _)| *l == language)
-            .is_some_and(|(_, prefixes)| prefixes.iter().any(|p| line.starts_with(p)))
+    LANGUAGES
+        .iter()
+        .find(|(l, _)| *l == language)
+        .is_some_and(|(_, prefixes)| prefixes.iter().any(|p| line.starts_with(p)))
 }
 
 /// Line openings typical of each language (first match wins ties: more specific languages first).
